@@ -1,0 +1,136 @@
+"""Finding article links, next-page links and the article itself on a page.
+
+Configured CSS selectors win; without them, generic rules find links and trafilatura extracts
+title, body and time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import trafilatura
+from parsel import Selector
+from scrapy.http import TextResponse
+
+NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
+_ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|content|detail|thread|post|t)/)", re.I)
+_LABELLED_TIME = re.compile(
+    r"(?:发布时间|发表于|发布于|时间|日期)[:：]?\s*([0-9年月日:/.\-\s昨天今前刚分钟小时]+)"
+)
+_OUTLET = re.compile(r"来源[:：]\s*([^\s|<>，,]{2,30})")
+_AUTHOR = re.compile(r"(?:作者|记者|楼主)[:：]\s*([^\s|<>，,]{1,30})")
+_COUNTS = {
+    "reposts": re.compile(r"(?:转发|分享)\s*[:：]?\s*(\d+)"),
+    "comments": re.compile(r"(?:评论|回复)\s*[:：]?\s*(\d+)"),
+    "likes": re.compile(r"(?:点赞|赞)\s*[:：]?\s*(\d+)"),
+}
+MIN_TITLE_CHARS = 6
+
+
+def _same_site(base: str, link: str) -> bool:
+    return urlsplit(base).netloc == urlsplit(link).netloc
+
+
+def article_links(response: TextResponse, selectors: dict[str, str]) -> list[str]:
+    """Links to article pages on a list page."""
+    if "links" in selectors:
+        hrefs = response.css(selectors["links"]).xpath("@href").getall()
+        return [response.urljoin(h) for h in hrefs]
+    links = []
+    for anchor in response.css("a[href]"):
+        href = response.urljoin(anchor.attrib["href"])
+        text = " ".join(anchor.css("::text").getall()).strip()
+        if (
+            _same_site(response.url, href)
+            and len(text) >= MIN_TITLE_CHARS
+            and text not in NEXT_TEXTS
+            and _ARTICLE_PATH.search(urlsplit(href).path)
+            and href.split("#")[0] != response.url
+        ):
+            links.append(href)
+    return list(dict.fromkeys(links))
+
+
+def next_page(response: TextResponse, selectors: dict[str, str], page: int) -> str | None:
+    """The next list page: a configured selector, rel=next, a 下一页-style anchor or page+1."""
+    if "next_page" in selectors:
+        href = response.css(selectors["next_page"]).xpath("@href").get()
+        return response.urljoin(href) if href else None
+    rel = response.css("a[rel=next]::attr(href)").get()
+    if rel:
+        return response.urljoin(rel)
+    numbered = None
+    for anchor in response.css("a[href]"):
+        text = " ".join(anchor.css("::text").getall()).strip()
+        if text in NEXT_TEXTS:
+            return response.urljoin(anchor.attrib["href"])
+        if text == str(page + 1):
+            numbered = response.urljoin(anchor.attrib["href"])
+    return numbered
+
+
+def html_to_text(html: str) -> str:
+    if not html:
+        return ""
+    sel = Selector(text=f"<div>{html}</div>")
+    blocks = [t.strip() for t in sel.xpath("//text()").getall()]
+    return "\n".join(b for b in blocks if b)
+
+
+def _first(selector: Selector, css: str) -> str:
+    if css.endswith("::text") or "::attr(" in css:
+        return " ".join(t.strip() for t in selector.css(css).getall() if t.strip())
+    return "\n".join(t.strip() for t in selector.css(css).xpath(".//text()").getall() if t.strip())
+
+
+def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[str, Any]:
+    """title, text, published (raw), author, outlet and engagement counts of an article page."""
+    page_text = " ".join(response.xpath("//body//text()").getall())
+    found: dict[str, Any] = {}
+    if selectors.get("body"):
+        found["title"] = _first(response, selectors.get("title", "h1::text"))
+        found["text"] = _first(response, selectors["body"])
+    else:
+        doc = trafilatura.bare_extraction(
+            response.text,
+            url=response.url,
+            with_metadata=True,
+            include_comments=False,
+        )
+        if doc is not None:
+            found["title"] = doc.title or ""
+            found["text"] = doc.text or ""
+            found["published"] = doc.date or ""
+            found["author"] = doc.author or ""
+        if not found.get("title"):
+            found["title"] = (
+                response.css("h1::text").get() or response.css("title::text").get() or ""
+            ).strip()
+    for key in ("time", "author", "outlet"):
+        if selectors.get(key):
+            value = _first(response, selectors[key])
+            if value:
+                found["published" if key == "time" else key] = value
+    meta_time = response.css(
+        "meta[property='article:published_time']::attr(content), "
+        "meta[name=pubdate]::attr(content), meta[name=PubDate]::attr(content)"
+    ).get()
+    labelled = _LABELLED_TIME.search(page_text)
+    if not selectors.get("time"):
+        found["published"] = (
+            meta_time or (labelled.group(1) if labelled else "") or found.get("published", "")
+        )
+    if not found.get("outlet") and (m := _OUTLET.search(page_text)):
+        found["outlet"] = m.group(1)
+    if not found.get("author") and (m := _AUTHOR.search(page_text)):
+        found["author"] = m.group(1)
+    for key, pattern in _COUNTS.items():
+        if m := pattern.search(page_text):
+            found[key] = int(m.group(1))
+    title = found.get("title") or ""
+    text = found.get("text") or ""
+    if title and text.startswith(title):
+        found["text"] = text[len(title) :].lstrip()
+    return found

@@ -1,0 +1,22 @@
+"""The item every spider yields: one mention as found on the page, before cleaning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class MentionItem:
+    source: str
+    url: str
+    title: str = ""
+    text: str = ""
+    author: str = ""
+    outlet: str = ""
+    published: str = ""  # as written on the page; the normalise pipeline parses it
+    published_at: datetime | None = None
+    reposts: int = 0
+    comments: int = 0
+    likes: int = 0
+    keywords_matched: list[str] = field(default_factory=list)

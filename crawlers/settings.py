@@ -1,0 +1,26 @@
+"""Scrapy settings of the yuqing crawler. Values that an office may change come from yuqing's
+settings object in `crawlers.runner`; these are the fixed parts."""
+
+BOT_NAME = "yuqing"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+ITEM_PIPELINES = {
+    "crawlers.pipelines.NormalisePipeline": 100,
+    "crawlers.pipelines.RelevancePipeline": 200,
+    "crawlers.pipelines.DuplicatePipeline": 300,
+    "crawlers.pipelines.SavePipeline": 900,
+}
+
+# Scrapy 2.13+ starts a telnet/remote console by default; a monitor has no use for one.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+RETRY_ENABLED = True
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_DELAY = 0
+COOKIES_ENABLED = False
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

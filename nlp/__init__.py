@@ -1,0 +1,51 @@
+"""Text in, judgements out: relevance, sentiment, risk category and misinformation evidence.
+
+A pure library: no database, no settings; paths and options are passed in, models load lazily.
+"""
+
+from nlp.classifier import Backend, Classifier, UnknownBackend, build_backend
+from nlp.relevance import is_relevant, match_keywords
+from nlp.text import Segmenter, normalise
+from nlp.types import (
+    CATEGORIES,
+    SENTIMENTS,
+    Debunk,
+    Fact,
+    Judgement,
+    KeywordRules,
+    MisinfoReason,
+)
+
+
+def classify(
+    text: str,
+    title: str | None = None,
+    *,
+    facts: list[Fact] | None = None,
+    debunks: list[Debunk] | None = None,
+    rules: KeywordRules | None = None,
+    backend: str = "lexicon",
+) -> Judgement:
+    """One-off convenience; build a `Classifier` once for many texts."""
+    clf = Classifier(build_backend(backend), facts or [], debunks or [], rules or KeywordRules())
+    return clf.classify(text, title)
+
+
+__all__ = [
+    "CATEGORIES",
+    "SENTIMENTS",
+    "Backend",
+    "Classifier",
+    "Debunk",
+    "Fact",
+    "Judgement",
+    "KeywordRules",
+    "MisinfoReason",
+    "Segmenter",
+    "UnknownBackend",
+    "build_backend",
+    "classify",
+    "is_relevant",
+    "match_keywords",
+    "normalise",
+]

@@ -1,0 +1,32 @@
+"""Keyword relevance: include words, exclude words and "A near B" co-occurrence."""
+
+from __future__ import annotations
+
+from nlp.types import KeywordRules
+
+
+def _near(text: str, a: str, b: str, max_chars: int) -> bool:
+    starts_a = _positions(text, a)
+    starts_b = _positions(text, b)
+    return any(abs(pa - pb) <= max_chars for pa in starts_a for pb in starts_b)
+
+
+def _positions(text: str, word: str) -> list[int]:
+    found, i = [], text.find(word)
+    while i != -1:
+        found.append(i)
+        i = text.find(word, i + 1)
+    return found
+
+
+def match_keywords(text: str, rules: KeywordRules) -> list[str]:
+    """The include words and near rules that fire on `text` (exclusions not applied)."""
+    hits = [w for w in rules.include if w in text]
+    hits += [f"{a}~{b}" for a, b, n in rules.near if _near(text, a, b, n)]
+    return hits
+
+
+def is_relevant(text: str, rules: KeywordRules) -> bool:
+    if any(w in text for w in rules.exclude):
+        return False
+    return bool(match_keywords(text, rules))

@@ -1,0 +1,108 @@
+"""Text normalisation and jieba segmentation with the office's user dictionary."""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+_SPACE = re.compile(r"\s+")
+# Weibo emoticon codes such as [泪] or [doge]: short bracketed words, kept as sentiment signals.
+EMOTICON = re.compile(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]")
+_t2s_lock = threading.Lock()
+_t2s = None
+
+
+def _to_simplified(text: str) -> str:
+    global _t2s
+    with _t2s_lock:
+        if _t2s is None:
+            from opencc import OpenCC
+
+            _t2s = OpenCC("t2s")
+    return str(_t2s.convert(text))
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width (NFKC), traditional to simplified, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _to_simplified(text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def emoticons(text: str) -> list[str]:
+    return EMOTICON.findall(text)
+
+
+class Segmenter:
+    """A private jieba tokenizer, so the global one and other users are left untouched.
+
+    The dictionary loads on first use (≈1 s), never at import.
+    """
+
+    def __init__(self, userdict: Path | None = None, extra_words: Iterable[str] = ()) -> None:
+        self._userdict = userdict
+        self._extra = [w for w in extra_words if w]
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            if self._tokenizer is None:
+                import logging
+
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tok = jieba.Tokenizer()
+                tok.initialize()
+                if self._userdict is not None and self._userdict.exists():
+                    tok.load_userdict(str(self._userdict))
+                for word in self._extra:
+                    tok.add_word(word, freq=20000)
+                self._tokenizer = tok
+        return self._tokenizer
+
+    def cut(self, text: str) -> list[str]:
+        return [t for t in self._load().lcut(text) if t.strip()]
+
+    def keywords(self, text: str, top_k: int = 10, ignore: Iterable[str] = ()) -> list[str]:
+        """The most distinctive words of `text` by TF-IDF against jieba's shipped IDF table."""
+        idf, median = _idf_table()
+        skip = set(ignore)
+        counts: dict[str, int] = {}
+        for token in self.cut(text):
+            if len(token) >= 2 and token not in skip and not _NOT_A_TERM.match(token):
+                counts[token] = counts.get(token, 0) + 1
+        ranked = sorted(counts, key=lambda t: (-counts[t] * idf.get(t, median), t))
+        return ranked[:top_k]
+
+
+_NOT_A_TERM = re.compile(
+    r"^[\d\W_a-zA-Z]+$|^(我们|他们|你们|这个|那个|什么|没有|已经|可以|就是|还是|"
+    r"一个|自己|因为|所以|但是|如果|表示|进行|相关|目前|工作|情况|问题|大家|"
+    r"现在|今天|昨天|知道|觉得|这样|时候|真的|还有|一下|不是|这些|记者)$"
+)
+_idf_lock = threading.Lock()
+_idf: tuple[dict[str, float], float] | None = None
+
+
+def _idf_table() -> tuple[dict[str, float], float]:
+    global _idf
+    with _idf_lock:
+        if _idf is None:
+            import jieba
+
+            table: dict[str, float] = {}
+            # Read directly: importing jieba.analyse leaks an open file handle.
+            path = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+            text = path.read_text(encoding="utf-8")
+            for line in text.splitlines():
+                word, _, value = line.partition(" ")
+                if value:
+                    table[word] = float(value)
+            values = sorted(table.values())
+            _idf = (table, values[len(values) // 2])
+    return _idf

@@ -1,0 +1,1 @@
+"""The yuqing application: settings, storage, incidents, drafts, outbox, web and CLI."""

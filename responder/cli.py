@@ -1,0 +1,232 @@
+"""The `yuqing` command line. Settings are loaded once here and passed to what runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from responder.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    help="yuqing — public-opinion monitoring and response for statistics bureaus",
+    no_args_is_help=True,
+    add_completion=False,
+)
+export_app = typer.Typer(help="Export stored data", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="configuration directory (also YUQING_CONFIG)")
+    ] = None,
+) -> None:
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = settings
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="run one cycle and exit")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Run yuqing on the bundled demo world with a local mail sink and the web UI."""
+    from responder.demo.run import Demo
+
+    with Demo(settings_of(ctx)) as running:
+        if once:
+            summary = running.once()
+            typer.echo(
+                json.dumps(summary.to_dict(), ensure_ascii=False)
+                if as_json
+                else _describe(summary.to_dict())
+            )
+            return
+        try:
+            running.serve()
+        except KeyboardInterrupt:
+            pass
+
+
+def _describe(summary: dict[str, Any]) -> str:
+    levels = "，".join(f"{k}级 {v}" for k, v in summary["incidents"].items())
+    return (
+        f"信息 {summary['mentions']} 条（本次新增 {summary['new_mentions']}），事件：{levels}，"
+        f"草稿 {summary['drafts']} 份，发送邮件 {summary['emails_sent']} 封"
+    )
+
+
+@app.command()
+def cycle(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Run one crawl → classify → incidents → drafts → notices cycle on the configured sources."""
+    from responder.cycle import CrawlFailed, Cycle
+    from responder.db import Database
+
+    settings = settings_of(ctx)
+    try:
+        summary = Cycle(settings, Database(settings)).run()
+    except CrawlFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        json.dumps(summary.to_dict(), ensure_ascii=False)
+        if as_json
+        else _describe(summary.to_dict())
+    )
+
+
+@app.command()
+def crawl(
+    ctx: typer.Context,
+    source: Annotated[list[str] | None, typer.Option(help="only this source")] = None,
+) -> None:
+    """Crawl every enabled source once (or only --source NAME) and exit."""
+    import uuid
+
+    from responder.cycle import CrawlFailed, crawl_subprocess
+
+    try:
+        crawl_subprocess(settings_of(ctx), f"manual-{uuid.uuid4().hex[:8]}", source or [])
+    except CrawlFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Run the scheduler and the web UI until stopped (production)."""
+    import uvicorn
+
+    from responder.cycle import Cycle
+    from responder.db import Database
+    from responder.scheduler import build_scheduler
+    from responder.web import create_app
+
+    settings = settings_of(ctx)
+    db = Database(settings)
+    scheduler = build_scheduler(settings, Cycle(settings, db))
+    scheduler.start()
+    try:
+        uvicorn.run(create_app(settings, db), host=settings.web.host, port=settings.web.port)
+    finally:
+        scheduler.shutdown()
+
+
+@app.command()
+def web(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port")] = None,
+) -> None:
+    """Serve the web UI."""
+    import uvicorn
+
+    from responder.web import create_app
+
+    settings = settings_of(ctx)
+    uvicorn.run(
+        create_app(settings), host=host or settings.web.host, port=port or settings.web.port
+    )
+
+
+@app.command()
+def classify(
+    ctx: typer.Context,
+    input: Annotated[
+        Path | None, typer.Option("--input", help="JSONL file (default stdin)")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="JSONL file (default stdout)")
+    ] = None,
+) -> None:
+    """Add sentiment, category and misinformation judgements to JSONL objects with `text`."""
+    from responder.classify import build_classifier
+
+    classifier = build_classifier(settings_of(ctx))
+    source = input.open(encoding="utf-8") if input else sys.stdin
+    sink = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        for number, line in enumerate(source, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                text = obj["text"]
+                if not isinstance(text, str):
+                    raise TypeError("text is not a string")
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                typer.echo(f"line {number}: skipped, not a JSON object with text: {exc}", err=True)
+                continue
+            judgement = classifier.classify(text, obj.get("title"))
+            obj.update(judgement.to_dict())
+            obj.pop("backend", None)
+            sink.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    finally:
+        if input:
+            source.close()
+        if output:
+            sink.close()
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@export_app.command("mentions")
+def export_mentions(
+    ctx: typer.Context,
+    format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.jsonl,
+    output: Annotated[Path | None, typer.Option("--output", help="file (default stdout)")] = None,
+) -> None:
+    """Write stored mentions with their judgements."""
+    from responder.db import Database
+    from responder.export import mention_rows, write_csv, write_jsonl
+
+    db = Database(settings_of(ctx))
+    write = write_csv if format is ExportFormat.csv else write_jsonl
+    encoding = "utf-8-sig" if format is ExportFormat.csv else "utf-8"
+    with db.sessions() as session:
+        if output:
+            with output.open("w", encoding=encoding, newline="") as out:
+                count = write(mention_rows(session), out)
+            typer.echo(f"{count} mentions written to {output}", err=True)
+        else:
+            if format is ExportFormat.csv:
+                sys.stdout.write("\ufeff")
+            write(mention_rows(session), sys.stdout)
+
+
+@app.command("migrate")
+def migrate(ctx: typer.Context) -> None:
+    """Bring the database schema up to date."""
+    from responder.db import Database
+
+    Database(settings_of(ctx)).dispose()
+    typer.echo("database is up to date", err=True)
+
+
+def main() -> None:
+    app()

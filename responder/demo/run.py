@@ -1,0 +1,75 @@
+"""`yuqing demo`: the bundled news world, a local mail sink, the scheduler and the web UI."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import uvicorn
+
+from responder.cycle import Cycle, CycleSummary
+from responder.db import Database
+from responder.demo.mailsink import MailSink
+from responder.demo.world import DemoWorld, DemoWorldServer
+from responder.scheduler import build_scheduler
+from responder.settings import MailSettings, Settings
+from responder.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+def demo_settings(settings: Settings, mail_port: int) -> Settings:
+    """Whatever SMTP server is configured, the demo delivers to its own sink."""
+    mail = MailSettings(smtp_host="127.0.0.1", smtp_port=mail_port, sender=settings.mail.sender)
+    return settings.model_copy(update={"mail": mail})
+
+
+class Demo:
+    def __init__(self, settings: Settings) -> None:
+        self.world = DemoWorldServer(DemoWorld(settings.tz), port=settings.demo.world_port)
+        self.sink = MailSink(settings.data_dir / "mailbox", port=settings.demo.mail_port)
+        self.settings = demo_settings(settings, self.sink.port)
+        self.db = Database(self.settings)
+
+    def __enter__(self) -> Demo:
+        self.world.start()
+        self.sink.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sink.stop()
+        self.world.stop()
+        self.db.dispose()
+
+    def once(self) -> CycleSummary:
+        return Cycle(self.settings, self.db).run()
+
+    def serve(self, announce: bool = True) -> None:
+        """Run until Ctrl-C: the scheduler in the background, the web UI in this thread."""
+        scheduler = build_scheduler(self.settings, Cycle(self.settings, self.db))
+        web = self.settings.web
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(self.settings, self.db),
+                host=web.host,
+                port=web.port,
+                log_level="warning",
+            )
+        )
+        if announce:
+            print(
+                "yuqing 演示已启动 (Ctrl-C 停止)\n"
+                f"  网页界面:   http://{web.host}:{web.port}/\n"
+                f"  演示新闻站: {self.world.base_url}/\n"
+                f"  邮件 (.eml): {self.sink.handler.mailbox}\n"
+                f"  数据库:     {self.settings.database_url}\n"
+                f"  每 {self.settings.schedule.cycle_minutes} 分钟运行一次采集-研判-处置周期",
+                flush=True,
+            )
+        scheduler.start()
+        try:
+            server.run()
+        finally:
+            scheduler.shutdown(wait=True)
+            if threading.current_thread() is threading.main_thread():
+                log.info("demo stopped")

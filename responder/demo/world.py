@@ -1,0 +1,175 @@
+"""The bundled demo news world: a news site, a forum and a self-media feed on 127.0.0.1.
+
+Content comes from `world.yaml`; publication times are relative to when the server starts, so
+the demo always looks current. Some article pages are served GBK-encoded, as many county sites
+still are.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from responder.paths import TEMPLATES_DIR
+
+WORLD_FILE = Path(__file__).with_name("world.yaml")
+PAGE_SIZE = 10
+SUMMARY_CHARS = 40
+
+
+@dataclass
+class WorldItem:
+    id: str
+    channel: str
+    title: str
+    author: str
+    outlet: str
+    published: datetime
+    body: str
+    encoding: str = "utf-8"
+    reposts: int = 0
+    comments: int = 0
+    likes: int = 0
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.body.split("\n\n") if p.strip()]
+
+
+def load_world(now: datetime, path: Path = WORLD_FILE) -> tuple[dict[str, Any], list[WorldItem]]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    items = [
+        WorldItem(
+            id=raw["id"],
+            channel=raw["channel"],
+            title=raw["title"],
+            author=raw["author"],
+            outlet=raw["outlet"],
+            published=now - timedelta(hours=raw["hours_ago"]),
+            body=raw["body"],
+            encoding=raw.get("encoding", "utf-8"),
+            reposts=raw.get("reposts", 0),
+            comments=raw.get("comments", 0),
+            likes=raw.get("likes", 0),
+        )
+        for raw in doc["items"]
+    ]
+    items.sort(key=lambda i: i.published, reverse=True)
+    return doc, items
+
+
+def forum_time(published: datetime, now: datetime) -> str:
+    """Forum-style times: "3小时前", "昨天 12:30", else the full date."""
+    age = now - published
+    if age < timedelta(hours=1):
+        return f"{max(int(age.total_seconds() // 60), 1)}分钟前"
+    if age < timedelta(hours=24) and published.date() == now.date():
+        return f"{int(age.total_seconds() // 3600)}小时前"
+    if published.date() == (now - timedelta(days=1)).date():
+        return f"昨天 {published:%H:%M}"
+    return f"{published:%Y-%m-%d %H:%M}"
+
+
+class DemoWorld:
+    """Renders every page once at start; the handler only looks them up."""
+
+    def __init__(self, tz: ZoneInfo, now: datetime | None = None) -> None:
+        self.now = (now or datetime.now(tz)).astimezone(tz)
+        self.doc, self.items = load_world(self.now)
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES_DIR / "demo"),
+            autoescape=select_autoescape(["html", "xml"]),
+        )
+        env.filters["forum_time"] = lambda t: forum_time(t, self.now)
+        env.filters["rfc822"] = format_datetime
+        env.filters["summary"] = lambda s: s.replace("\n", "")[:SUMMARY_CHARS] + "……"
+        self.pages: dict[str, tuple[str, bytes]] = {}
+        self._render(env)
+
+    def _channel(self, name: str) -> list[WorldItem]:
+        return [i for i in self.items if i.channel == name]
+
+    def _add(self, path: str, html: str, encoding: str = "utf-8", kind: str = "text/html") -> None:
+        self.pages[path] = (f"{kind}; charset={encoding}", html.encode(encoding))
+
+    def _render(self, env: Environment) -> None:
+        sites = self.doc["sites"]
+        for channel, prefix, list_tpl, page_tpl, page_name in (
+            ("news", "/news/", "news_list.html", "news_article.html", "{id}.html"),
+            ("forum", "/forum/", "forum_list.html", "forum_thread.html", "thread-{id}.html"),
+        ):
+            items = self._channel(channel)
+            pages = max(1, -(-len(items) // PAGE_SIZE))
+            for page in range(1, pages + 1):
+                chunk = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+                html = env.get_template(list_tpl).render(
+                    site=sites[channel], items=chunk, page=page, pages=pages
+                )
+                self._add(prefix if page == 1 else f"{prefix}list_{page}.html", html)
+            for item in items:
+                html = env.get_template(page_tpl).render(
+                    site=sites[channel], item=item, encoding=item.encoding
+                )
+                self._add(prefix + page_name.format(id=item.id), html, item.encoding)
+        feed = self._channel("feed")
+        self._add(
+            "/feed/rss.xml",
+            env.get_template("rss.xml").render(site=sites["feed"], items=feed, now=self.now),
+            kind="application/rss+xml",
+        )
+        for item in feed:
+            self._add(
+                f"/feed/post/{item.id}.html",
+                env.get_template("feed_post.html").render(site=sites["feed"], item=item),
+            )
+        self._add("/robots.txt", "User-agent: *\nAllow: /\n", kind="text/plain")
+        self._add("/", env.get_template("index.html").render(sites=sites))
+
+
+class DemoWorldServer:
+    """Serves a `DemoWorld` on 127.0.0.1 from a background thread."""
+
+    def __init__(self, world: DemoWorld, port: int = 0, host: str = "127.0.0.1") -> None:
+        pages = world.pages
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                found = pages.get(self.path.split("?")[0])
+                if found is None:
+                    self.send_error(404)
+                    return
+                content_type, body = found
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> DemoWorldServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

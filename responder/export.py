@@ -1,0 +1,72 @@
+"""`yuqing export mentions`: stored mentions with their judgements as JSONL or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from responder.models import Mention
+
+FIELDS = [
+    "url",
+    "source",
+    "title",
+    "text",
+    "author",
+    "outlet",
+    "published_at",
+    "fetched_at",
+    "sentiment",
+    "category",
+    "misinfo",
+    "incident_id",
+]
+
+
+def mention_rows(session: Session, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    query = (
+        select(Mention)
+        .options(selectinload(Mention.judgements), selectinload(Mention.source))
+        .order_by(Mention.id)
+        .execution_options(yield_per=batch)
+    )
+    for m in session.scalars(query):
+        j = m.judgement
+        yield {
+            "url": m.url,
+            "source": m.source.name if m.source else "",
+            "title": m.title,
+            "text": m.text,
+            "author": m.author,
+            "outlet": m.outlet,
+            "published_at": m.published_at.isoformat() if m.published_at else "",
+            "fetched_at": m.fetched_at.isoformat(),
+            "sentiment": j.sentiment if j else "",
+            "category": j.category if j else "",
+            "misinfo": j.misinfo if j else "",
+            "incident_id": m.incident_id or "",
+        }
+
+
+def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    count = 0
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    """The caller opens `out` with encoding utf-8-sig, so Excel reads the Chinese correctly."""
+    writer = csv.DictWriter(out, fieldnames=FIELDS)
+    writer.writeheader()
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    return count

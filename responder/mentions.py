@@ -1,0 +1,119 @@
+"""Storing mentions: canonical URLs, content hashes and de-duplication.
+
+The crawler's save pipeline and `yuqing import` both store through `store()`, so every way in
+applies the same rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from responder.models import Mention, Source
+
+TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|spm|from|share_token|share_from|isappinstalled|scene|clicktime|wxshare_count|"
+    r"fbclid|gclid|_hsenc|_hsmi|mkt_tok|vd_source|share_source|share_medium|timestamp)$",
+    re.IGNORECASE,
+)
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, no fragment, tracking parameters removed, others sorted."""
+    parts = urlsplit(url.strip())
+    query = sorted(
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not TRACKING_PARAMS.match(k)
+    )
+    path = parts.path or "/"
+    host = (parts.hostname or "").lower()
+    if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme.lower(), host, path, urlencode(query), ""))
+
+
+def content_hash(title: str, text: str) -> str:
+    """Hash of the words only, so whitespace and punctuation changes do not make a new mention."""
+    words = _NON_WORD.sub("", f"{title}{text}").lower()
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class MentionRecord:
+    """A mention as handed over by a crawler or an import, before it is stored."""
+
+    url: str
+    text: str
+    title: str = ""
+    author: str = ""
+    outlet: str = ""
+    published_at: datetime | None = None
+    reposts: int = 0
+    comments: int = 0
+    likes: int = 0
+    keywords_matched: list[str] = field(default_factory=list)
+
+
+def source_for(session: Session, name: str, kind: str, url: str) -> Source:
+    source = session.scalar(select(Source).where(Source.name == name))
+    if source is None:
+        source = Source(name=name, kind=kind, url=url)
+        session.add(source)
+        session.flush()
+    return source
+
+
+def is_stored(session: Session, canonical: str, digest: str) -> bool:
+    return (
+        session.scalar(
+            select(Mention.id)
+            .where((Mention.canonical_url == canonical) | (Mention.content_hash == digest))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def store(
+    session: Session,
+    record: MentionRecord,
+    source_id: int | None = None,
+    crawl_run_id: int | None = None,
+) -> Mention | None:
+    """Insert the mention unless its canonical URL or content is stored already."""
+    canonical = canonical_url(record.url)
+    digest = content_hash(record.title, record.text)
+    if is_stored(session, canonical, digest):
+        return None
+    mention = Mention(
+        source_id=source_id,
+        crawl_run_id=crawl_run_id,
+        url=record.url,
+        canonical_url=canonical,
+        content_hash=digest,
+        title=record.title,
+        text=record.text,
+        author=record.author,
+        outlet=record.outlet,
+        published_at=record.published_at,
+        reposts=record.reposts,
+        comments=record.comments,
+        likes=record.likes,
+        keywords_matched=record.keywords_matched,
+    )
+    try:
+        # A concurrent writer may have stored the same URL since the check above.
+        with session.begin_nested():
+            session.add(mention)
+    except IntegrityError:
+        return None
+    return mention

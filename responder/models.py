@@ -1,0 +1,317 @@
+"""The database schema: every table yuqing keeps, as SQLAlchemy 2.x typed models.
+
+Times are stored as UTC (`UTCDateTime`) and shown in the office's time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrawlRun(Base):
+    """One crawl of one source: what was fetched, stored, skipped and failed."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[str] = mapped_column(String(40), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    fetched: Mapped[int] = mapped_column(default=0)
+    stored: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    source: Mapped[Source] = relationship()
+
+
+class Mention(Base):
+    __tablename__ = "mentions"
+    __table_args__ = (Index("ix_mentions_published", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(700), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200), default="")
+    outlet: Mapped[str] = mapped_column(String(200), default="")
+    published_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reposts: Mapped[int] = mapped_column(default=0)
+    comments: Mapped[int] = mapped_column(default=0)
+    likes: Mapped[int] = mapped_column(default=0)
+    keywords_matched: Mapped[list[Any]] = mapped_column(default=list)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    # Set once incident triage has looked at the mention, whether or not it joined an incident.
+    triaged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+    source: Mapped[Source | None] = relationship()
+    judgements: Mapped[list[Judgement]] = relationship(
+        back_populates="mention", order_by="Judgement.id"
+    )
+    incident: Mapped[Incident | None] = relationship(back_populates="mentions")
+
+    @property
+    def judgement(self) -> Judgement | None:
+        """The judgement in force: the newest correction, else the newest machine judgement."""
+        if not self.judgements:
+            return None
+        corrections = [j for j in self.judgements if j.origin == "correction"]
+        return (corrections or self.judgements)[-1]
+
+    @property
+    def engagement(self) -> int:
+        return self.reposts + self.comments + self.likes
+
+
+class Judgement(Base):
+    __tablename__ = "judgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    origin: Mapped[str] = mapped_column(String(20), default="machine")  # machine | correction
+    sentiment: Mapped[str] = mapped_column(String(10))
+    sentiment_score: Mapped[float] = mapped_column(Float)
+    category: Mapped[str] = mapped_column(String(30))
+    category_score: Mapped[float] = mapped_column(Float)
+    misinfo: Mapped[bool] = mapped_column(Boolean, default=False)
+    misinfo_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    backend: Mapped[str] = mapped_column(String(40), default="")
+    actor: Mapped[str] = mapped_column(String(100), default="system")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    mention: Mapped[Mention] = relationship(back_populates="judgements")
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    machine_level: Mapped[str] = mapped_column(String(4), default="IV")
+    level_override: Mapped[str | None] = mapped_column(String(4))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float, default=0)
+    fired_rules: Mapped[list[Any]] = mapped_column(default=list)
+    terms: Mapped[list[Any]] = mapped_column(default=list)
+    sentiment: Mapped[str] = mapped_column(String(10), default="neutral")
+    misinfo: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    mention_count: Mapped[int] = mapped_column(default=0)
+    notified_level: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    mentions: Mapped[list[Mention]] = relationship(back_populates="incident")
+
+    @property
+    def level(self) -> str:
+        return self.level_override or self.machine_level
+
+
+class ResponseTemplate(Base):
+    """An entry of the 应答口径 library, one per category; its wording lives in versions."""
+
+    __tablename__ = "response_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list[TemplateVersion]] = relationship(
+        back_populates="template", order_by="TemplateVersion.version"
+    )
+
+
+class TemplateVersion(Base):
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("response_templates.id"))
+    version: Mapped[int]
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|approved|retired
+    author: Mapped[str] = mapped_column(String(100))
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    template: Mapped[ResponseTemplate] = relationship(back_populates="versions")
+
+
+class Draft(Base):
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|approved|rejected
+    last_editor: Mapped[str] = mapped_column(String(100), default="system")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    incident: Mapped[Incident] = relationship()
+    template_version: Mapped[TemplateVersion] = relationship()
+    events: Mapped[list[DraftEvent]] = relationship(order_by="DraftEvent.id")
+
+
+class DraftEvent(Base):
+    """A review event on a draft: created, edited (with diff), approved, rejected."""
+
+    __tablename__ = "draft_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(100))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    diff: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message waiting for, or done with, delivery. `dedupe_key` makes enqueueing idempotent."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    channel: Mapped[str] = mapped_column(String(20), default="email")
+    recipient: Mapped[str] = mapped_column(String(300))
+    recipient_name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    stage: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    email: Mapped[str] = mapped_column(String(300), default="")
+    role: Mapped[str] = mapped_column(String(20))  # duty | press | leader | admin
+    password_hash: Mapped[str] = mapped_column(String(300), default="")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DutyRoster(Base):
+    """A day's duty officer when it differs from the rotation, and that day's handover note."""
+
+    __tablename__ = "duty_roster"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    person: Mapped[str] = mapped_column(String(100))
+    handover_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what to which object, with before and after. Rows are only ever inserted."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "CrawlRun",
+    "DraftEvent",
+    "Draft",
+    "DutyRoster",
+    "Incident",
+    "Judgement",
+    "Mention",
+    "OutboxMessage",
+    "ResponseTemplate",
+    "Source",
+    "TemplateVersion",
+    "User",
+    "Integer",
+    "utcnow",
+]

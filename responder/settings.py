@@ -1,0 +1,333 @@
+"""The one settings object, loaded once at start-up and passed down.
+
+Layers, lowest first: the packaged `config/`, the selected configuration directory, `YUQING_*`
+environment variables, explicit overrides (tests). `settings.toml` is merged key by key; a YAML
+list file (sources, keywords, ...) in the configuration directory replaces the packaged one.
+Every mistake is reported as a `ConfigError` naming the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from nlp import Debunk, Fact, KeywordRules
+from responder.paths import DEFAULT_CONFIG_DIR
+
+ENV_PREFIX = "YUQING_"
+
+
+class ConfigError(Exception):
+    """A configuration file or variable is wrong; the message names where and what."""
+
+    def __init__(self, where: str, key: str, problem: str) -> None:
+        self.where, self.key, self.problem = where, key, problem
+        super().__init__(f"{where}: {key}: {problem}" if key else f"{where}: {problem}")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(Section):
+    url: str = Field("", description="SQLAlchemy URL; empty means SQLite in the data directory")
+
+
+class CrawlSettings(Section):
+    user_agent: str = Field("yuqing/0.1", description="User-Agent header sent to every site")
+    obey_robots: bool = Field(True, description="obey robots.txt unless a source overrides it")
+    download_timeout: int = Field(20, ge=1, description="seconds before a request is abandoned")
+    max_response_bytes: int = Field(10_485_760, ge=1024, description="larger responses are dropped")
+    concurrent_per_domain: int = Field(4, ge=1, description="parallel requests per domain")
+    autothrottle: bool = Field(True, description="adapt the request rate to server latency")
+    retries: int = Field(2, ge=0, description="retries of a failed request")
+    timeout_minutes: int = Field(30, ge=1, description="a crawl subprocess is killed after this")
+
+
+class NlpSettings(Section):
+    backend: Literal["lexicon"] = Field("lexicon", description="sentiment/category backend")
+    model_path: str = Field("", description="model directory for a trained backend")
+    batch_size: int = Field(64, ge=1, description="mentions classified per batch")
+
+
+class IncidentSettings(Section):
+    window_hours: int = Field(
+        72, ge=1, description="a mention joins an incident seen this recently"
+    )
+    min_shared_terms: int = Field(2, ge=1, description="distinctive terms a mention must share")
+
+
+class MailSettings(Section):
+    smtp_host: str = Field("127.0.0.1", description="SMTP server host")
+    smtp_port: int = Field(8025, ge=1, le=65535, description="SMTP server port")
+    security: Literal["none", "starttls", "ssl"] = Field("none", description="transport security")
+    username: str = Field("", description="SMTP login; empty means no authentication")
+    password: str = Field(
+        "", description="SMTP password (prefer YUQING_MAIL__PASSWORD)", repr=False
+    )
+    sender: str = Field("yuqing@localhost", description="From address of every notice")
+    timeout: int = Field(20, ge=1, description="seconds for one SMTP conversation")
+    retry_base_seconds: int = Field(30, ge=1, description="first retry delay; doubles each time")
+    retry_max_seconds: int = Field(3600, ge=1, description="longest delay between retries")
+
+
+class ScheduleSettings(Section):
+    cycle_minutes: int = Field(
+        15, ge=1, description="minutes between crawl/classify/respond cycles"
+    )
+
+
+class WebSettings(Section):
+    host: str = Field("127.0.0.1", description="address the web UI listens on")
+    port: int = Field(8000, ge=1, le=65535, description="port the web UI listens on")
+    base_url: str = Field("http://127.0.0.1:8000", description="address used in links in emails")
+
+
+class DemoSettings(Section):
+    world_port: int = Field(8701, ge=0, le=65535, description="port of the bundled demo news world")
+    mail_port: int = Field(8025, ge=0, le=65535, description="port of the demo mail sink")
+
+
+class Source(Section):
+    name: str
+    kind: Literal["rss", "site"]
+    url: str
+    schedule: str | None = None
+    enabled: bool = True
+    max_pages: int = Field(5, ge=1)
+    obey_robots: bool | None = None
+    selectors: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        return url
+
+
+class Recipient(Section):
+    name: str
+    email: str
+
+
+class Recipients(Section):
+    leadership: list[Recipient] = Field(default_factory=list)
+    upper_office: list[Recipient] = Field(default_factory=list)
+    government: list[Recipient] = Field(default_factory=list)
+
+
+class DutyPerson(Section):
+    name: str
+    email: str
+    phone: str = ""
+
+
+class Duty(Section):
+    people: list[DutyPerson] = Field(default_factory=list)
+    start: date = date(2026, 1, 1)
+    order: list[str] = Field(default_factory=list)
+
+
+class SeverityBand(Section):
+    min: float
+    score: float
+
+
+class SeverityTerm(Section):
+    name: str
+    words: list[str]
+    score: float
+
+
+class SeverityRules(Section):
+    levels: dict[Literal["I", "II", "III", "IV"], float]
+    category_weights: dict[str, float]
+    terms: list[SeverityTerm] = Field(default_factory=list)
+    mention_count: list[SeverityBand] = Field(default_factory=list)
+    engagement: list[SeverityBand] = Field(default_factory=list)
+    authority: dict[str, float] = Field(default_factory=dict)
+    misinfo: float = 0
+    negative_share: SeverityBand | None = None
+    outlet_tiers: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Settings(Section):
+    """Every setting of yuqing; the TOML keys of `settings.toml` map onto these fields."""
+
+    office_name: str = Field("临江县统计局", description="the office being monitored")
+    data_dir: Path = Field(Path("data"), description="database, mailbox and logs (YUQING_DATA)")
+    timezone: str = Field("Asia/Shanghai", description="office time zone for dates and schedules")
+    log_level: str = Field("INFO", description="logging level")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    nlp: NlpSettings = Field(default_factory=NlpSettings)
+    incidents: IncidentSettings = Field(default_factory=IncidentSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    demo: DemoSettings = Field(default_factory=DemoSettings)
+    # Loaded from the YAML files, not from settings.toml.
+    config_dir: Path | None = Field(None, description="the selected configuration directory")
+    sources: list[Source] = Field(default_factory=list, description="sources.yaml")
+    keywords: KeywordRules = Field(default_factory=KeywordRules, description="keywords.yaml")
+    facts: list[Fact] = Field(default_factory=list, description="facts.yaml")
+    debunks: list[Debunk] = Field(default_factory=list, description="debunks.yaml")
+    recipients: Recipients = Field(default_factory=Recipients, description="recipients.yaml")
+    duty: Duty = Field(default_factory=Duty, description="duty.yaml")
+    severity: SeverityRules | None = Field(None, description="severity.yaml")
+    userdict: Path | None = Field(None, description="userdict.txt")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {name!r}") from exc
+        return name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{(self.data_dir / 'yuqing.db').resolve()}"
+
+
+# file name → (settings field, top-level key inside the file or None for the whole document)
+YAML_FILES: dict[str, tuple[str, str | None]] = {
+    "sources.yaml": ("sources", "sources"),
+    "keywords.yaml": ("keywords", None),
+    "facts.yaml": ("facts", "facts"),
+    "debunks.yaml": ("debunks", "debunks"),
+    "recipients.yaml": ("recipients", None),
+    "duty.yaml": ("duty", None),
+    "severity.yaml": ("severity", None),
+}
+_TOML_ONLY = (
+    {name for name in Settings.model_fields}
+    - {f for f, _ in YAML_FILES.values()}
+    - {"config_dir", "userdict"}
+)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+
+
+def _read_yaml(path: Path, key: str | None) -> Any:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "", f"not valid YAML: {exc}") from None
+    if key is None:
+        return doc if doc is not None else {}
+    if not isinstance(doc, dict) or key not in doc:
+        raise ConfigError(str(path), key, "missing top-level list")
+    return doc[key] or []
+
+
+def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
+    """`YUQING_DATA` and `YUQING_SECTION__KEY=value` (e.g. YUQING_MAIL__SMTP_PORT=2525)."""
+    layer: dict[str, Any] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == "YUQING_CONFIG":
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        if path == ["data"]:
+            path = ["data_dir"]
+        if path[0] not in _TOML_ONLY:
+            raise ConfigError(f"environment variable {name}", path[0], "not a setting")
+        node = layer
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return layer
+
+
+def _describe(exc: ValidationError, where_for_key: Mapping[str, str]) -> ConfigError:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    top = loc[0] if loc else ""
+    where = where_for_key.get(top, "settings.toml")
+    return ConfigError(where, ".".join(loc), err["msg"])
+
+
+def _expand_demo_world(data: dict[str, Any]) -> None:
+    """`{demo_world}` in a source URL is the bundled demo world's address."""
+    port = data.get("demo", {}).get("world_port", DemoSettings.model_fields["world_port"].default)
+    for source in data.get("sources") or []:
+        if isinstance(source, dict) and isinstance(source.get("url"), str):
+            source["url"] = source["url"].replace("{demo_world}", f"http://127.0.0.1:{port}")
+
+
+def load_settings(
+    config_dir: Path | str | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings from the layers; raise `ConfigError` on any mistake."""
+    env = os.environ if env is None else env
+    if config_dir is None and env.get("YUQING_CONFIG"):
+        config_dir = env["YUQING_CONFIG"]
+    chosen = Path(config_dir).resolve() if config_dir else None
+    if chosen is not None and not chosen.is_dir():
+        raise ConfigError(str(chosen), "", "configuration directory does not exist")
+    dirs = [DEFAULT_CONFIG_DIR] + ([chosen] if chosen and chosen != DEFAULT_CONFIG_DIR else [])
+
+    data: dict[str, Any] = {}
+    where_for_key: dict[str, str] = {}
+    for directory in dirs:
+        toml_path = directory / "settings.toml"
+        if toml_path.exists():
+            layer = _read_toml(toml_path)
+            for key in layer:
+                where_for_key[key] = str(toml_path)
+            data = _merge(data, layer)
+        for filename, (fieldname, key) in YAML_FILES.items():
+            path = directory / filename
+            if path.exists():
+                data[fieldname] = _read_yaml(path, key)
+                where_for_key[fieldname] = str(path)
+        if (directory / "userdict.txt").exists():
+            data["userdict"] = directory / "userdict.txt"
+    for key in data:
+        if key not in Settings.model_fields:
+            raise ConfigError(where_for_key.get(key, "settings.toml"), key, "unknown setting")
+    env_layer = _env_layer(env)
+    for key in env_layer:
+        where_for_key[key] = f"environment variable {ENV_PREFIX}{key.upper()}"
+    data = _merge(data, env_layer)
+    data = _merge(data, dict(overrides or {}))
+    data["config_dir"] = chosen
+    _expand_demo_world(data)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _describe(exc, where_for_key) from None
+    if not settings.data_dir.is_absolute():
+        settings.data_dir = (Path.cwd() / settings.data_dir).resolve()
+    return settings

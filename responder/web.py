@@ -1,0 +1,129 @@
+"""The web UI (read-only for now): mentions, incidents and drafts, in Simplified Chinese."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse
+from starlette.routing import Route
+
+from responder.db import Database
+from responder.duty import on_duty
+from responder.models import Draft, Incident, Mention, OutboxMessage, utcnow
+from responder.rendering import local_time, web_environment
+from responder.settings import Settings
+
+PAGE_SIZE = 50
+
+
+def create_app(settings: Settings, db: Database | None = None) -> Starlette:
+    db = db or Database(settings)
+    env = web_environment()
+    env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, settings.tz, fmt)
+    env.globals["office"] = settings.office_name
+
+    def page(name: str, request: Request, **context: Any) -> HTMLResponse:
+        html = env.get_template(name).render(request=request, path=request.url.path, **context)
+        return HTMLResponse(html)
+
+    async def index(request: Request) -> HTMLResponse:
+        with db.sessions() as session:
+            counts = {
+                "mentions": session.scalar(select(func.count(Mention.id))),
+                "incidents": session.scalar(
+                    select(func.count(Incident.id)).where(Incident.status == "open")
+                ),
+                "drafts": session.scalar(
+                    select(func.count(Draft.id)).where(Draft.status == "pending")
+                ),
+                "outbox": session.scalar(
+                    select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "sent")
+                ),
+            }
+            incidents = session.scalars(
+                select(Incident)
+                .where(Incident.status == "open")
+                .order_by(Incident.score.desc())
+                .limit(10)
+            ).all()
+            duty = on_duty(session, settings, utcnow().astimezone(settings.tz).date())
+            return page("index.html", request, counts=counts, incidents=incidents, duty=duty)
+
+    async def mentions(request: Request) -> HTMLResponse:
+        with db.sessions() as session:
+            rows = session.scalars(
+                select(Mention)
+                .options(selectinload(Mention.judgements), selectinload(Mention.source))
+                .order_by(Mention.published_at.desc(), Mention.id.desc())
+                .limit(PAGE_SIZE)
+            ).all()
+            return page("mentions.html", request, mentions=rows)
+
+    async def incidents(request: Request) -> HTMLResponse:
+        with db.sessions() as session:
+            rows = session.scalars(
+                select(Incident).order_by(Incident.last_seen.desc()).limit(PAGE_SIZE)
+            ).all()
+            return page("incidents.html", request, incidents=rows)
+
+    async def incident(request: Request) -> HTMLResponse:
+        with db.sessions() as session:
+            found = session.get(Incident, int(request.path_params["incident_id"]))
+            if found is None:
+                raise HTTPException(404, "没有这个事件")
+            rows = session.scalars(
+                select(Mention)
+                .where(Mention.incident_id == found.id)
+                .options(selectinload(Mention.judgements))
+                .order_by(Mention.published_at)
+            ).all()
+            drafts = session.scalars(select(Draft).where(Draft.incident_id == found.id)).all()
+            notices = session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.incident_id == found.id)
+                .order_by(OutboxMessage.id)
+            ).all()
+            return page(
+                "incident.html",
+                request,
+                incident=found,
+                mentions=rows,
+                drafts=drafts,
+                notices=notices,
+            )
+
+    async def drafts(request: Request) -> HTMLResponse:
+        with db.sessions() as session:
+            rows = session.scalars(
+                select(Draft)
+                .options(selectinload(Draft.incident), selectinload(Draft.template_version))
+                .order_by(Draft.id.desc())
+                .limit(PAGE_SIZE)
+            ).all()
+            return page("drafts.html", request, drafts=rows)
+
+    async def healthz(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    async def not_found(request: Request, exc: Exception) -> HTMLResponse:
+        detail = getattr(exc, "detail", "页面不存在")
+        status = getattr(exc, "status_code", 404)
+        html = env.get_template("error.html").render(
+            request=request, path=request.url.path, detail=detail
+        )
+        return HTMLResponse(html, status_code=status)
+
+    routes = [
+        Route("/", index),
+        Route("/mentions", mentions),
+        Route("/incidents", incidents),
+        Route("/incidents/{incident_id:int}", incident),
+        Route("/drafts", drafts),
+        Route("/healthz", healthz),
+    ]
+    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})
