@@ -59,7 +59,9 @@ class Segmenter:
                 tok = jieba.Tokenizer()
                 tok.initialize()
                 if self._userdict is not None and self._userdict.exists():
-                    tok.load_userdict(str(self._userdict))
+                    # Given a path, jieba leaves the file open; hand it an open file instead.
+                    with self._userdict.open("rb") as handle:
+                        tok.load_userdict(handle)
                 for word in self._extra:
                     tok.add_word(word, freq=20000)
                 self._tokenizer = tok

@@ -82,8 +82,10 @@ def build_report(
     ]
     first = mentions[0] if mentions else None
     return Report(
-        time=(f"{local_time(incident.first_seen, tz)} 首次发现，"
-              f"最新 {local_time(incident.last_seen, tz)}"),
+        time=(
+            f"{local_time(incident.first_seen, tz)} 首次发现，"
+            f"最新 {local_time(incident.last_seen, tz)}"
+        ),
         place="、".join(p for p, _ in places) or UNKNOWN,
         cause=f"{UNKNOWN}（初步研判为{label('categories', incident.category)}类舆情）",
         details=(f"{incident.title}。{first.text[:160]}……" if first else incident.title),

@@ -1,0 +1,78 @@
+"""The read-only web pages render stored data in Chinese and escape what they show."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.testclient import TestClient
+
+from responder.mentions import MentionRecord, store
+from responder.models import Incident, Judgement
+from responder.web import create_app
+
+XSS = '<script>alert("x")</script>'
+
+
+def seed(db) -> int:  # type: ignore[no-untyped-def]
+    now = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+    with db.transaction() as session:
+        incident = Incident(
+            title=f"普查信息泄露{XSS}",
+            category="privacy_leak",
+            first_seen=now,
+            last_seen=now,
+            machine_level="II",
+            mention_count=1,
+        )
+        session.add(incident)
+        session.flush()
+        mention = store(
+            session,
+            MentionRecord(
+                url="http://x.example/1",
+                title=f"泄露{XSS}",
+                text="普查登记信息被倒卖",
+                published_at=now,
+            ),
+        )
+        assert mention is not None
+        mention.incident_id = incident.id
+        session.add(
+            Judgement(
+                mention_id=mention.id,
+                sentiment="negative",
+                sentiment_score=0.9,
+                category="privacy_leak",
+                category_score=0.9,
+                misinfo=False,
+            )
+        )
+        return incident.id
+
+
+def test_pages_render_in_chinese_and_escape_crawled_html(settings, db):
+    incident_id = seed(db)
+    client = TestClient(create_app(settings, db))
+
+    for path in ("/", "/mentions", "/incidents", f"/incidents/{incident_id}", "/drafts"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert "舆情监测" in page.text
+        assert "<script>" not in page.text
+    mentions = client.get("/mentions").text
+    assert "&lt;script&gt;" in mentions and "负面" in mentions and "信息泄露" in mentions
+    assert "重大（II级）" in client.get(f"/incidents/{incident_id}").text
+
+
+def test_an_unknown_incident_is_a_chinese_404(settings, db):
+    page = TestClient(create_app(settings, db)).get("/incidents/999")
+    assert page.status_code == 404
+    assert "没有这个事件" in page.text
+
+
+def test_no_page_loads_anything_from_the_internet(settings, db):
+    seed(db)
+    client = TestClient(create_app(settings, db))
+    for path in ("/", "/mentions", "/incidents", "/drafts"):
+        text = client.get(path).text
+        assert "<script src" not in text and "<link" not in text
