@@ -64,25 +64,32 @@ def next_page(response: TextResponse, selectors: dict[str, str], page: int) -> s
     numbered = None
     for anchor in response.css("a[href]"):
         text = " ".join(anchor.css("::text").getall()).strip()
-        if text in NEXT_TEXTS:
+        # "下一页 >" and "下一页»" are as common as the bare word.
+        if text in NEXT_TEXTS or text.strip(" <>›»") in NEXT_TEXTS:
             return response.urljoin(anchor.attrib["href"])
         if text == str(page + 1):
             numbered = response.urljoin(anchor.attrib["href"])
     return numbered
 
 
+_BLOCK_TAG = re.compile(
+    r"<\s*/?\s*(?:br|p|div|li|tr|h[1-6]|blockquote|section|article|pre)\b[^>]*>", re.I
+)
+
+
 def html_to_text(html: str) -> str:
+    """Text of an HTML fragment: one line per block element, inline markup kept in its line."""
     if not html:
         return ""
-    sel = Selector(text=f"<div>{html}</div>")
-    blocks = [t.strip() for t in sel.xpath("//text()").getall()]
-    return "\n".join(b for b in blocks if b)
+    marked = _BLOCK_TAG.sub("\n", html)
+    text = Selector(text=f"<div>{marked}</div>").xpath("string(//div)").get() or ""
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _first(selector: Selector, css: str) -> str:
     if css.endswith("::text") or "::attr(" in css:
         return " ".join(t.strip() for t in selector.css(css).getall() if t.strip())
-    return "\n".join(t.strip() for t in selector.css(css).xpath(".//text()").getall() if t.strip())
+    return "\n".join(html_to_text(fragment) for fragment in selector.css(css).getall())
 
 
 def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[str, Any]:

@@ -167,7 +167,9 @@ def debunk_reasons(text: str, debunks: list[Debunk]) -> list[MisinfoReason]:
 
 
 def rumor_cue_reason(text: str) -> MisinfoReason | None:
-    cues = [c for c in RUMOR_CUES if c in text]
+    found = [c for c in RUMOR_CUES if c in text]
+    # "紧急扩散" also contains "扩散": a cue inside a longer one found is not counted again.
+    cues = [c for c in found if not any(c != longer and c in longer for longer in found)]
     if not cues:
         return None
     strength = "较强" if len(cues) >= STRONG_RUMOR_CUES else "疑似"

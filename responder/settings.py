@@ -250,9 +250,11 @@ def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
-    """`YUQING_DATA` and `YUQING_SECTION__KEY=value` (e.g. YUQING_MAIL__SMTP_PORT=2525)."""
+def _env_layer(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """`YUQING_DATA` and `YUQING_SECTION__KEY=value` (e.g. YUQING_MAIL__SMTP_PORT=2525), with
+    the variable behind each settings path so errors can name it."""
     layer: dict[str, Any] = {}
+    names: dict[tuple[str, ...], str] = {}
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name == "YUQING_CONFIG":
             continue
@@ -265,14 +267,23 @@ def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
         for part in path[:-1]:
             node = node.setdefault(part, {})
         node[path[-1]] = value
-    return layer
+        names[tuple(path)] = name
+    return layer, names
 
 
-def _describe(exc: ValidationError, where_for_key: Mapping[str, str]) -> ConfigError:
+def _describe(
+    exc: ValidationError, where_for_key: Mapping[str, str], env_names: Mapping[tuple[str, ...], str]
+) -> ConfigError:
     err = exc.errors()[0]
-    loc = [str(p) for p in err["loc"]]
-    top = loc[0] if loc else ""
-    where = where_for_key.get(top, "settings.toml")
+    loc = tuple(str(p) for p in err["loc"])
+    where = next(
+        (
+            f"environment variable {name}"
+            for path, name in env_names.items()
+            if loc[: len(path)] == path
+        ),
+        where_for_key.get(loc[0] if loc else "", "settings.toml"),
+    )
     return ConfigError(where, ".".join(loc), err["msg"])
 
 
@@ -317,9 +328,7 @@ def load_settings(
     for key in data:
         if key not in Settings.model_fields:
             raise ConfigError(where_for_key.get(key, "settings.toml"), key, "unknown setting")
-    env_layer = _env_layer(env)
-    for key in env_layer:
-        where_for_key[key] = f"environment variable {ENV_PREFIX}{key.upper()}"
+    env_layer, env_names = _env_layer(env)
     data = _merge(data, env_layer)
     data = _merge(data, dict(overrides or {}))
     data["config_dir"] = chosen
@@ -327,7 +336,7 @@ def load_settings(
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise _describe(exc, where_for_key) from None
+        raise _describe(exc, where_for_key, env_names) from None
     if not settings.data_dir.is_absolute():
         settings.data_dir = (Path.cwd() / settings.data_dir).resolve()
     return settings
