@@ -318,10 +318,10 @@ def load_settings(
             for key in layer:
                 where_for_key[key] = str(toml_path)
             data = _merge(data, layer)
-        for filename, (fieldname, key) in YAML_FILES.items():
+        for filename, (fieldname, list_key) in YAML_FILES.items():
             path = directory / filename
             if path.exists():
-                data[fieldname] = _read_yaml(path, key)
+                data[fieldname] = _read_yaml(path, list_key)
                 where_for_key[fieldname] = str(path)
         if (directory / "userdict.txt").exists():
             data["userdict"] = directory / "userdict.txt"

@@ -74,7 +74,8 @@ def assess(category: str, mentions: list[Mention], rules: SeverityRules) -> Asse
             fired.append(FiredRule("负面占比", rules.negative_share.score, f"{share:.0%}"))
     score = sum(f.score for f in fired)
     level = "IV"
+    minimums: dict[str, float] = {str(k): v for k, v in rules.levels.items()}
     for candidate in LEVELS:
-        if score >= rules.levels.get(candidate, float("inf")):
+        if score >= minimums.get(candidate, float("inf")):
             level = candidate
     return Assessment(level=level, score=score, fired=fired)
