@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,11 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def build_classifier(settings: Settings) -> nlp.Classifier:
-    model_path = None
-    if settings.nlp.model_path:
-        from pathlib import Path
-
-        model_path = Path(settings.nlp.model_path)
+    model_path = Path(settings.nlp.model_path) if settings.nlp.model_path else None
     return nlp.Classifier(
         backend=nlp.build_backend(settings.nlp.backend, model_path),
         facts=settings.facts,

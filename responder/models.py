@@ -16,7 +16,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     TypeDecorator,
@@ -312,6 +311,5 @@ __all__ = [
     "Source",
     "TemplateVersion",
     "User",
-    "Integer",
     "utcnow",
 ]

@@ -151,6 +151,7 @@ def drain(
         if smtp is not None:
             try:
                 smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
+            except (OSError, smtplib.SMTPException) as exc:
+                # Every outcome is committed already; a failed QUIT changes nothing.
+                log.debug("SMTP QUIT failed: %s", exc)
     return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 import uvicorn
 
@@ -71,5 +70,4 @@ class Demo:
             server.run()
         finally:
             scheduler.shutdown(wait=True)
-            if threading.current_thread() is threading.main_thread():
-                log.info("demo stopped")
+            log.info("demo stopped")
