@@ -1,0 +1,196 @@
+"""Training the linear backend: labelled JSONL in, a model directory with its model card out.
+
+It owns reading labelled files, the shipped corpus (`nlp/corpus/parts/*.jsonl`) and its fixed
+held-out domain test set, the held-out evaluation of each field, and the card's contents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nlp.evaluation import LABEL_SOURCES, evaluate, label_of
+from nlp.linear import (
+    FORMAT,
+    LinearOptions,
+    make_classifier,
+    make_features,
+    save_model,
+    sklearn_version,
+)
+from nlp.text import normalise
+from nlp.types import CATEGORIES, SENTIMENTS
+
+log = logging.getLogger(__name__)
+
+CORPUS_PARTS = Path(__file__).resolve().parent / "corpus" / "parts"
+TEST_PERCENT = 15  # share of the corpus kept out of training as the domain test set
+KNOWN_LABELS: dict[str, tuple[str, ...]] = {"sentiment": SENTIMENTS, "category": CATEGORIES}
+
+
+def load_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSONL file; blank lines are skipped, every other line must be an object with
+    a non-empty string `text`. A bad line raises ValueError naming the file and line number."""
+    rows = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}, line {number}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}, line {number}: expected a JSON object")
+            if not isinstance(row.get("text"), str) or not row["text"].strip():
+                raise ValueError(f"{path}, line {number}: no non-empty string field 'text'")
+            rows.append(row)
+    return rows
+
+
+def _in_test_set(text: str) -> bool:
+    # A stable hash of the text, not a random draw: a line keeps its side of the split when
+    # others are added, edited or reordered.
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % 100 < TEST_PERCENT
+
+
+def _corpus() -> list[dict[str, Any]]:
+    rows = []
+    for part in sorted(CORPUS_PARTS.glob("*.jsonl")):
+        rows += load_jsonl(part)
+    return rows
+
+
+def corpus_rows() -> list[dict[str, Any]]:
+    """The shipped corpus without its held-out domain test set: the training rows."""
+    return [row for row in _corpus() if not _in_test_set(row["text"])]
+
+
+def corpus_test_rows() -> list[dict[str, Any]]:
+    """The corpus's held-out domain test set (about 15 %, chosen by a hash of the text)."""
+    return [row for row in _corpus() if _in_test_set(row["text"])]
+
+
+def describe_file(path: Path) -> dict[str, str]:
+    """Where training data came from, for the model card."""
+    return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def describe_corpus() -> dict[str, str]:
+    """The corpus as training data: its parts hashed together in name order."""
+    digest = hashlib.sha256()
+    for part in sorted(CORPUS_PARTS.glob("*.jsonl")):
+        digest.update(part.name.encode("utf-8") + b"\0" + part.read_bytes())
+    return {
+        "path": f"nlp/corpus/parts/*.jsonl without the {TEST_PERCENT} % held-out test set",
+        "sha256": digest.hexdigest(),
+    }
+
+
+def _labelled(
+    texts: list[str], rows: Sequence[dict[str, Any]], field: str
+) -> tuple[list[str], list[str], Counter[str]]:
+    pairs = [(t, g) for t, r in zip(texts, rows, strict=True) if (g := label_of(r, field))]
+    if not pairs:
+        keys = ", ".join(LABEL_SOURCES.get(field, (field,)))
+        raise ValueError(f"no row has a {field} label (looked for: {keys})")
+    counts = Counter(g for _, g in pairs)
+    unknown = sorted(set(counts) - set(KNOWN_LABELS.get(field, counts)))
+    if unknown:
+        raise ValueError(f"{field}: unknown labels {unknown}; expected {KNOWN_LABELS[field]}")
+    if len(counts) < 2:
+        raise ValueError(f"{field}: only one label ({next(iter(counts))}); need at least two")
+    return [t for t, _ in pairs], [g for _, g in pairs], counts
+
+
+def train(
+    rows: Sequence[dict[str, Any]],
+    fields: Sequence[str],
+    out_dir: Path,
+    holdout: float = 0.15,
+    seed: int = 20261122,
+    *,
+    options: LinearOptions | None = None,
+    data: dict[str, str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Train one classifier per field on the rows that carry its label; return held-out metrics.
+
+    Each field is first fitted on a stratified `1 - holdout` share of its rows and scored on the
+    rest; then features and classifiers are refitted on all rows and written to `out_dir` with
+    the model card (`data` describes the training data there, see `describe_file`). With
+    `holdout=0` nothing is scored and the result is empty.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not fields:
+        raise ValueError("no field to train")
+    if not 0 <= holdout < 1:
+        raise ValueError(f"holdout must be in [0, 1), not {holdout}")
+    options = options or LinearOptions()
+    texts = [normalise(str(row["text"])) for row in rows]
+    metrics: dict[str, dict[str, Any]] = {}
+    field_cards: dict[str, dict[str, Any]] = {}
+    labelled: dict[str, tuple[list[str], list[str]]] = {}
+    for field in fields:
+        x, y, counts = _labelled(texts, rows, field)
+        labelled[field] = (x, y)
+        field_cards[field] = {
+            "file": f"{field}.joblib",
+            "labels": sorted(counts),
+            "label_counts": dict(sorted(counts.items())),
+            "rows": len(y),
+        }
+        if holdout:
+            x_fit, x_test, y_fit, y_test = train_test_split(
+                x, y, test_size=holdout, random_state=seed, stratify=y
+            )
+            features = make_features(options)
+            classifier = make_classifier(options).fit(features.fit_transform(x_fit), y_fit)
+            predicted = [str(p) for p in classifier.predict(features.transform(x_test))]
+            metrics[field] = evaluate(y_test, predicted)
+            field_cards[field]["holdout"] = {
+                "share": holdout,
+                "seed": seed,
+                "train_rows": len(y_fit),
+                "test_rows": len(y_test),
+                "accuracy": round(metrics[field]["accuracy"], 4),
+                "macro_f1": round(metrics[field]["macro_f1"], 4),
+                "per_label_f1": {
+                    label: round(m["f1"], 4) for label, m in metrics[field]["per_label"].items()
+                },
+            }
+            log.info("%s held-out macro-F1 %.3f", field, metrics[field]["macro_f1"])
+
+    # The features are fitted once, on every labelled text, and shared by all fields.
+    all_texts = sorted({t for x, _ in labelled.values() for t in x})
+    features = make_features(options).fit(all_texts)
+    classifiers = {
+        field: make_classifier(options).fit(features.transform(x), y)
+        for field, (x, y) in labelled.items()
+    }
+    card = {
+        "format": FORMAT,
+        "backend": "linear",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sklearn": sklearn_version(),
+        "data": {**(data or {}), "rows": len(rows)},
+        "options": options.to_dict(),
+        "features": sum(len(v.vocabulary_) for _, v in features.transformer_list),
+        "fields": field_cards,
+    }
+    save_model(out_dir, features, classifiers, card)
+    return metrics
+
+
+def train_corpus(
+    out_dir: Path, fields: Sequence[str] = ("sentiment", "category")
+) -> dict[str, dict[str, Any]]:
+    """Train the shipped model: the corpus without its test set, sentiment and category."""
+    return train(corpus_rows(), fields, out_dir, data=describe_corpus())
