@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(wildcard nlp/corpus/parts/*.jsonl)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,bench]'
+	# The shipped sentiment/category model is trained from nlp/corpus, never committed.
+	$(BIN)/yuqing train
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -3,7 +3,10 @@
 A pure library: no database, no settings; paths and options are passed in, models load lazily.
 """
 
-from nlp.classifier import Backend, Classifier, UnknownBackend, build_backend
+from pathlib import Path
+
+from nlp.classifier import BACKENDS, Backend, Classifier, UnknownBackend, build_backend
+from nlp.misinfo import RumorModel
 from nlp.relevance import is_relevant, match_keywords
 from nlp.text import Segmenter, normalise
 from nlp.types import (
@@ -14,6 +17,8 @@ from nlp.types import (
     Judgement,
     KeywordRules,
     MisinfoReason,
+    ModelError,
+    Prediction,
 )
 
 
@@ -24,14 +29,18 @@ def classify(
     facts: list[Fact] | None = None,
     debunks: list[Debunk] | None = None,
     rules: KeywordRules | None = None,
-    backend: str = "lexicon",
+    backend: str = "linear",
+    model_path: Path | None = None,
 ) -> Judgement:
     """One-off convenience; build a `Classifier` once for many texts."""
-    clf = Classifier(build_backend(backend), facts or [], debunks or [], rules or KeywordRules())
+    clf = Classifier(
+        build_backend(backend, model_path), facts or [], debunks or [], rules or KeywordRules()
+    )
     return clf.classify(text, title)
 
 
 __all__ = [
+    "BACKENDS",
     "CATEGORIES",
     "SENTIMENTS",
     "Backend",
@@ -41,6 +50,9 @@ __all__ = [
     "Judgement",
     "KeywordRules",
     "MisinfoReason",
+    "ModelError",
+    "Prediction",
+    "RumorModel",
     "Segmenter",
     "UnknownBackend",
     "build_backend",

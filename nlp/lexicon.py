@@ -6,7 +6,7 @@ linear backend replaces it as the default once a model has been trained.
 
 from __future__ import annotations
 
-from nlp.text import emoticons
+from nlp.types import Prediction
 
 CATEGORY_WORDS: dict[str, dict[str, float]] = {
     "data_fraud": {
@@ -177,37 +177,45 @@ NEGATIVE = {
 NEGATORS = ("不", "没", "未", "无")
 
 
-def _weighted_hits(text: str, words: dict[str, float]) -> float:
+def _weighted_hits(text: str, words: dict[str, float]) -> tuple[float, list[str]]:
+    """The summed weight of `words` found in `text` (negated ones count against) and the words
+    that counted for."""
     total = 0.0
+    found: list[str] = []
     for word, weight in words.items():
         start = text.find(word)
         while start != -1:
             negated = start > 0 and text[start - 1] in NEGATORS and not word.startswith("不")
             total += -weight * 0.5 if negated else weight
+            if not negated and word not in found:
+                found.append(word)
             start = text.find(word, start + 1)
-    return total
+    return total, found
 
 
 class LexiconBackend:
     name = "lexicon"
 
-    def predict(self, texts: list[str]) -> list[tuple[str, float, str, float]]:
+    def predict(self, texts: list[str]) -> list[Prediction]:
         return [self._one(t) for t in texts]
 
-    def _one(self, text: str) -> tuple[str, float, str, float]:
-        scores = {c: _weighted_hits(text, words) for c, words in CATEGORY_WORDS.items()}
-        category, best = max(scores.items(), key=lambda kv: kv[1])
+    def _one(self, text: str) -> Prediction:
+        hits = {c: _weighted_hits(text, words) for c, words in CATEGORY_WORDS.items()}
+        category, (best, category_terms) = max(hits.items(), key=lambda kv: kv[1][0])
         if best < 2:
-            category, best = "general", 0.0
+            category, best, category_terms = "general", 0.0, []
         category_score = min(0.5 + best / 10, 0.99) if category != "general" else 0.5
-        emo = " ".join(emoticons(text))
-        pos = _weighted_hits(text, POSITIVE) + _weighted_hits(emo, {})
-        neg = _weighted_hits(text, NEGATIVE)
+        pos, pos_terms = _weighted_hits(text, POSITIVE)
+        neg, neg_terms = _weighted_hits(text, NEGATIVE)
         if category not in ("general",) and best >= 3:
             neg += 1.0  # a clear risk report reads as negative unless praise outweighs it
         margin = pos - neg
         if margin >= 1:
-            return "positive", min(0.5 + margin / 8, 0.99), category, category_score
-        if margin <= -1:
-            return "negative", min(0.5 - margin / 8, 0.99), category, category_score
-        return "neutral", 0.5, category, category_score
+            sentiment, score, terms = "positive", min(0.5 + margin / 8, 0.99), pos_terms
+        elif margin <= -1:
+            sentiment, score, terms = "negative", min(0.5 - margin / 8, 0.99), neg_terms
+        else:
+            sentiment, score, terms = "neutral", 0.5, []
+        return Prediction(
+            sentiment, score, category, category_score, tuple(terms), tuple(category_terms)
+        )

@@ -6,30 +6,37 @@ held-out domain test set, the held-out evaluation of each field, and the card's 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
+import os
+import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nlp.evaluation import LABEL_SOURCES, evaluate, label_of
+from nlp.evaluation import LABEL_SOURCES, evaluate, evaluate_rows, label_of
 from nlp.linear import (
+    CANDIDATES,
     FORMAT,
     LinearOptions,
     make_classifier,
     make_features,
+    read_card,
     save_model,
     sklearn_version,
 )
 from nlp.text import normalise
-from nlp.types import CATEGORIES, SENTIMENTS
+from nlp.types import CATEGORIES, SENTIMENTS, ModelError
 
 log = logging.getLogger(__name__)
 
 CORPUS_PARTS = Path(__file__).resolve().parent / "corpus" / "parts"
+# Where the shipped model is built: inside the package, next to the corpus it is trained from.
+SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "linear"
 TEST_PERCENT = 15  # share of the corpus kept out of training as the domain test set
 KNOWN_LABELS: dict[str, tuple[str, ...]] = {"sentiment": SENTIMENTS, "category": CATEGORIES}
 
@@ -110,6 +117,19 @@ def _labelled(
     return [t for t, _ in pairs], [g for _, g in pairs], counts
 
 
+def _holdout_scores(
+    options: LinearOptions, splits: dict[str, tuple[list[str], list[str], list[str], list[str]]]
+) -> dict[str, dict[str, Any]]:
+    """Fit on each field's training share with these options, score on its held-out share."""
+    scores = {}
+    for field, (x_fit, x_test, y_fit, y_test) in splits.items():
+        features = make_features(options)
+        classifier = make_classifier(options).fit(features.fit_transform(x_fit), y_fit)
+        predicted = [str(p) for p in classifier.predict(features.transform(x_test))]
+        scores[field] = evaluate(y_test, predicted)
+    return scores
+
+
 def train(
     rows: Sequence[dict[str, Any]],
     fields: Sequence[str],
@@ -119,13 +139,16 @@ def train(
     *,
     options: LinearOptions | None = None,
     data: dict[str, str] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Train one classifier per field on the rows that carry its label; return held-out metrics.
 
     Each field is first fitted on a stratified `1 - holdout` share of its rows and scored on the
-    rest; then features and classifiers are refitted on all rows and written to `out_dir` with
-    the model card (`data` describes the training data there, see `describe_file`). With
-    `holdout=0` nothing is scored and the result is empty.
+    rest. Without `options`, every one of `CANDIDATES` is scored that way and the one with the
+    best mean macro-F1 over the fields is kept (the default options when `holdout` is 0). Then
+    features and classifiers are refitted on all rows and written to `out_dir` with the model
+    card (`data` describes the training data there, see `describe_file`). With `holdout=0`
+    nothing is scored and the result is empty.
     """
     from sklearn.model_selection import train_test_split
 
@@ -133,11 +156,11 @@ def train(
         raise ValueError("no field to train")
     if not 0 <= holdout < 1:
         raise ValueError(f"holdout must be in [0, 1), not {holdout}")
-    options = options or LinearOptions()
     texts = [normalise(str(row["text"])) for row in rows]
     metrics: dict[str, dict[str, Any]] = {}
     field_cards: dict[str, dict[str, Any]] = {}
     labelled: dict[str, tuple[list[str], list[str]]] = {}
+    splits = {}
     for field in fields:
         x, y, counts = _labelled(texts, rows, field)
         labelled[field] = (x, y)
@@ -148,13 +171,20 @@ def train(
             "rows": len(y),
         }
         if holdout:
-            x_fit, x_test, y_fit, y_test = train_test_split(
-                x, y, test_size=holdout, random_state=seed, stratify=y
-            )
-            features = make_features(options)
-            classifier = make_classifier(options).fit(features.fit_transform(x_fit), y_fit)
-            predicted = [str(p) for p in classifier.predict(features.transform(x_test))]
-            metrics[field] = evaluate(y_test, predicted)
+            splits[field] = train_test_split(x, y, test_size=holdout, random_state=seed, stratify=y)
+    candidates = {"given": options} if options else dict(CANDIDATES)
+    selection: dict[str, dict[str, float]] = {}
+    if holdout:
+        best = -1.0
+        for name, candidate in candidates.items():
+            scores = _holdout_scores(candidate, splits)
+            selection[name] = {f: round(m["macro_f1"], 4) for f, m in scores.items()}
+            mean = sum(m["macro_f1"] for m in scores.values()) / len(scores)
+            if progress:
+                progress(f"{name}: held-out macro-F1 {mean:.3f}")
+            if mean > best:
+                best, options, metrics = mean, candidate, scores
+        for field, (_, _, y_fit, y_test) in splits.items():
             field_cards[field]["holdout"] = {
                 "share": holdout,
                 "seed": seed,
@@ -167,6 +197,7 @@ def train(
                 },
             }
             log.info("%s held-out macro-F1 %.3f", field, metrics[field]["macro_f1"])
+    options = options or LinearOptions()
 
     # The features are fitted once, on every labelled text, and shared by all fields.
     all_texts = sorted({t for x, _ in labelled.values() for t in x})
@@ -182,6 +213,7 @@ def train(
         "sklearn": sklearn_version(),
         "data": {**(data or {}), "rows": len(rows)},
         "options": options.to_dict(),
+        "selection": selection,  # held-out macro-F1 of each candidate tried
         "features": sum(len(v.vocabulary_) for _, v in features.transformer_list),
         "fields": field_cards,
     }
@@ -194,3 +226,97 @@ def train_corpus(
 ) -> dict[str, dict[str, Any]]:
     """Train the shipped model: the corpus without its test set, sentiment and category."""
     return train(corpus_rows(), fields, out_dir, data=describe_corpus())
+
+
+def _is_current(path: Path) -> bool:
+    """Whether `path` holds the model the shipped corpus and installed scikit-learn produce."""
+    try:
+        card = read_card(path)
+    except ModelError:
+        return False
+    return (
+        card["data"].get("sha256") == describe_corpus()["sha256"]
+        and card.get("sklearn") == sklearn_version()
+        # Through JSON, as in the card: tuples there are lists.
+        and card.get("options") == json.loads(json.dumps(LinearOptions().to_dict()))
+    )
+
+
+def build_shipped_model(out_dir: Path) -> dict[str, dict[str, Any]]:
+    """Train the shipped model into `out_dir`, atomically: a reader never sees half a model.
+
+    Returns the scores on the corpus's held-out domain test set.
+    """
+    from nlp.linear import LinearBackend
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    building = out_dir.with_name(f"{out_dir.name}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    train(corpus_rows(), ("sentiment", "category"), building, holdout=0, data=describe_corpus())
+    # Domain rows carry a category; the everyday lines that only teach sentiment are scored
+    # apart, so the domain figures stay comparable as the corpus grows.
+    held_out = corpus_test_rows()
+    backend = LinearBackend.load(building)
+    predicted = backend.predict_fields(
+        [normalise(row["text"]) for row in held_out], ["sentiment", "category"]
+    )
+    labels = {field: [label for label, _, _ in predicted[field]] for field in predicted}
+    domain = [i for i, row in enumerate(held_out) if row.get("category")]
+    everyday = [i for i, row in enumerate(held_out) if not row.get("category")]
+    metrics = evaluate_rows(
+        [held_out[i] for i in domain], {f: [labels[f][i] for i in domain] for f in labels}
+    )
+    if everyday:
+        metrics["everyday_sentiment"] = evaluate(
+            [str(held_out[i]["sentiment"]) for i in everyday],
+            [labels["sentiment"][i] for i in everyday],
+        )
+    card_path = building / "model.json"
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    card["domain_test"] = {
+        "rows": len(domain),
+        "everyday_rows": len(everyday),
+        **{
+            field: {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4)}
+            for field, m in metrics.items()
+        },
+    }
+    card_path.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    retired = out_dir.with_name(f"{out_dir.name}.retired-{os.getpid()}")
+    if out_dir.exists():
+        out_dir.rename(retired)
+    building.rename(out_dir)
+    shutil.rmtree(retired, ignore_errors=True)
+    return metrics
+
+
+def shipped_model(fallback_dir: Path | None = None) -> Path:
+    """The directory of the shipped model, built from the corpus first if needed.
+
+    `make` builds it at setup (`yuqing train`). A missing or stale model (the corpus, the
+    options or scikit-learn changed) is rebuilt here, which takes about five seconds, under a
+    file lock so that concurrent processes build it once. When the package directory is not
+    writable, the model is built in `fallback_dir` (the data directory's `models/shipped`).
+    """
+    candidates = [SHIPPED_MODEL] + ([fallback_dir] if fallback_dir else [])
+    for path in candidates:
+        if _is_current(path):
+            return path
+    for path in candidates:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = (path.parent / f".{path.name}.lock").open("w")
+        except OSError:
+            continue
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not _is_current(path):
+                for stale in path.parent.glob(f"{path.name}.building-*"):
+                    shutil.rmtree(stale, ignore_errors=True)  # left by a killed build
+                log.info("building the shipped linear model from the corpus in %s", path)
+                build_shipped_model(path)
+            return path
+    raise ModelError(
+        f"the shipped model is not built and none of {', '.join(map(str, candidates))} is"
+        " writable; run `yuqing train` once as a user who can write there"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -57,6 +57,9 @@ class Fact(BaseModel):
     value: float
     unit: str
     source: str
+    # Phrases naming a related but different indicator that contains one of the names
+    # (登记失业率 for 失业率, 中位数 after 人均可支配收入): a figure stated for them is not a claim.
+    excludes: list[str] = Field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -71,6 +74,24 @@ class Debunk(BaseModel):
     claim: str
     rebuttal: str
     source: str
+    # The rumour's substance as groups of interchangeable words ([存款, 储蓄, 存折], ...): a
+    # text with a word of every group in one or two sentences repeats it, however worded.
+    keywords: list[list[str]] = Field(default_factory=list)
+
+
+class Prediction(NamedTuple):
+    """A backend's sentiment and category for one text, with the terms that decided them."""
+
+    sentiment: str
+    sentiment_score: float
+    category: str
+    category_score: float
+    sentiment_terms: tuple[str, ...] = ()
+    category_terms: tuple[str, ...] = ()
+
+
+class ModelError(ValueError):
+    """A model directory that is missing, incomplete, of another format, or lacks a field."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +112,9 @@ class Judgement:
     misinfo: bool
     misinfo_reasons: list[MisinfoReason] = field(default_factory=list)
     keywords_matched: list[str] = field(default_factory=list)
+    # The passages of the text that decided sentiment and category.
+    sentiment_terms: list[str] = field(default_factory=list)
+    category_terms: list[str] = field(default_factory=list)
     backend: str = ""
 
     def to_dict(self) -> dict[str, Any]:

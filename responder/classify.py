@@ -15,13 +15,27 @@ from responder.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def build_classifier(settings: Settings) -> nlp.Classifier:
-    model_path = Path(settings.nlp.model_path) if settings.nlp.model_path else None
+def build_classifier(settings: Settings, model_path: Path | None = None) -> nlp.Classifier:
+    """The configured classifier; `model_path` replaces `nlp.model_path` (e.g. `yuqing eval`)."""
+    config = settings.nlp
+    rumor_path = settings.data_path(config.rumor.model_path)
     return nlp.Classifier(
-        backend=nlp.build_backend(settings.nlp.backend, model_path),
+        backend=nlp.build_backend(
+            config.backend,
+            model_path or settings.data_path(config.model_path),
+            sentiment_model=settings.data_path(config.sentiment.model_path),
+            category_model=settings.data_path(config.category.model_path),
+            device=config.device,
+            max_length=config.max_length,
+            batch_size=config.batch_size,
+            shipped_dir=settings.data_dir / "models" / "shipped",
+        ),
         facts=settings.facts,
         debunks=settings.debunks,
         rules=settings.keywords,
+        rumor_model=(
+            nlp.RumorModel.load(rumor_path, config.rumor.threshold) if rumor_path else None
+        ),
     )
 
 
@@ -46,6 +60,7 @@ def judgement_row(mention: Mention, judgement: nlp.Judgement) -> Judgement:
         category_score=judgement.category_score,
         misinfo=judgement.misinfo,
         misinfo_reasons=[r.__dict__ for r in judgement.misinfo_reasons],
+        terms={"sentiment": judgement.sentiment_terms, "category": judgement.category_terms},
         backend=judgement.backend,
     )
 

@@ -1,4 +1,5 @@
-"""`yuqing export mentions`: stored mentions with their judgements as JSONL or CSV."""
+"""`yuqing export mentions|corrections`: stored mentions with their judgements as JSONL or CSV,
+and the judgements people corrected as labelled training data for `yuqing train`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import IO, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from responder.models import Mention
+from responder.models import Judgement, Mention
 
 FIELDS = [
     "url",
@@ -50,6 +51,29 @@ def mention_rows(session: Session, batch: int = 1000) -> Iterator[dict[str, Any]
             "category": j.category if j else "",
             "misinfo": j.misinfo if j else "",
             "incident_id": m.incident_id or "",
+        }
+
+
+def correction_rows(session: Session) -> Iterator[dict[str, Any]]:
+    """One labelled row per corrected mention, with its newest correction: the fields of
+    `yuqing train --data` (text, sentiment, category, misinfo) plus where it came from."""
+    query = (
+        select(Mention)
+        .where(Mention.judgements.any(Judgement.origin == "correction"))
+        .options(selectinload(Mention.judgements))
+        .order_by(Mention.id)
+    )
+    for m in session.scalars(query):
+        j = m.judgement
+        assert j is not None and j.origin == "correction"
+        yield {
+            "text": f"{m.title}。{m.text}" if m.title else m.text,
+            "sentiment": j.sentiment,
+            "category": j.category,
+            "misinfo": j.misinfo,
+            "url": m.url,
+            "corrected_by": j.actor,
+            "corrected_at": j.created_at.isoformat(),
         }
 
 

@@ -134,6 +134,8 @@ class Judgement(Base):
     category_score: Mapped[float] = mapped_column(Float)
     misinfo: Mapped[bool] = mapped_column(Boolean, default=False)
     misinfo_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    # The passages that decided sentiment and category: {"sentiment": [...], "category": [...]}.
+    terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     backend: Mapped[str] = mapped_column(String(40), default="")
     actor: Mapped[str] = mapped_column(String(100), default="system")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -52,10 +52,42 @@ class CrawlSettings(Section):
     timeout_minutes: int = Field(30, ge=1, description="a crawl subprocess is killed after this")
 
 
+class FieldModelSettings(Section):
+    model_path: str = Field(
+        "", description="Hugging Face model directory for this field (transformers backend)"
+    )
+
+
+class RumorSettings(Section):
+    model_path: str = Field(
+        "", description="rumour model trained with `yuqing train --field label`; empty: none"
+    )
+    threshold: float = Field(
+        0.9, gt=0.5, le=1, description="rumour probability that counts as strong evidence"
+    )
+
+
 class NlpSettings(Section):
-    backend: Literal["lexicon"] = Field("lexicon", description="sentiment/category backend")
-    model_path: str = Field("", description="model directory for a trained backend")
+    backend: Literal["linear", "transformers", "lexicon"] = Field(
+        "linear", description="sentiment/category backend"
+    )
+    model_path: str = Field(
+        "", description="linear model directory; empty means the model shipped with yuqing"
+    )
+    sentiment: FieldModelSettings = Field(
+        default_factory=FieldModelSettings, description="transformers model for sentiment"
+    )
+    category: FieldModelSettings = Field(
+        default_factory=FieldModelSettings, description="transformers model for category"
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="where transformers models run; auto picks a GPU when there is one"
+    )
+    max_length: int = Field(256, ge=8, description="transformers: tokens kept of a long text")
     batch_size: int = Field(64, ge=1, description="mentions classified per batch")
+    rumor: RumorSettings = Field(
+        default_factory=RumorSettings, description="trained rumour model as misinfo evidence"
+    )
 
 
 class IncidentSettings(Section):
@@ -198,6 +230,10 @@ class Settings(Section):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def data_path(self, value: str) -> Path | None:
+        """A path setting: empty means none; a relative path is inside the data directory."""
+        return self.data_dir / value if value else None
 
     @property
     def database_url(self) -> str:

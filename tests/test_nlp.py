@@ -6,8 +6,17 @@ from pathlib import Path
 import pytest
 
 import nlp
-from nlp import Debunk, Fact, KeywordRules
-from nlp.misinfo import assess, debunk_reasons, extract_claims, fact_reasons
+from nlp import Debunk, Fact, KeywordRules, normalise
+from nlp.claims import claims_about
+from nlp.misinfo import (
+    STRONG_RUMOR_SCORE,
+    RumorVerdict,
+    assess,
+    debunk_reasons,
+    fact_reasons,
+    rumor_cue_reason,
+)
+from nlp.training import train
 
 RULES = KeywordRules(
     include=["统计局", "普查员"],
@@ -35,10 +44,25 @@ INCOME = Fact(
     unit="元",
     source="公报",
 )
+FACTS = [GDP, POPULATION, INCOME]
 DEPOSITS = Debunk(
     claim="临江县统计局要求每户上报存款和房产信息，不报就罚款",
     rebuttal="经济普查不采集居民存款、房产等财产信息。",
     source="临江县统计局辟谣声明",
+    keywords=[
+        ["存款", "储蓄", "存折", "余额", "财产"],
+        ["房产", "房子", "住房", "几套房", "不动产"],
+        ["罚款", "罚钱", "处罚", "扣钱", "不报就罚"],
+    ],
+)
+FEES = Debunk(
+    claim="普查员上门要收取登记费和工本费",
+    rebuttal="普查登记不收取任何费用，凡索要费用者均为冒充，请立即拨打110。",
+    source="临江县统计局防骗提示",
+    keywords=[
+        ["普查", "登记"],
+        ["登记费", "工本费", "手续费", "收费", "收取", "收钱", "交钱", "要钱", "块钱"],
+    ],
 )
 
 
@@ -211,12 +235,20 @@ def test_claim_that_differs_from_the_bulletin_contradicts_the_fact() -> None:
     "text",
     [
         "临江县2025年GDP增长5.8%",
-        "临江县2025年地区生产总值同比增长5.9%",
+        "临江县2025年地区生产总值同比增长5.8%",
         "临江县2025年GDP增长5.8个百分点",
+        "临江县2025年GDP增长6%",  # a whole percent allows 5.5 to 6.5
     ],
 )
 def test_claim_matching_the_bulletin_within_rounding_does_not_contradict(text: str) -> None:
     assert fact_reasons(text, [GDP]) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["临江县2025年地区生产总值同比增长5.9%", "临江县2025年GDP增长5.7%"]
+)
+def test_a_near_miss_stated_to_the_tenth_contradicts_the_fact(text: str) -> None:
+    assert [r.kind for r in fact_reasons(text, [GDP])] == ["contradicts_fact"]
 
 
 @pytest.mark.parametrize(
@@ -236,7 +268,7 @@ def test_short_region_name_and_unstated_year_still_count() -> None:
 def test_figure_far_from_the_indicator_name_is_not_a_claim() -> None:
     text = "临江县2025年GDP的官方公布数字大家都知道，我听说邻县增长了12%"
 
-    assert extract_claims(text, GDP) == []
+    assert claims_about(text, GDP) == []
 
 
 def test_amount_in_another_unit_kind_does_not_contradict_a_percentage() -> None:
@@ -249,7 +281,7 @@ def test_amount_in_another_unit_kind_does_not_contradict_a_percentage() -> None:
     ["临江县2025年常住人口52.3万人", "临江县2025年常住人口523000人", "临江县常住人口0.00523亿"],
 )
 def test_population_in_different_units_agrees_with_the_fact(text: str) -> None:
-    assert len(extract_claims(text, POPULATION)) == 1
+    assert len(claims_about(text, POPULATION)) == 1
     assert fact_reasons(text, [POPULATION]) == []
 
 
@@ -273,7 +305,29 @@ def test_income_that_differs_contradicts_the_fact() -> None:
     assert "3.2万元" in reasons[0].detail
 
 
-# --- misinformation: debunks and rumour cues -----------------------------------------------
+def test_each_contradicted_fact_is_a_reason_of_its_own() -> None:
+    reasons = fact_reasons("临江县GDP增长12%，常住人口60万，城镇居民人均收入46320元", FACTS)
+
+    assert [r.kind for r in reasons] == ["contradicts_fact", "contradicts_fact"]
+    assert "官方数据为5.8%" in reasons[0].detail
+    assert "官方数据为52.3万人" in reasons[1].detail
+
+
+def test_a_refuted_figure_is_no_reason() -> None:
+    assert fact_reasons("网传临江县GDP增长12%，经核实不实", [GDP]) == []
+
+
+# --- misinformation: debunks ---------------------------------------------------------------
+
+
+def test_a_debunked_claim_repeated_in_a_longer_post_matches_by_wording() -> None:
+    text = "今天小区里很热闹。普查员上门要收取登记费和工本费，大家注意，别被坑了。"
+
+    reasons = debunk_reasons(text, [FEES.model_copy(update={"keywords": []})])
+
+    assert [r.kind for r in reasons] == ["matches_debunk"]
+    assert "相似度1.00" in reasons[0].detail
+    assert reasons[0].evidence == f"{FEES.source}：{FEES.rebuttal}"
 
 
 def test_paraphrase_of_a_debunked_rumour_matches_it() -> None:
@@ -284,8 +338,88 @@ def test_paraphrase_of_a_debunked_rumour_matches_it() -> None:
     assert reasons[0].evidence == f"{DEPOSITS.source}：{DEPOSITS.rebuttal}"
 
 
+def test_a_paraphrase_with_synonyms_matches_by_keyword_groups_and_names_them() -> None:
+    text = "统计局让大家报储蓄和几套房，不报就罚钱"
+
+    reasons = debunk_reasons(text, [DEPOSITS])
+
+    assert [r.kind for r in reasons] == ["matches_debunk"]
+    assert "（储蓄、几套房、罚钱）" in reasons[0].detail
+    assert reasons[0].detail.endswith(DEPOSITS.claim)
+    # The wording alone is too far from the claim: the keyword groups found it.
+    assert debunk_reasons(text, [DEPOSITS.model_copy(update={"keywords": []})]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "concepts"),
+    [
+        ("普查员上门登记，要交20块钱工本费", "普查、工本费"),
+        ("普查登记要收取费用", "普查、收取"),
+        ("普查员来登记了。说要交钱。", "普查、交钱"),  # two adjacent sentences
+    ],
+)
+def test_a_word_of_every_keyword_group_in_one_window_matches(text: str, concepts: str) -> None:
+    reasons = debunk_reasons(text, [FEES])
+
+    assert [r.kind for r in reasons] == ["matches_debunk"]
+    assert f"（{concepts}）" in reasons[0].detail
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "统计局要登记你家有几套房，还要问存折余额",  # no word of the fine group
+        "普查员来家里了。今天天气不错。说要交钱。",  # the groups are three sentences apart
+    ],
+)
+def test_keyword_groups_must_all_be_found_within_two_sentences(text: str) -> None:
+    assert debunk_reasons(text, [DEPOSITS, FEES]) == []
+
+
+@pytest.mark.parametrize("text", ["普查登记不收取任何费用", "普查员登记时不会收费", "普查无需交钱"])
+def test_a_negated_fee_does_not_match(text: str) -> None:
+    assert debunk_reasons(text, [FEES]) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "普查员上门登记要收工本费，是真的吗？",
+        "普查员上门要收取登记费和工本费吗？",
+        "听说统计局要查存款和房产，不报就罚款，真的假的？",
+    ],
+)
+def test_a_question_about_the_rumour_does_not_match(text: str) -> None:
+    assert debunk_reasons(text, [DEPOSITS, FEES]) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "网传普查员上门要收工本费，经核实系谣言",
+        "有骗子冒充普查员上门收工本费",
+        "辟谣：统计局要求上报存款和房产，不报就罚款，这是假消息",
+    ],
+)
+def test_a_refutation_of_the_rumour_does_not_match(text: str) -> None:
+    assert debunk_reasons(text, [DEPOSITS, FEES]) == []
+
+
 def test_unrelated_sentence_does_not_match_a_debunk() -> None:
-    assert debunk_reasons("今天天气晴朗，适合全家出门散步。", [DEPOSITS]) == []
+    assert debunk_reasons("今天天气晴朗，适合全家出门散步。", [DEPOSITS, FEES]) == []
+
+
+def test_a_question_in_the_next_sentence_does_not_match() -> None:
+    assert debunk_reasons("普查员上门登记要收工本费。是真的吗？", [FEES]) == []
+
+
+def test_a_fee_stated_as_a_condition_is_not_negated() -> None:
+    assert [r.kind for r in debunk_reasons("普查员说不交钱就不给登记", [FEES])] == [
+        "matches_debunk"
+    ]
+
+
+# --- misinformation: rumour cues -----------------------------------------------------------
 
 
 def test_one_rumour_cue_is_a_reason_but_not_misinformation() -> None:
@@ -294,21 +428,71 @@ def test_one_rumour_cue_is_a_reason_but_not_misinformation() -> None:
     assert not misinfo
     assert [r.kind for r in reasons] == ["rumor_cues"]
     assert reasons[0].evidence == "网传"
+    assert reasons[0].detail.startswith("疑似")
 
 
-def test_three_rumour_cues_are_misinformation() -> None:
+def test_weak_cues_below_the_strong_score_are_not_misinformation() -> None:
+    # 网传, 听说 and 据说 weigh 1 each: 3 is below STRONG_RUMOR_SCORE.
+    misinfo, reasons = assess("网传听说据说县里要修路", [], [])
+
+    assert STRONG_RUMOR_SCORE == 4
+    assert not misinfo
+    assert set(reasons[0].evidence.split("、")) == {"网传", "听说", "据说"}
+
+
+def test_cues_scoring_four_or_more_are_misinformation() -> None:
+    # 网传 1 + 内部消息 2 + 千真万确 2 = 5
     misinfo, reasons = assess("网传内部消息，千真万确！", [], [])
 
     assert misinfo
     assert [r.kind for r in reasons] == ["rumor_cues"]
+    assert reasons[0].detail.startswith("较强")
     assert set(reasons[0].evidence.split("、")) == {"网传", "内部消息", "千真万确"}
 
 
+@pytest.mark.parametrize(
+    ("text", "strong"), [("网传内部消息！！", True), ("网传内部消息！", False)]
+)
+def test_repeated_exclamation_marks_add_one(text: str, strong: bool) -> None:
+    found = rumor_cue_reason(text)
+
+    assert found is not None
+    reason, is_strong = found
+    assert is_strong is strong
+    assert ("连续感叹号" in reason.evidence.split("、")) is strong
+    assert assess(text, [], [])[0] is strong
+
+
+def test_exclamation_marks_without_a_cue_are_no_reason() -> None:
+    assert rumor_cue_reason("太气人了！！！") is None
+    assert assess("太气人了！！！", [], []) == (False, [])
+
+
 def test_a_cue_inside_a_longer_cue_is_counted_once() -> None:
+    # 紧急扩散 (2) contains 扩散 (1): counted twice the score would reach 4.
     misinfo, reasons = assess("网传，紧急扩散", [], [])
 
     assert not misinfo
-    assert reasons[0].evidence == "网传、紧急扩散"
+    assert set(reasons[0].evidence.split("、")) == {"网传", "紧急扩散"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["紧急扩散！！内部消息说普查要查存款，经核实系谣言", "内部消息，千真万确，别信"],
+)
+def test_strong_cues_in_a_refutation_are_not_misinformation(text: str) -> None:
+    misinfo, reasons = assess(text, [], [])
+
+    assert not misinfo
+    assert [r.kind for r in reasons] == ["rumor_cues"]
+    assert reasons[0].detail.startswith("疑似")
+
+
+def test_saying_it_is_not_a_rumour_does_not_refute() -> None:
+    misinfo, reasons = assess("内部消息，千真万确，这不是谣言", [], [])
+
+    assert misinfo
+    assert reasons[0].detail.startswith("较强")
 
 
 def test_a_contradicted_fact_alone_is_misinformation() -> None:
@@ -316,6 +500,169 @@ def test_a_contradicted_fact_alone_is_misinformation() -> None:
 
     assert misinfo
     assert [r.kind for r in reasons] == ["contradicts_fact"]
+
+
+def test_a_debunk_match_alone_is_misinformation() -> None:
+    misinfo, reasons = assess("统计局让大家报储蓄和几套房，不报就罚钱", [], [DEPOSITS])
+
+    assert misinfo
+    assert [r.kind for r in reasons] == ["matches_debunk"]
+
+
+# --- misinformation: rumour model ----------------------------------------------------------
+
+RUMOURS = [
+    "内部消息：下个月起统计局要挨家挨户查存款，赶紧转发周知",
+    "紧急扩散！！普查员上门要收五百元登记费，不交就罚款",
+    "知情人士透露，县里要取消所有低保，速转",
+    "朋友圈都在传，下个月起统计局要查每家的房产，赶紧扩散",
+    "千真万确！人口普查要收集银行卡密码，转发周知",
+    "内部消息，统计局要给每户罚款两千，紧急扩散",
+    "据可靠消息，普查员会拍照上传你家存款，速转告",
+    "群里都在传，不配合普查就取消医保，转发周知",
+    "紧急通知！！明天起统计局上门收取普查费，赶紧转告家人",
+    "内部人士爆料，县里要挨家挨户查存款，不转不是临江人",
+]
+ORDINARY = [
+    "临江县统计局发布2025年统计公报，全年经济平稳运行",
+    "普查员今天上门登记，态度很好，十分钟就完成了",
+    "统计局工作人员在社区开展经济普查宣传活动",
+    "县统计局举办统计法宣传周活动，现场发放宣传资料",
+    "临江县召开第五次经济普查工作会议",
+    "统计公报显示，全县城镇居民收入稳步增长",
+    "普查员入户登记时出示了工作证，很规范",
+    "统计局发布一季度经济运行情况，工业生产持续回升",
+    "社区组织居民参加统计知识讲座，大家反响不错",
+    "县统计局开展统计数据质量检查工作",
+]
+# Rumour-like for the model, with only one weak cue (下个月起) for the cue lexicon.
+RUMOUR_TEXT = "下个月起统计局要挨家挨户查存款和房产"
+ORDINARY_TEXT = "县统计局发布统计公报，经济平稳运行"
+
+
+def _train_rumour_model(out: Path, labels: tuple[object, object], field: str = "label") -> Path:
+    rows = [{"text": t, field: labels[0]} for t in RUMOURS]
+    rows += [{"text": t, field: labels[1]} for t in ORDINARY]
+    train(rows, [field], out, holdout=0)
+    return out
+
+
+@pytest.fixture(scope="module")
+def rumour_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _train_rumour_model(tmp_path_factory.mktemp("models") / "rumour", ("rumor", "non_rumor"))
+
+
+@pytest.fixture(scope="module")
+def rumour_verdict(rumour_model_dir: Path) -> RumorVerdict:
+    return nlp.RumorModel.load(rumour_model_dir, threshold=0.5).assess([normalise(RUMOUR_TEXT)])[0]
+
+
+def test_a_rumour_model_gives_a_rumour_like_text_a_high_probability(
+    rumour_model_dir: Path,
+) -> None:
+    model = nlp.RumorModel.load(rumour_model_dir, threshold=0.5)
+    rumour, ordinary = model.assess([normalise(RUMOUR_TEXT), normalise(ORDINARY_TEXT)])
+
+    assert (model.field, model.positive) == ("label", "rumor")
+    assert 0.5 <= rumour.probability < 1
+    assert rumour.strong
+    assert rumour.terms and all(term in normalise(RUMOUR_TEXT) for term in rumour.terms)
+    assert ordinary.probability < 0.5
+    assert not ordinary.strong
+    assert ordinary.terms == ()
+
+
+def test_a_rumour_verdict_is_strong_only_at_or_above_the_threshold(
+    rumour_model_dir: Path, rumour_verdict: RumorVerdict
+) -> None:
+    p = rumour_verdict.probability  # rounded to 4 places: the true value is within 0.00005
+    text = [normalise(RUMOUR_TEXT)]
+
+    below = nlp.RumorModel.load(rumour_model_dir, threshold=p - 0.001).assess(text)[0]
+    above = nlp.RumorModel.load(rumour_model_dir, threshold=p + 0.001).assess(text)[0]
+
+    assert below.strong
+    assert not above.strong
+    assert below.probability == above.probability == p
+
+
+def test_a_strong_rumour_verdict_makes_a_text_misinformation(
+    rumour_verdict: RumorVerdict,
+) -> None:
+    text = normalise(RUMOUR_TEXT)
+    cue = rumor_cue_reason(text)
+    assert cue is not None and not cue[1]  # one weak cue (下个月起): not misinformation alone
+    assert assess(text, [], []) == (False, [cue[0]])
+
+    misinfo, reasons = assess(text, [], [], rumor=rumour_verdict)
+
+    assert misinfo
+    assert [r.kind for r in reasons] == ["rumor_cues", "rumor_cues"]
+    model_reason = reasons[1]
+    assert model_reason.detail.startswith("较强")
+    assert f"概率为{rumour_verdict.probability:.2f}" in model_reason.detail
+    assert model_reason.evidence == "、".join(rumour_verdict.terms)
+
+
+def test_a_rumour_verdict_below_the_threshold_is_a_reason_but_not_misinformation() -> None:
+    verdict = RumorVerdict(probability=0.7, strong=False, terms=("查存款",))
+
+    misinfo, reasons = assess("统计局要查存款", [], [], rumor=verdict)
+
+    assert not misinfo
+    assert [(r.kind, r.evidence) for r in reasons] == [("rumor_cues", "查存款")]
+    assert reasons[0].detail == "疑似：谣言识别模型判定为传言的概率为0.70"
+
+
+def test_a_rumour_verdict_below_one_half_is_no_reason() -> None:
+    verdict = RumorVerdict(probability=0.3, strong=False, terms=())
+
+    assert assess("统计局要查存款", [], [], rumor=verdict) == (False, [])
+
+
+def test_the_classifier_uses_its_rumour_model(rumour_model_dir: Path) -> None:
+    from nlp.lexicon import LexiconBackend
+
+    model = nlp.RumorModel.load(rumour_model_dir, threshold=0.5)
+    judgement = nlp.Classifier(LexiconBackend(), rumor_model=model).classify(RUMOUR_TEXT)
+
+    assert judgement.misinfo
+    assert any("谣言识别模型" in r.detail for r in judgement.misinfo_reasons)
+
+
+def test_a_boolean_misinfo_field_is_a_rumour_model(tmp_path: Path) -> None:
+    path = _train_rumour_model(tmp_path / "misinfo", (True, False), field="misinfo")
+
+    model = nlp.RumorModel.load(path, threshold=0.5)
+
+    assert (model.field, model.positive) == ("misinfo", "true")
+    assert model.assess([normalise(RUMOUR_TEXT)])[0].probability >= 0.5
+
+
+def test_a_model_without_a_rumour_label_is_refused(tmp_path: Path) -> None:
+    path = _train_rumour_model(tmp_path / "ab", ("a", "b"))
+
+    with pytest.raises(nlp.ModelError, match="not two labels"):
+        nlp.RumorModel.load(path)
+
+
+def test_a_model_with_more_than_two_labels_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "three"
+    rows = [{"text": t, "label": "rumor"} for t in RUMOURS]
+    rows += [
+        {"text": t, "label": "non_rumor" if i % 2 else "unverified"} for i, t in enumerate(ORDINARY)
+    ]
+    train(rows, ["label"], path, holdout=0)
+
+    with pytest.raises(nlp.ModelError, match="not two labels"):
+        nlp.RumorModel.load(path)
+
+
+def test_a_model_without_a_label_or_misinfo_field_is_refused(tmp_path: Path) -> None:
+    path = _train_rumour_model(tmp_path / "topic", ("rumor", "non_rumor"), field="topic")
+
+    with pytest.raises(nlp.ModelError, match="no `misinfo` or `label` model"):
+        nlp.RumorModel.load(path)
 
 
 # --- classify ------------------------------------------------------------------------------
@@ -334,7 +681,7 @@ def test_classify_returns_a_judgement_with_known_labels() -> None:
     assert judgement.category in nlp.CATEGORIES
     assert 0 <= judgement.sentiment_score <= 1
     assert 0 <= judgement.category_score <= 1
-    assert judgement.backend == "lexicon"
+    assert judgement.backend == "linear"
     assert judgement.keywords_matched == ["统计局"]
 
 

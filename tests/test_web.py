@@ -45,6 +45,7 @@ def seed(db) -> int:  # type: ignore[no-untyped-def]
                 category="privacy_leak",
                 category_score=0.9,
                 misinfo=False,
+                terms={"sentiment": ["太气人"], "category": ["<b>信息泄露</b>"]},
             )
         )
         return incident.id
@@ -61,6 +62,9 @@ def test_pages_render_in_chinese_and_escape_crawled_html(settings, db):
         assert "<script>" not in page.text
     mentions = client.get("/mentions").text
     assert "&lt;script&gt;" in mentions and "负面" in mentions and "信息泄露" in mentions
+    # Why the machine decided, escaped like everything crawled.
+    assert "倾向依据：太气人" in mentions
+    assert "类别依据：&lt;b&gt;信息泄露&lt;/b&gt;" in mentions
     assert "重大（II级）" in client.get(f"/incidents/{incident_id}").text
 
 

@@ -1,0 +1,202 @@
+"""`python -m bench.nlp`: the NLP targets of the project, measured in one run, one table.
+
+- SMP2020-EWECT three-way polarity (real Weibo, human labels), test split: SnowNLP with
+  thresholds 0.4/0.6 against the default embedded model (`yuqing eval`), and `yuqing train` on
+  the train split followed by `yuqing eval` on the test split.
+- Weibo rumours (CED): `yuqing train` on train, `yuqing eval` on test.
+- `yuqing classify` throughput on one core (taskset) for 200-character texts, excluding
+  start-up, plus start-up time and peak memory.
+- The corpus's held-out domain test set: sentiment and category macro-F1 of the shipped model;
+  misinformation precision and recall on `nlp/corpus/misinfo_test.jsonl` (and the dev set).
+
+Everything runs the real command line in subprocesses with a throw-away data directory. The
+data sets come from `../shared/data` (never shipped); rows needing them are skipped without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+CORPUS = ROOT / "nlp" / "corpus"
+YUQING = [sys.executable, "-m", "responder.cli"]
+THROUGHPUT_TEXTS = 20_000
+TEXT_CHARS = 200
+
+
+def log(message: str) -> None:
+    print(f"[bench.nlp] {message}", file=sys.stderr, flush=True)
+
+
+def run(args: list[str], env: dict[str, str], one_core: bool = False) -> tuple[str, float, int]:
+    """Run a command; (stdout, wall seconds, peak RSS in MB)."""
+    if one_core and shutil.which("taskset"):
+        args = ["taskset", "-c", "0", *args]
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    stdout, stderr = process.communicate()
+    elapsed = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({process.returncode}):\n{stderr[-2000:]}")
+    # The children's peak RSS so far; each measured command runs before any larger one.
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return stdout, elapsed, int(peak)
+
+
+def yuqing_json(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    stdout, _, _ = run([*YUQING, *args, "--json"], env)
+    return json.loads(stdout)  # type: ignore[no-any-return]
+
+
+def snownlp_polarity(test: Path) -> tuple[float, int]:
+    from snownlp import SnowNLP
+
+    from nlp.evaluation import evaluate, label_of
+
+    gold, predicted = [], []
+    for line in test.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        label = label_of(row, "sentiment")
+        if label is None:
+            continue
+        score = SnowNLP(row["text"]).sentiments
+        gold.append(label)
+        predicted.append("negative" if score < 0.4 else "positive" if score > 0.6 else "neutral")
+    return evaluate(gold, predicted)["macro_f1"], len(gold)
+
+
+def throughput_texts(path: Path) -> None:
+    """200-character texts cut from the corpus, each one different."""
+    from nlp.training import corpus_rows
+
+    pool = "".join(row["text"] for row in corpus_rows())
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(THROUGHPUT_TEXTS):
+            start = (i * 37) % (len(pool) - TEXT_CHARS)
+            out.write(json.dumps({"text": pool[start : start + TEXT_CHARS]}, ensure_ascii=False))
+            out.write("\n")
+
+
+def main() -> None:
+    rows: list[tuple[str, str, str, str]] = []  # (measure, result, target, verdict)
+
+    def add(measure: str, value: float | str, target: str = "", ok: bool | None = None) -> None:
+        shown = f"{value:.3f}" if isinstance(value, float) else value
+        rows.append((measure, shown, target, "" if ok is None else ("met" if ok else "MISSED")))
+
+    work = Path(tempfile.mkdtemp(prefix="yuqing-bench-"))
+    env = {**os.environ, "YUQING_DATA": str(work / "data"), "PYTHONHASHSEED": "0"}
+    env.pop("YUQING_CONFIG", None)
+    try:
+        log("shipped model: building it if needed")
+        trained = yuqing_json(["train"], env)
+        card = json.loads((Path(trained["model"]) / "model.json").read_text(encoding="utf-8"))
+        domain = card["domain_test"]
+        add("domain test set: sentiment macro-F1 (shipped model)", domain["sentiment"]["macro_f1"])
+        add("domain test set: category macro-F1 (shipped model)", domain["category"]["macro_f1"])
+        add("domain test set: rows", str(domain["rows"]))
+
+        for name in ("misinfo_test", "misinfo_dev"):
+            report = yuqing_json(["eval", str(CORPUS / f"{name}.jsonl")], env)
+            per = report["fields"]["misinfo"]["per_label"]["true"]
+            add(f"{name}: misinfo precision", per["precision"])
+            add(f"{name}: misinfo recall", per["recall"])
+
+        log(f"throughput: {THROUGHPUT_TEXTS} texts of {TEXT_CHARS} characters on one core")
+        many, one = work / "many.jsonl", work / "one.jsonl"
+        throughput_texts(many)
+        one.write_text(many.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+        _, startup, _ = run(
+            [*YUQING, "classify", "--input", str(one), "--output", "/dev/null"], env, True
+        )
+        _, total, peak = run(
+            [*YUQING, "classify", "--input", str(many), "--output", "/dev/null"], env, True
+        )
+        rate = (THROUGHPUT_TEXTS - 1) / max(total - startup, 1e-9)
+        add(
+            "yuqing classify: mentions/s on one core (excl. start-up)",
+            f"{rate:,.0f}",
+            ">= 1,000",
+            rate >= 1000,
+        )
+        add("yuqing classify: start-up seconds (one text)", f"{startup:.1f}")
+        add("yuqing classify: peak memory MB", str(peak))
+
+        smp = SHARED_DATA / "smp2020_ewect"
+        if smp.is_dir():
+            log("SMP2020: SnowNLP baseline")
+            snow, n = snownlp_polarity(smp / "test.jsonl")
+            add(f"SMP2020 three-way test ({n}): SnowNLP 0.4/0.6 macro-F1", snow)
+            default = yuqing_json(["eval", str(smp / "test.jsonl")], env)
+            default_f1 = default["fields"]["sentiment"]["macro_f1"]
+            add(
+                "SMP2020 three-way test: default embedded model macro-F1",
+                default_f1,
+                f">= SnowNLP + 0.20 = {snow + 0.2:.3f}",
+                default_f1 >= snow + 0.2,
+            )
+            log("SMP2020: yuqing train on train, yuqing eval on test")
+            started = time.perf_counter()
+            model = yuqing_json(["train", "--data", str(smp / "train.jsonl")], env)["model"]
+            add("SMP2020: yuqing train seconds", f"{time.perf_counter() - started:.0f}")
+            trained_f1 = yuqing_json(["eval", str(smp / "test.jsonl"), "--model", model], env)[
+                "fields"
+            ]["sentiment"]["macro_f1"]
+            add(
+                "SMP2020: trained on train, test macro-F1",
+                trained_f1,
+                ">= 0.80",
+                trained_f1 >= 0.80,
+            )
+        else:
+            add("SMP2020 rows", f"skipped: {smp} not found")
+
+        ced = SHARED_DATA / "weibo_rumor_ced"
+        if ced.is_dir():
+            log("CED rumours: yuqing train on train, yuqing eval on test")
+            model = yuqing_json(["train", "--data", str(ced / "train.jsonl")], env)["model"]
+            rumour_f1 = yuqing_json(["eval", str(ced / "test.jsonl"), "--model", model], env)[
+                "fields"
+            ]["label"]["macro_f1"]
+            add(
+                "CED rumours: trained on train, test macro-F1",
+                rumour_f1,
+                ">= 0.90",
+                rumour_f1 >= 0.90,
+            )
+        else:
+            add("CED rows", f"skipped: {ced} not found")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(
+        f"\nyuqing NLP benchmark, {date.today().isoformat()}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}\n"
+    )
+    widths = [
+        max(len(r[i]) for r in rows + [("measure", "result", "target", "")]) for i in range(4)
+    ]
+    header = ("measure", "result", "target", "")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+if __name__ == "__main__":
+    main()
