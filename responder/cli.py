@@ -248,6 +248,13 @@ def train(
         bool, typer.Option("--with-corpus", help="add the shipped corpus to the data")
     ] = False,
     epochs: Annotated[int, typer.Option("--epochs", help="transformers: passes")] = 3,
+    features: Annotated[
+        str,
+        typer.Option(
+            "--features",
+            help="linear: chars, chars-nb or chars-words; auto tries each on the held-out rows",
+        ),
+    ] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Train a sentiment/category/rumour model and save it with a model card."""
@@ -272,6 +279,7 @@ def train(
                 holdout=holdout,
                 with_corpus=with_corpus,
                 epochs=epochs,
+                features=features,
                 progress=lambda message: typer.echo(message, err=True),
             )
         )

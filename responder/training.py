@@ -84,6 +84,7 @@ def train_file(
     holdout: float = 0.15,
     with_corpus: bool = False,
     epochs: int = 3,
+    features: str = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> TrainingResult:
     """Train on a labelled JSONL file; raises ValueError with a message for the user."""
@@ -104,7 +105,14 @@ def train_file(
         name += f"-{backend}"
     out = output or settings.data_dir / "models" / name
     if backend == "linear":
-        metrics = train(rows, chosen, out, holdout, data=described, progress=progress)
+        from nlp.linear import CANDIDATES
+
+        if features != "auto" and features not in CANDIDATES:
+            raise ValueError(f"unknown features {features!r}; expected auto or {list(CANDIDATES)}")
+        options = None if features == "auto" else CANDIDATES[features]
+        metrics = train(
+            rows, chosen, out, holdout, options=options, data=described, progress=progress
+        )
     elif backend == "transformers":
         from nlp.transformer import fine_tune
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import nlp
 from nlp.linear import LinearBackend
 from nlp.training import corpus_rows
 from responder.classify import build_classifier, classify_pending
@@ -104,6 +105,10 @@ def test_train_saves_a_model_with_a_card_and_eval_scores_it(
     assert result["fields"] == ["sentiment", "category"]
     card = json.loads((model / "model.json").read_text(encoding="utf-8"))
     assert card["data"]["path"] == str(labelled)
+    # Every candidate feature set was scored on the held-out rows and the best one kept.
+    assert set(card["selection"]) == {"chars", "chars-nb", "chars-words"}
+    kept = max(card["selection"], key=lambda n: sum(card["selection"][n].values()))
+    assert card["options"]["nb_weighting"] is (kept == "chars-nb")
     assert card["fields"]["sentiment"]["holdout"]["macro_f1"] == pytest.approx(
         result["metrics"]["sentiment"]["macro_f1"], abs=1e-4
     )
@@ -171,6 +176,28 @@ def test_eval_without_a_model_cannot_score_label_and_says_why(
     report = json.loads(stdout)
     assert report["fields"] == {}
     assert "--model" in report["skipped"]["label"]
+
+
+def test_train_with_named_features_tries_nothing_else(
+    data_dir: Path, labelled: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "nb"
+    code, _, stderr = invoke(
+        "train", "--data", str(labelled), "--features", "chars-nb", "--output", str(out)
+    )
+
+    assert code == 0, stderr
+    card = json.loads((out / "model.json").read_text(encoding="utf-8"))
+    assert list(card["selection"]) == ["given"]
+    assert card["options"]["nb_weighting"] is True
+    assert classify_with(out, "假普查员上门索要银行卡验证码").category == "scam"
+
+    code, _, stderr = invoke("train", "--data", str(labelled), "--features", "bigrams")
+    assert code == 2 and "bigrams" in stderr
+
+
+def classify_with(model: Path, text: str) -> nlp.Judgement:
+    return nlp.Classifier(LinearBackend.load(model)).classify(text)
 
 
 @pytest.mark.parametrize(

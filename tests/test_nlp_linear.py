@@ -10,7 +10,7 @@ import pytest
 from nlp import normalise
 from nlp.evaluation import evaluate, evaluate_rows, format_report, label_of
 from nlp.lexicon import LexiconBackend
-from nlp.linear import CARD, LinearBackend, LinearOptions
+from nlp.linear import CANDIDATES, CARD, LinearBackend, LinearOptions
 from nlp.training import corpus_rows, corpus_test_rows, load_jsonl, train
 from nlp.types import CATEGORIES, SENTIMENTS, ModelError
 
@@ -199,3 +199,29 @@ def test_judgements_name_the_passages_that_decided_them(corpus_model: Path) -> N
     assert prediction.category_terms and all(t in text for t in prediction.category_terms)
     assert any("普查员" in t or "银行卡" in t or "验证码" in t for t in prediction.category_terms)
     assert all(t in text for t in prediction.sentiment_terms)
+
+
+@pytest.mark.parametrize("field", ["sentiment", "label"])
+def test_nb_weighted_models_predict_probabilities_and_explain_them(
+    tmp_path: Path, field: str
+) -> None:
+    if field == "label":  # two classes: one weight row, as LogisticRegression has
+        rows = [{"text": f"内部消息紧急扩散第{i}条", "label": "rumor"} for i in range(12)] + [
+            {"text": f"统计局发布公报第{i}期", "label": "non_rumor"} for i in range(12)
+        ]
+    else:
+        rows = corpus_rows()[::10]
+    train(rows, [field], tmp_path, holdout=0, options=CANDIDATES["chars-nb"])
+    model = LinearBackend.load(tmp_path, partial=True)
+    text = normalise("内部消息！普查员没上门，紧急扩散")
+
+    [(label, probability, terms)] = model.predict_fields([text], [field], explain=True)[field]
+
+    assert (
+        label
+        in json.loads((tmp_path / CARD).read_text(encoding="utf-8"))["fields"][field]["labels"]
+    )
+    assert 0.5 <= probability <= 1 if field == "label" else 0 < probability <= 1
+    assert all(term in text for term in terms)
+    if field == "label":
+        assert label == "rumor" and any("内部消息" in t or "紧急扩散" in t for t in terms)
