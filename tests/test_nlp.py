@@ -137,6 +137,13 @@ def test_keyword_rules_reject_a_blank_word() -> None:
         ("ＧＤＰ１２％", "GDP12%"),
         ("ＧＤＰ增長１２％", "GDP增长12%"),
         ("  临江县\u3000统计局\n\n公报 ", "临江县 统计局 公报"),
+        # Emoji carry the sentiment of the Weibo codes they become; others are kept.
+        ("又被平均了😭😭", "又被平均了[泪][泪]"),
+        ("统计局回复很快👍❤️", "统计局回复很快[赞][心]"),
+        ("气死😡 [怒]", "气死[怒] [怒]"),
+        ("看看🌟", "看看🌟"),
+        # Text without traditional characters is left as it is (conversion is skipped).
+        ("干部说不干了", "干部说不干了"),
     ],
 )
 def test_normalise_folds_width_script_and_whitespace(raw: str, expected: str) -> None:
