@@ -52,20 +52,6 @@ def _windows(text: str) -> list[str]:
     return [s for s in kept if s] + pairs
 
 
-def debunk_similarity(text: str, claim: str) -> float:
-    """The largest share of the claim's character bigrams found in one 1–2 sentence window.
-
-    A share of the claim rather than a Dice overlap, so a long post that repeats the rumour
-    among other things still matches."""
-    claim_grams = _bigrams(claim)
-    if not claim_grams:
-        return 0.0
-    return max(
-        (len(_bigrams(window) & claim_grams) / len(claim_grams) for window in _windows(text)),
-        default=0.0,
-    )
-
-
 _NEGATED = re.compile(r"(不|没|没有|无|免|未|不用|不会|不需要|无需)$")
 
 

@@ -221,13 +221,6 @@ def train(
     return metrics
 
 
-def train_corpus(
-    out_dir: Path, fields: Sequence[str] = ("sentiment", "category")
-) -> dict[str, dict[str, Any]]:
-    """Train the shipped model: the corpus without its test set, sentiment and category."""
-    return train(corpus_rows(), fields, out_dir, data=describe_corpus())
-
-
 def _is_current(path: Path) -> bool:
     """Whether `path` holds the model the shipped corpus and installed scikit-learn produce."""
     try:
