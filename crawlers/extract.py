@@ -7,12 +7,16 @@ title, body and time.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import trafilatura
 from parsel import Selector
 from scrapy.http import TextResponse
+
+from crawlers.dates import parse_time
 
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
 _ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|content|detail|thread|post|t)/)", re.I)
@@ -33,12 +37,10 @@ def _same_site(base: str, link: str) -> bool:
     return urlsplit(base).netloc == urlsplit(link).netloc
 
 
-def article_links(response: TextResponse, selectors: dict[str, str]) -> list[str]:
-    """Links to article pages on a list page."""
+def _anchors(response: TextResponse, selectors: dict[str, str]) -> list[Selector]:
     if "links" in selectors:
-        hrefs = response.css(selectors["links"]).xpath("@href").getall()
-        return [response.urljoin(h) for h in hrefs]
-    links = []
+        return [a for a in response.css(selectors["links"]) if a.attrib.get("href")]
+    found = []
     for anchor in response.css("a[href]"):
         href = response.urljoin(anchor.attrib["href"])
         text = " ".join(anchor.css("::text").getall()).strip()
@@ -49,8 +51,32 @@ def article_links(response: TextResponse, selectors: dict[str, str]) -> list[str
             and _ARTICLE_PATH.search(urlsplit(href).path)
             and href.split("#")[0] != response.url
         ):
-            links.append(href)
+            found.append(anchor)
+    return found
+
+
+def article_links(response: TextResponse, selectors: dict[str, str]) -> list[str]:
+    """Links to article pages on a list page."""
+    links = [response.urljoin(a.attrib["href"]) for a in _anchors(response, selectors)]
     return list(dict.fromkeys(links))
+
+
+def listed_times(
+    response: TextResponse, selectors: dict[str, str], tz: ZoneInfo
+) -> dict[str, datetime]:
+    """Publication times printed beside article links on a list page (`<li><a>…</a>
+    <span>2024-01-02</span></li>`), for stopping at the look-back window before fetching."""
+    times: dict[str, datetime] = {}
+    for anchor in _anchors(response, selectors):
+        parent = anchor.xpath("..")
+        if len(parent.css("a[href]")) != 1:
+            continue  # a shared container's text belongs to no single link
+        own = " ".join(anchor.css("::text").getall())
+        around = " ".join(parent.css("::text").getall()).replace(own, " ")
+        when = parse_time(around, tz)
+        if when is not None:
+            times.setdefault(response.urljoin(anchor.attrib["href"]), when)
+    return times
 
 
 def next_page(response: TextResponse, selectors: dict[str, str], page: int) -> str | None:

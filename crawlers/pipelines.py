@@ -1,6 +1,8 @@
 """Item pipelines, in order: normalise → relevance → de-duplicate → save.
 
-Each has one job and drops what fails it with a reason; `SavePipeline` is the only writer.
+Each has one job and drops what fails it with a reason. `SavePipeline` is the only writer: it
+stores mentions, records the pages set aside (so later crawls skip them) and the source's
+crawl-run record with what was fetched, found, stored, skipped and failed.
 """
 
 from __future__ import annotations
@@ -8,21 +10,36 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy import select
 
 import nlp
-from crawlers.dates import parse_time
 from crawlers.items import MentionItem
 from responder.db import Database
-from responder.mentions import MentionRecord, canonical_url, content_hash, is_stored, source_for
+from responder.mentions import (
+    MentionRecord,
+    canonical_url,
+    clean,
+    content_hash,
+    is_stored,
+    remember_page,
+    source_for,
+)
 from responder.mentions import store as store_mention
 from responder.models import CrawlRun, utcnow
 from responder.settings import Settings
 
 log = logging.getLogger(__name__)
-MIN_TEXT_CHARS = 10
+
+
+class SetAside(DropItem):
+    """A page read and not stored for a lasting reason; later crawls do not fetch it again."""
+
+    def __init__(self, outcome: str, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
 
 
 def _yuqing(crawler: Crawler) -> Settings:
@@ -32,26 +49,43 @@ def _yuqing(crawler: Crawler) -> Settings:
     return settings  # type: ignore[no-any-return]
 
 
-class NormalisePipeline:
-    """Clean the text fields and parse the publication time in the office's time zone."""
+def _record(item: MentionItem) -> MentionRecord:
+    return MentionRecord(
+        url=item.url,
+        text=item.text,
+        title=item.title,
+        author=item.author,
+        outlet=item.outlet,
+        published=item.published,
+        published_at=item.published_at,
+        reposts=item.reposts,
+        comments=item.comments,
+        likes=item.likes,
+    )
 
-    def __init__(self, settings: Settings) -> None:
-        self.tz = settings.tz
+
+class NormalisePipeline:
+    """Clean the text fields, parse the publication time in the office's time zone, and drop
+    items older than the source's look-back window."""
+
+    def __init__(self, crawler: Crawler, settings: Settings) -> None:
+        self.crawler = crawler
+        self.settings = settings
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalisePipeline:
-        return cls(_yuqing(crawler))
+        return cls(crawler, _yuqing(crawler))
 
     def process_item(self, item: MentionItem) -> MentionItem:
-        item.title = nlp.normalise(item.title)
-        item.text = "\n".join(
-            nlp.normalise(line) for line in item.text.splitlines() if line.strip()
-        )
-        item.author, item.outlet = item.author.strip(), item.outlet.strip()
-        if len(item.text) < MIN_TEXT_CHARS:
+        record = clean(_record(item), self.settings.tz)
+        if record is None:
             raise DropItem(f"no text extracted from {item.url}")
-        if item.published_at is None:
-            item.published_at = parse_time(item.published, self.tz)
+        item.title, item.text = record.title, record.text
+        item.author, item.outlet = record.author, record.outlet
+        item.published_at = record.published_at
+        spider = self.crawler.spider
+        if spider is not None and spider.is_old(item.published_at):  # type: ignore[attr-defined]
+            raise SetAside("old", f"older than the look-back window: {item.url}")
         return item
 
 
@@ -68,7 +102,7 @@ class RelevancePipeline:
     def process_item(self, item: MentionItem) -> MentionItem:
         text = f"{item.title}\n{item.text}"
         if not nlp.is_relevant(text, self.rules):
-            raise DropItem(f"not relevant: {item.url}")
+            raise SetAside("irrelevant", f"not relevant: {item.url}")
         item.keywords_matched = nlp.match_keywords(text, self.rules)
         return item
 
@@ -96,16 +130,16 @@ class DuplicatePipeline:
         assert self.db is not None
         canonical, digest = canonical_url(item.url), content_hash(item.title, item.text)
         if canonical in self.seen or digest in self.seen:
-            raise DropItem(f"duplicate in this run: {item.url}")
+            raise SetAside("duplicate", f"duplicate in this run: {item.url}")
         self.seen.update((canonical, digest))
         with self.db.transaction() as session:
             if is_stored(session, canonical, digest):
-                raise DropItem(f"already stored: {item.url}")
+                raise SetAside("duplicate", f"already stored: {item.url}")
         return item
 
 
 class SavePipeline:
-    """Store mentions and this source's crawl run record, with what was fetched and dropped."""
+    """Store mentions, set-aside pages and this source's crawl-run record."""
 
     def __init__(self, crawler: Crawler, settings: Settings) -> None:
         self.crawler = crawler
@@ -115,6 +149,7 @@ class SavePipeline:
         self.run_id: int | None = None
         self.source_id: int | None = None
         self.stored = 0
+        crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SavePipeline:
@@ -130,20 +165,18 @@ class SavePipeline:
             session.flush()
             self.run_id, self.source_id = run.id, row.id
 
+    def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
+        if not isinstance(exception, SetAside) or self.db is None:
+            return
+        if item.url == getattr(spider.source, "url", None):
+            return  # a feed entry without a link of its own
+        with self.db.transaction() as session:
+            remember_page(session, canonical_url(item.url), self.source_id, exception.outcome)
+
     def process_item(self, item: MentionItem) -> MentionItem:
         assert self.db is not None
-        record = MentionRecord(
-            url=item.url,
-            text=item.text,
-            title=item.title,
-            author=item.author,
-            outlet=item.outlet,
-            published_at=item.published_at,
-            reposts=item.reposts,
-            comments=item.comments,
-            likes=item.likes,
-            keywords_matched=item.keywords_matched,
-        )
+        record = _record(item)
+        record.keywords_matched = item.keywords_matched
         with self.db.transaction() as session:
             if store_mention(session, record, self.source_id, self.run_id) is None:
                 raise DropItem(f"already stored: {item.url}")
@@ -152,35 +185,39 @@ class SavePipeline:
 
     def close_spider(self) -> None:
         assert self.db is not None
+        spider = self.crawler.spider
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        failed = sum(
-            v
-            for k, v in stats.items()
-            if k.startswith(("downloader/exception_type_count", "spider_exceptions/"))
-            or k in ("httperror/response_ignored_count", "yuqing/parse_errors")
-        )
+        failed = int(stats.get("yuqing/errors", 0)) + int(stats.get("yuqing/parse_errors", 0))
         fetched = int(stats.get("response_received_count", 0))
+        found = int(stats.get("yuqing/found", 0))
+        errors: list[str] = list(getattr(spider, "errors", []))
         with self.db.transaction() as session:
             run = session.scalar(select(CrawlRun).where(CrawlRun.id == self.run_id))
             assert run is not None
             run.finished_at = utcnow()
             run.fetched = fetched
+            run.found = found
             run.stored = self.stored
-            run.skipped = int(stats.get("item_dropped_count", 0))
-            run.failed = int(failed)
-            run.status = (
-                "failed"
-                if fetched == 0 or (failed and not self.stored and not run.skipped)
-                else "ok"
-            )
-            if run.status == "failed":
+            run.skipped = max(found - self.stored, 0)
+            run.failed = failed
+            if fetched == 0 or (failed and found == 0):
+                run.status = "failed"
+            elif found == 0:
+                run.status = "empty"
+            else:
+                run.status = "ok"
+            if errors:
+                run.error = "\n".join(errors)
+            elif run.status == "failed":
                 run.error = f"fetched {fetched} pages, {failed} errors"
+            skipped = run.skipped
         log.info(
-            "source %s: fetched %d, stored %d, skipped %d, failed %d",
+            "source %s: fetched %d, found %d, stored %d, skipped %d, failed %d",
             self.crawler.spider.source.name,  # type: ignore[union-attr]
             fetched,
+            found,
             self.stored,
-            run.skipped,
+            skipped,
             failed,
         )
         self.db.dispose()

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from responder.models import Mention, Source
+import nlp
+from crawlers.dates import parse_time
+from responder.models import Mention, SeenPage, Source
 
 TRACKING_PARAMS = re.compile(
     r"^(utm_\w+|spm|from|share_token|share_from|isappinstalled|scene|clicktime|wxshare_count|"
@@ -56,11 +59,37 @@ class MentionRecord:
     title: str = ""
     author: str = ""
     outlet: str = ""
+    published: str = ""  # as written at the source; `clean` parses it into published_at
     published_at: datetime | None = None
     reposts: int = 0
     comments: int = 0
     likes: int = 0
     keywords_matched: list[str] = field(default_factory=list)
+
+
+MIN_TEXT_CHARS = 10
+
+
+def clean(record: MentionRecord, tz: ZoneInfo) -> MentionRecord | None:
+    """Normalised text fields and a parsed publication time; None when there is no text."""
+    text = "\n".join(nlp.normalise(line) for line in record.text.splitlines() if line.strip())
+    if len(text) < MIN_TEXT_CHARS:
+        return None
+    published_at = record.published_at or parse_time(record.published, tz)
+    return replace(
+        record,
+        title=nlp.normalise(record.title),
+        text=text,
+        author=record.author.strip(),
+        outlet=record.outlet.strip(),
+        published_at=published_at,
+    )
+
+
+def remember_page(session: Session, canonical: str, source_id: int | None, outcome: str) -> None:
+    """Record a page that was read and set aside, so crawls skip it from now on."""
+    if session.scalar(select(SeenPage.id).where(SeenPage.canonical_url == canonical)) is None:
+        session.add(SeenPage(canonical_url=canonical, source_id=source_id, outcome=outcome))
 
 
 def source_for(session: Session, name: str, kind: str, url: str) -> Source:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -71,12 +72,28 @@ class CrawlRun(Base):
     finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="running")
     fetched: Mapped[int] = mapped_column(default=0)
+    # Items the source listed this run, including those skipped as already stored or too old:
+    # zero means the source yielded nothing, which the health check counts against it.
+    found: Mapped[int] = mapped_column(default=0)
     stored: Mapped[int] = mapped_column(default=0)
     skipped: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
 
     source: Mapped[Source] = relationship()
+
+
+class SeenPage(Base):
+    """An article URL a crawl fetched and did not store (not relevant, too old, a duplicate),
+    so later crawls skip it as they skip stored mentions."""
+
+    __tablename__ = "seen_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(700), unique=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    outcome: Mapped[str] = mapped_column(String(20))  # irrelevant | old | duplicate
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Mention(Base):
@@ -102,6 +119,10 @@ class Mention(Base):
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     # Set once incident triage has looked at the mention, whether or not it joined an incident.
     triaged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Reprints (转载): the first stored mention of the same story; None for an original.
+    reprint_of: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"), index=True)
+    # MinHash signature of the text; None until reprint grouping has looked at the mention.
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     source: Mapped[Source | None] = relationship()
     judgements: Mapped[list[Judgement]] = relationship(
@@ -310,6 +331,7 @@ __all__ = [
     "Mention",
     "OutboxMessage",
     "ResponseTemplate",
+    "SeenPage",
     "Source",
     "TemplateVersion",
     "User",

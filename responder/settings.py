@@ -17,10 +17,18 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from nlp import Debunk, Fact, KeywordRules
 from responder.paths import DEFAULT_CONFIG_DIR
+from responder.schedules import parse_schedule
 
 ENV_PREFIX = "YUQING_"
 
@@ -50,6 +58,22 @@ class CrawlSettings(Section):
     autothrottle: bool = Field(True, description="adapt the request rate to server latency")
     retries: int = Field(2, ge=0, description="retries of a failed request")
     timeout_minutes: int = Field(30, ge=1, description="a crawl subprocess is killed after this")
+    lookback_days: float = Field(
+        7, gt=0, description="items published longer ago are skipped and paging stops there"
+    )
+    alert_after_runs: int = Field(
+        3, ge=1, description="alert the duty officer after this many failed or empty runs"
+    )
+    reprint_days: float = Field(
+        7, gt=0, description="a mention is compared with mentions stored this recently"
+    )
+    reprint_similarity: float = Field(
+        0.6, gt=0, le=1, description="estimated Jaccard similarity that makes a reprint"
+    )
+    weibo_cookie: str = Field(
+        "", description="Cookie header for Weibo (prefer YUQING_CRAWL__WEIBO_COOKIE)", repr=False
+    )
+    redis_url: str = Field("", description="Redis URL shared by `yuqing crawl --worker` processes")
 
 
 class FieldModelSettings(Section):
@@ -128,22 +152,56 @@ class DemoSettings(Section):
     mail_port: int = Field(8025, ge=0, le=65535, description="port of the demo mail sink")
 
 
+SOURCE_KINDS = ("rss", "site", "search", "weibo")
+WEIBO_API = "https://m.weibo.cn"
+
+
 class Source(Section):
-    name: str
-    kind: Literal["rss", "site"]
-    url: str
+    """One entry of sources.yaml; which fields a source needs depends on its kind."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["rss", "site", "search", "weibo"]
+    # rss: the feed; site: the first list page; search: a template with {keyword} and {page};
+    # weibo: the API base (default m.weibo.cn).
+    url: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    users: list[str] = Field(default_factory=list)
     schedule: str | None = None
     enabled: bool = True
     max_pages: int = Field(5, ge=1)
+    lookback_days: float | None = Field(None, gt=0)
+    alert_after_runs: int | None = Field(None, ge=1)
     obey_robots: bool | None = None
     selectors: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
+        if url and not url.startswith(("http://", "https://")):
             raise ValueError(f"not an http(s) URL: {url!r}")
         return url
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, schedule: str | None) -> str | None:
+        if schedule is not None:
+            parse_schedule(schedule, ZoneInfo("UTC"))
+        return schedule
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> Source:
+        if self.kind == "weibo":
+            self.url = self.url or WEIBO_API
+            if not self.keywords and not self.users:
+                raise ValueError(f"weibo source {self.name!r} needs keywords or users")
+        if not self.url:
+            raise ValueError(f"{self.kind} source {self.name!r} needs a url")
+        if self.kind == "search":
+            if "{keyword}" not in self.url:
+                raise ValueError(f"search source {self.name!r}: url needs a {{keyword}} slot")
+            if not self.keywords:
+                raise ValueError(f"search source {self.name!r} needs keywords")
+        return self
 
 
 class Recipient(Section):

@@ -1,26 +1,50 @@
-"""What every source spider shares: the source it crawls, its requests and error accounting."""
+"""What every source spider shares: the source it crawls, its requests, error accounting and
+the incremental rules (skip what is stored, stop paging at the look-back window)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 import scrapy
+from sqlalchemy import select
 from twisted.python.failure import Failure
 
-from responder.settings import Source
+from responder.db import Database
+from responder.mentions import canonical_url
+from responder.models import Mention, SeenPage, utcnow
+from responder.settings import Settings, Source
 
 log = logging.getLogger(__name__)
+# Errors kept per run for the health record; the rest are only counted.
+KEPT_ERRORS = 5
 
 
 class SourceSpider(scrapy.Spider):
-    """One spider instance per configured source; the spider name is the source kind."""
+    """One spider instance per configured source; the spider name is the source kind.
+
+    Stats it keeps for the crawl-run record: `yuqing/found` (items the source listed),
+    `yuqing/known` (already stored, not fetched again), `yuqing/old` (older than look-back).
+    """
 
     def __init__(self, source: Source, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.source = source
         self.selectors = source.selectors
+        self.errors: list[str] = []
+        self._requested: set[str] = set()
+        self._db: Database | None = None
+
+    @property
+    def yuqing(self) -> Settings:
+        return self.crawler.settings.get("YUQING")  # type: ignore[no-any-return]
+
+    @property
+    def lookback(self) -> timedelta:
+        days = self.source.lookback_days or self.yuqing.crawl.lookback_days
+        return timedelta(days=days)
 
     def request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> scrapy.Request:
         meta = kwargs.pop("meta", {})
@@ -31,9 +55,66 @@ class SourceSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        log.warning(
-            "source %s: %s failed: %s",
-            self.source.name,
-            request.url if request else "?",
-            failure.getErrorMessage(),
-        )
+        message = f"{request.url if request else '?'}: {failure.getErrorMessage()}"
+        self.crawler.stats.inc_value("yuqing/errors")
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append(message)
+        log.warning("source %s: %s", self.source.name, message)
+
+    def parse_error(self, url: str, problem: str) -> None:
+        """A page that arrived but could not be read (not HTML, a feed that does not parse)."""
+        self.crawler.stats.inc_value("yuqing/parse_errors")
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append(f"{url}: {problem}")
+        log.warning("source %s: %s: %s", self.source.name, url, problem)
+
+    def new_links(self, urls: Iterable[str]) -> list[str]:
+        """The listed URLs not stored, not set aside by an earlier crawl (`seen_pages`) and not
+        requested already in this run.
+
+        Every listed URL counts as found; the others are skipped without a request.
+        """
+        listed = list(dict.fromkeys(urls))
+        self.crawler.stats.inc_value("yuqing/found", len(listed))
+        fresh = [u for u in listed if canonical_url(u) not in self._requested]
+        stored = self._stored({canonical_url(u) for u in fresh})
+        new = [u for u in fresh if canonical_url(u) not in stored]
+        self._requested.update(canonical_url(u) for u in new)
+        known = len(listed) - len(new)
+        if known:
+            self.crawler.stats.inc_value("yuqing/known", known)
+        return new
+
+    def is_old(self, published: datetime | None) -> bool:
+        """True for a time before the look-back window (counted); unknown times are kept."""
+        if published is None or published >= utcnow() - self.lookback:
+            return False
+        self.crawler.stats.inc_value("yuqing/old")
+        return True
+
+    def keep_paging(self, listed: int, new: int, dated: list[datetime | None]) -> bool:
+        """Page on unless the page listed nothing, only stored items, or only items older
+        than the look-back window."""
+        if listed == 0 or new == 0:
+            return False
+        times = [t for t in dated if t is not None]
+        oldest_allowed = utcnow() - self.lookback
+        return not times or any(t >= oldest_allowed for t in times)
+
+    def _stored(self, canonical: set[str]) -> set[str]:
+        if not canonical:
+            return set()
+        if self._db is None:
+            self._db = Database(self.yuqing, migrate=False)
+        with self._db.transaction() as session:
+            stored = session.scalars(
+                select(Mention.canonical_url).where(Mention.canonical_url.in_(canonical))
+            )
+            seen = session.scalars(
+                select(SeenPage.canonical_url).where(SeenPage.canonical_url.in_(canonical))
+            )
+            return {*stored, *seen}
+
+    def closed(self, reason: str) -> None:
+        if self._db is not None:
+            self._db.dispose()

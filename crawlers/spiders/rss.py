@@ -5,7 +5,6 @@ An entry that carries only a summary is completed from its linked page.
 
 from __future__ import annotations
 
-import logging
 from calendar import timegm
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -18,7 +17,6 @@ from crawlers.extract import extract_article, html_to_text
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceSpider
 
-log = logging.getLogger(__name__)
 # Shorter than this, an entry's content is taken for a summary and the linked page is fetched.
 SUMMARY_CHARS = 120
 
@@ -37,14 +35,23 @@ class RssSpider(SourceSpider):
     def parse_feed(self, response: Response) -> Iterator[Any]:
         feed = feedparser.parse(response.body)
         if feed.bozo and not feed.entries:
-            self.crawler.stats.inc_value("yuqing/parse_errors")
-            log.warning(
-                "source %s: feed does not parse: %s", self.source.name, feed.get("bozo_exception")
-            )
+            self.parse_error(response.url, f"feed does not parse: {feed.get('bozo_exception')}")
             return
+        links = {
+            id(entry): response.urljoin(entry["link"]) if entry.get("link") else ""
+            for entry in feed.entries
+        }
+        new = set(self.new_links(link for link in links.values() if link))
         for entry in feed.entries:
+            link = links[id(entry)]
+            if link and link not in new:
+                continue
+            if not link:
+                self.crawler.stats.inc_value("yuqing/found")
+            published_at = _entry_time(entry)
+            if self.is_old(published_at):
+                continue
             content = entry.get("content", [{}])[0].get("value") or entry.get("summary", "")
-            link = response.urljoin(entry["link"]) if entry.get("link") else ""
             item = MentionItem(
                 source=self.source.name,
                 url=link or response.url,
@@ -53,7 +60,7 @@ class RssSpider(SourceSpider):
                 author=entry.get("author", ""),
                 outlet=entry.get("author", "") or feed.feed.get("title", ""),
                 published=entry.get("published") or entry.get("updated") or "",
-                published_at=_entry_time(entry),
+                published_at=published_at,
             )
             if len(item.text) < SUMMARY_CHARS and link:
                 yield self.request(link, self.parse_linked, cb_kwargs={"item": item})

@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy.http import Response, TextResponse
 
-from crawlers.extract import article_links, extract_article, next_page
+from crawlers.extract import article_links, extract_article, listed_times, next_page
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceSpider
 
@@ -20,18 +20,23 @@ class SiteSpider(SourceSpider):
 
     def parse_list(self, response: Response, page: int) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("yuqing/parse_errors")
+            self.parse_error(response.url, "list page is not text")
             return
-        for link in article_links(response, self.selectors):
+        links = article_links(response, self.selectors)
+        times = listed_times(response, self.selectors, self.yuqing.tz)
+        fresh = [link for link in self.new_links(links) if not self.is_old(times.get(link))]
+        for link in fresh:
             yield self.request(link, self.parse_article)
-        if page < self.source.max_pages:
+        if page < self.source.max_pages and self.keep_paging(
+            len(links), len(fresh), list(times.values())
+        ):
             nxt = next_page(response, self.selectors, page)
             if nxt and nxt != response.url:
                 yield self.request(nxt, self.parse_list, cb_kwargs={"page": page + 1})
 
     def parse_article(self, response: Response) -> Iterator[MentionItem]:
         if not isinstance(response, TextResponse):
-            self.crawler.stats.inc_value("yuqing/parse_errors")
+            self.parse_error(response.url, "article page is not text")
             return
         found = extract_article(response, self.selectors)
         yield MentionItem(source=self.source.name, url=response.url, **found)
