@@ -1,10 +1,13 @@
-"""`python -m crawlers [--config DIR] [--source NAME]... [--cycle-id ID]`: one crawl, then exit."""
+"""`python -m crawlers [--config DIR] [--source NAME]... [--cycle-id ID] [--worker [--round ID]]`:
+one crawl, then exit. With `--worker`, the crawl is shared with other workers through Redis
+(`crawlers.distributed`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from crawlers.distributed import WorkerError, crawl_as_worker
 from crawlers.runner import UnknownSource, crawl
 from responder.settings import ConfigError, load_settings
 
@@ -14,11 +17,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", help="configuration directory")
     parser.add_argument("--source", action="append", default=[], help="only this source")
     parser.add_argument("--cycle-id", default="manual", help="cycle this crawl belongs to")
+    parser.add_argument(
+        "--worker", action="store_true", help="share the crawl through Redis (crawl.redis_url)"
+    )
+    parser.add_argument(
+        "--round",
+        help="with --worker: the round to work on (default: the open one, or a new one;"
+        " its ID is the cycle ID of the records)",
+    )
     args = parser.parse_args(argv)
+    if args.round and not args.worker:
+        parser.error("--round needs --worker")
     try:
         settings = load_settings(args.config)
-        crawl(settings, args.source, args.cycle_id)
-    except (ConfigError, UnknownSource) as exc:
+        if args.worker:
+            crawl_as_worker(settings, args.source, args.round)
+        else:
+            crawl(settings, args.source, args.cycle_id)
+    except (ConfigError, UnknownSource, WorkerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

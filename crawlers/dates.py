@@ -18,9 +18,18 @@ _SHORT = re.compile(
     r"(?<!\d)(?P<m>\d{1,2})\s*[月/-]\s*(?P<d>\d{1,2})\s*日?(?!\d)"
     r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2}))?"
 )
-_RELATIVE = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天|周)前")
+_RELATIVE = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|分鐘|小时|小時|天|周|週)前")
 _DAY_WORD = re.compile(r"(?P<word>今天|昨天|前天)\s*(?:(?P<H>\d{1,2})[:：](?P<M>\d{2}))?")
-_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days", "周": "weeks"}
+_UNITS = {
+    "秒": "seconds",
+    "分钟": "minutes",
+    "分鐘": "minutes",
+    "小时": "hours",
+    "小時": "hours",
+    "天": "days",
+    "周": "weeks",
+    "週": "weeks",
+}
 _DAYS_BACK = {"今天": 0, "昨天": 1, "前天": 2}
 
 
@@ -33,7 +42,7 @@ def parse_time(text: str, tz: ZoneInfo, now: datetime | None = None) -> datetime
     iso = _iso(text, tz)
     if iso is not None:
         return iso
-    if "刚刚" in text:
+    if "刚刚" in text or "剛剛" in text:
         return now
     if m := _RELATIVE.search(text):
         return now - timedelta(**{_UNITS[m.group("unit")]: int(m.group("n"))})

@@ -20,17 +20,29 @@ from crawlers.dates import parse_time
 
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
 _ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|content|detail|thread|post|t)/)", re.I)
+# Labels in simplified and traditional characters: Big5 pages are read before conversion.
 _LABELLED_TIME = re.compile(
-    r"(?:发布时间|发表于|发布于|时间|日期)[:：]?\s*([0-9年月日:/.\-\s昨天今前刚分钟小时]+)"
+    r"(?:发布时间|發佈時間|發布時間|发表于|發表於|发布于|發佈於|时间|時間|日期)[:：]?\s*"
+    r"([0-9年月日:/.\-\s昨天今前刚分钟小时]+)"
 )
-_OUTLET = re.compile(r"来源[:：]\s*([^\s|<>，,]{2,30})")
-_AUTHOR = re.compile(r"(?:作者|记者|楼主)[:：]\s*([^\s|<>，,]{1,30})")
+_OUTLET = re.compile(r"(?:来源|來源)[:：]\s*([^\s|<>，,]{2,30})")
+_AUTHOR = re.compile(r"(?:作者|记者|記者|楼主|樓主)[:：]\s*([^\s|<>，,]{1,30})")
 _COUNTS = {
     "reposts": re.compile(r"(?:转发|分享)\s*[:：]?\s*(\d+)"),
     "comments": re.compile(r"(?:评论|回复)\s*[:：]?\s*(\d+)"),
     "likes": re.compile(r"(?:点赞|赞)\s*[:：]?\s*(\d+)"),
 }
 MIN_TITLE_CHARS = 6
+# Headlines and thread titles stay well under this; a longer "title" is a heading that
+# swallowed the page (an unclosed or mismatched <h1>, which lxml does not close as browsers do).
+MAX_TITLE_CHARS = 100
+# "作者：周敏" in one text node: selectors cannot cut the label off, so it is removed here.
+_FIELD_LABEL = re.compile(
+    r"^\s*(?:来源|來源|作者|记者|記者|编辑|編輯|责任编辑|責任編輯|楼主|樓主|发布者|發佈者|发布人)"
+    r"\s*[:：]\s*"
+)
+# Site and section names appended to <title>: "标题_栏目_站名", "标题 - 站名", "标题|站名".
+_TITLE_SUFFIX = re.compile(r"\s*[_|｜]\s*|\s+[-–—]\s+")
 
 
 def _same_site(base: str, link: str) -> bool:
@@ -141,9 +153,14 @@ def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[s
             found["title"] = (
                 response.css("h1::text").get() or response.css("title::text").get() or ""
             ).strip()
+        if len(found["title"]) > MAX_TITLE_CHARS:
+            own = _TITLE_SUFFIX.split((response.css("title::text").get() or "").strip())[0]
+            found["title"] = own or found["title"][:MAX_TITLE_CHARS]
     for key in ("time", "author", "outlet"):
         if selectors.get(key):
             value = _first(response, selectors[key])
+            if key != "time":
+                value = _FIELD_LABEL.sub("", value)
             if value:
                 found["published" if key == "time" else key] = value
     meta_time = response.css(

@@ -14,6 +14,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import nlp
 from crawlers.items import MentionItem
@@ -82,8 +83,11 @@ class NormalisePipeline:
             raise DropItem(f"no text extracted from {item.url}")
         item.title, item.text = record.title, record.text
         item.author, item.outlet = record.author, record.outlet
-        item.published_at = record.published_at
         spider = self.crawler.spider
+        configured = getattr(getattr(spider, "source", None), "outlet", None)
+        if configured:
+            item.outlet = configured
+        item.published_at = record.published_at
         if spider is not None and spider.is_old(item.published_at):  # type: ignore[attr-defined]
             raise SetAside("old", f"older than the look-back window: {item.url}")
         return item
@@ -172,16 +176,35 @@ class SavePipeline:
             return  # a feed entry without a link of its own
         with self.db.transaction() as session:
             remember_page(session, canonical_url(item.url), self.source_id, exception.outcome)
+            self._remember_aliases(session, item)
+
+    def _remember_aliases(self, session: Session, item: MentionItem) -> None:
+        for alias in item.aliases:
+            remember_page(session, canonical_url(alias), self.source_id, "redirect")
 
     def process_item(self, item: MentionItem) -> MentionItem:
         assert self.db is not None
         record = _record(item)
         record.keywords_matched = item.keywords_matched
         with self.db.transaction() as session:
+            self._remember_aliases(session, item)
             if store_mention(session, record, self.source_id, self.run_id) is None:
                 raise DropItem(f"already stored: {item.url}")
         self.stored += 1
         return item
+
+    def run_status(self, fetched: int, found: int, failed: int, stats: dict[str, Any]) -> str:
+        """failed (nothing fetched, errors and nothing found, or every item tried failed),
+        empty (the source listed nothing) or ok; the health check counts failed and empty runs
+        against the source."""
+        # Items listed but skipped without a request (stored before, too old) cannot fail; when
+        # every other one failed (all blocked by robots.txt, say) the run failed.
+        fetchable = found - int(stats.get("yuqing/known", 0)) - int(stats.get("yuqing/old", 0))
+        if fetched == 0 or (failed and found == 0):
+            return "failed"
+        if failed and not self.stored and failed >= fetchable:
+            return "failed"
+        return "empty" if found == 0 else "ok"
 
     def close_spider(self) -> None:
         assert self.db is not None
@@ -200,12 +223,7 @@ class SavePipeline:
             run.stored = self.stored
             run.skipped = max(found - self.stored, 0)
             run.failed = failed
-            if fetched == 0 or (failed and found == 0):
-                run.status = "failed"
-            elif found == 0:
-                run.status = "empty"
-            else:
-                run.status = "ok"
+            run.status = self.run_status(fetched, found, failed, stats)
             if errors:
                 run.error = "\n".join(errors)
             elif run.status == "failed":

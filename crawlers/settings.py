@@ -12,6 +12,16 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.SavePipeline": 900,
 }
 
+# Between HttpCompressionMiddleware (590), whose decompressed body it needs, and
+# MetaRefreshMiddleware (580), which already reads the page text.
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.encoding.EncodingMiddleware": 585,
+}
+
+SPIDER_MIDDLEWARES = {
+    "crawlers.redirects.RedirectAliasMiddleware": 600,
+}
+
 # Scrapy 2.13+ starts a telnet/remote console by default; a monitor has no use for one.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from responder.incidents import Triage
 from responder.models import CrawlRun, Draft, Incident, Mention, utcnow
 from responder.notices import notify
 from responder.outbox import drain
+from responder.reprints import group_reprints
 from responder.settings import Settings
 from responder.severity import LEVELS
 
@@ -54,13 +56,20 @@ class CycleSummary:
         }
 
 
-def crawl_subprocess(settings: Settings, cycle_id: str, sources: list[str] | None = None) -> None:
-    """Run `python -m crawlers` with this process's configuration; raise if it fails."""
+def crawl_subprocess(
+    settings: Settings,
+    cycle_id: str,
+    sources: list[str] | None = None,
+    extra_args: list[str] | None = None,
+) -> None:
+    """Run `python -m crawlers` with this process's configuration (and `extra_args`, such as
+    `--worker`); raise if it fails."""
     argv = [sys.executable, "-m", "crawlers", "--cycle-id", cycle_id]
     if settings.config_dir:
         argv += ["--config", str(settings.config_dir)]
     for name in sources or []:
         argv += ["--source", name]
+    argv += extra_args or []
     env = dict(os.environ, YUQING_DATA=str(settings.data_dir))
     if settings.database.url:
         env["YUQING_DATABASE__URL"] = settings.database.url
@@ -83,6 +92,7 @@ class Cycle:
         self.db = db
         self.classifier = build_classifier(settings)
         self.triage = Triage(settings, nlp.Segmenter(settings.userdict, self._dictionary_words()))
+        self._steps = threading.Lock()
 
     def _dictionary_words(self) -> list[str]:
         words = [self.settings.office_name]
@@ -90,10 +100,28 @@ class Cycle:
             words += [fact.region, *fact.names]
         return words
 
-    def run(self, crawl: bool = True, now: datetime | None = None) -> CycleSummary:
+    def run(
+        self, crawl: bool = True, now: datetime | None = None, sources: list[str] | None = None
+    ) -> CycleSummary:
+        """Crawl (all enabled sources, or `sources`), then process what is stored.
+
+        The scheduler runs several of these at once (one per source schedule); the crawls run
+        side by side, the steps after them one at a time.
+        """
         summary = CycleSummary(cycle_id=uuid.uuid4().hex[:12])
-        if crawl:
-            crawl_subprocess(self.settings, summary.cycle_id)
+        if crawl and sources != []:
+            # With Redis configured, the scheduler's crawl is one worker of the shared round.
+            worker = ["--worker"] if self.settings.crawl.redis_url else None
+            crawl_subprocess(self.settings, summary.cycle_id, sources, worker)
+        with self._steps:
+            self._process(summary, now)
+        log.info("cycle %s: %s", summary.cycle_id, summary.to_dict())
+        return summary
+
+    def _process(self, summary: CycleSummary, now: datetime | None) -> None:
+        with self.db.transaction() as session:
+            # The crawl groups its own reprints; this catches a crawl that died before it did.
+            group_reprints(session, self.settings)
         with self.db.transaction() as session:
             classify_pending(session, self.classifier, self.settings.nlp.batch_size)
         with self.db.transaction() as session:
@@ -130,5 +158,3 @@ class Cycle:
                 ).all()
             )
             summary.incidents = {level: int(by_level.get(level, 0)) for level in reversed(LEVELS)}
-        log.info("cycle %s: %s", summary.cycle_id, summary.to_dict())
-        return summary

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from responder.models import Judgement, Mention
 
-FIELDS = [
+# What a mention is; `yuqing import` reads these same fields back.
+MENTION_FIELDS = (
     "url",
     "source",
     "title",
@@ -21,12 +22,11 @@ FIELDS = [
     "author",
     "outlet",
     "published_at",
-    "fetched_at",
-    "sentiment",
-    "category",
-    "misinfo",
-    "incident_id",
-]
+    "reposts",
+    "comments",
+    "likes",
+)
+FIELDS = [*MENTION_FIELDS, "fetched_at", "sentiment", "category", "misinfo", "incident_id"]
 
 
 def mention_rows(session: Session, batch: int = 1000) -> Iterator[dict[str, Any]]:
@@ -46,6 +46,9 @@ def mention_rows(session: Session, batch: int = 1000) -> Iterator[dict[str, Any]
             "author": m.author,
             "outlet": m.outlet,
             "published_at": m.published_at.isoformat() if m.published_at else "",
+            "reposts": m.reposts,
+            "comments": m.comments,
+            "likes": m.likes,
             "fetched_at": m.fetched_at.isoformat(),
             "sentiment": j.sentiment if j else "",
             "category": j.category if j else "",

@@ -1,7 +1,9 @@
 """Incident triage: noteworthy mentions open or grow incidents, whose severity is re-assessed.
 
-A mention joins the open incident of the same category, seen within the window, that shares
-the most distinctive terms with it (at least `min_shared_terms`); otherwise it opens one.
+A reprint (转载) joins the incident of the story it reprints, so spread is counted without a
+new incident. Any other mention joins the open incident of the same category, seen within the
+window, that shares the most distinctive terms with it (at least `min_shared_terms`);
+otherwise it opens one.
 """
 
 from __future__ import annotations
@@ -66,13 +68,16 @@ class Triage:
             .options(selectinload(Mention.judgements))
             .order_by(Mention.published_at, Mention.id)
         ).all()
+        # Originals first, so a reprint finds the incident its original has just joined.
+        pending = sorted(pending, key=lambda m: m.reprint_of is not None)
         touched: dict[int, Incident] = {}
         for mention in pending:
             mention.triaged = True
-            if not noteworthy(mention):
+            incident = self._reprinted(session, mention)
+            if incident is None and not noteworthy(mention):
                 continue
             terms = self.terms(mention)
-            incident = self._match(session, mention, terms)
+            incident = incident or self._match(session, mention, terms)
             if incident is None:
                 incident = self._open(session, mention, terms, actor)
                 result.opened.append(incident)
@@ -88,6 +93,15 @@ class Triage:
             if self.refresh(session, incident, actor):
                 result.raised.append(incident)
         return result
+
+    def _reprinted(self, session: Session, mention: Mention) -> Incident | None:
+        """The open incident of the story this mention reprints, if any."""
+        if mention.reprint_of is None:
+            return None
+        original = session.get(Mention, mention.reprint_of)
+        if original is None or original.incident is None:
+            return None
+        return original.incident if original.incident.status == "open" else None
 
     def _match(self, session: Session, mention: Mention, terms: list[str]) -> Incident | None:
         judgement = mention.judgement

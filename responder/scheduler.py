@@ -1,39 +1,62 @@
-"""The long-running scheduler: one APScheduler process runs the cycle on its interval.
+"""The long-running scheduler: one APScheduler process runs the cycle and the source schedules.
 
+Sources without a `schedule` are crawled by the main cycle every `schedule.cycle_minutes`; each
+source with one gets its own job, which crawls that source and then processes what is stored.
 Only one scheduler may run against a database: APScheduler job stores must not be shared by
-several processes, and `max_instances=1` keeps a slow cycle from overlapping the next.
+several processes. `max_instances=1` keeps a slow run of a job from overlapping its next one,
+and the crawler's per-source lock keeps `yuqing crawl` from crawling a source a job is on.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from responder.cycle import CrawlFailed, Cycle
+from responder.schedules import parse_schedule
 from responder.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def build_scheduler(settings: Settings, cycle: Cycle) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone=settings.tz)
-
-    def run_cycle() -> None:
+def _job(cycle: Cycle, sources: list[str], what: str) -> Callable[[], None]:
+    def run() -> None:
         try:
-            cycle.run()
+            cycle.run(sources=sources)
         except CrawlFailed as exc:
             # The rest of the cycle still ran on what is stored; the next tick retries the crawl.
-            log.error("cycle: %s", exc)
+            log.error("%s: %s", what, exc)
 
+    return run
+
+
+def build_scheduler(settings: Settings, cycle: Cycle) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=settings.tz)
+    enabled = [s for s in settings.sources if s.enabled]
+    every_cycle = [s.name for s in enabled if s.schedule is None]
+    now = datetime.now(settings.tz)
     scheduler.add_job(
-        run_cycle,
-        "interval",
-        minutes=settings.schedule.cycle_minutes,
+        _job(cycle, every_cycle, "cycle"),
+        IntervalTrigger(minutes=settings.schedule.cycle_minutes, timezone=settings.tz),
         id="cycle",
+        name="cycle",
         max_instances=1,
         coalesce=True,
-        next_run_time=datetime.now(settings.tz),
+        next_run_time=now,
     )
+    for source in enabled:
+        if source.schedule is None:
+            continue
+        scheduler.add_job(
+            _job(cycle, [source.name], f"source {source.name}"),
+            parse_schedule(source.schedule, settings.tz),
+            id=f"source:{source.name}",
+            name=f"crawl {source.name}",
+            max_instances=1,
+            coalesce=True,
+        )
     return scheduler

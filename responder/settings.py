@@ -171,6 +171,9 @@ class Source(Section):
     max_pages: int = Field(5, ge=1)
     lookback_days: float | None = Field(None, gt=0)
     alert_after_runs: int | None = Field(None, ge=1)
+    # The outlet (媒体) of every item, e.g. the account an RSSHub route follows; the severity
+    # rules rank outlets, so a publisher's own feed should name itself here.
+    outlet: str | None = None
     obey_robots: bool | None = None
     selectors: dict[str, str] = Field(default_factory=dict)
 

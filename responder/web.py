@@ -62,7 +62,14 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 .order_by(Mention.published_at.desc(), Mention.id.desc())
                 .limit(PAGE_SIZE)
             ).all()
-            return page("mentions.html", request, mentions=rows)
+            reprints = dict(
+                session.execute(
+                    select(Mention.reprint_of, func.count(Mention.id))
+                    .where(Mention.reprint_of.in_([m.id for m in rows]))
+                    .group_by(Mention.reprint_of)
+                ).all()
+            )
+            return page("mentions.html", request, mentions=rows, reprints=reprints)
 
     async def incidents(request: Request) -> HTMLResponse:
         with db.sessions() as session:

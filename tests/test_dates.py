@@ -25,6 +25,10 @@ def at(*args: int) -> datetime:
         ("30秒前", NOW - timedelta(seconds=30)),
         ("2天前", NOW - timedelta(days=2)),
         ("1周前", NOW - timedelta(weeks=1)),
+        # Traditional characters, as Big5 pages and Hong Kong/Taiwan reposts write them.
+        ("3分鐘前", NOW - timedelta(minutes=3)),
+        ("2小時前", NOW - timedelta(hours=2)),
+        ("1週前", NOW - timedelta(weeks=1)),
     ],
 )
 def test_relative_times_count_back_from_now(text: str, expected: datetime) -> None:
@@ -33,6 +37,7 @@ def test_relative_times_count_back_from_now(text: str, expected: datetime) -> No
 
 def test_just_now_is_now() -> None:
     assert parse_time("刚刚", SHANGHAI, NOW) == NOW
+    assert parse_time("剛剛", SHANGHAI, NOW) == NOW
 
 
 @pytest.mark.parametrize(

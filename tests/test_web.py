@@ -80,3 +80,34 @@ def test_no_page_loads_anything_from_the_internet(settings, db):
     for path in ("/", "/mentions", "/incidents", "/drafts"):
         text = client.get(path).text
         assert "<script src" not in text and "<link" not in text
+
+
+def test_the_mentions_page_shows_reprints_and_how_often_a_story_was_reprinted(settings, db):
+    now = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+    with db.transaction() as session:
+        original = store(
+            session,
+            MentionRecord(
+                url="http://a.example/1",
+                title="原文",
+                text="临江县统计局发布公报",
+                published_at=now,
+            ),
+        )
+        assert original is not None
+        for n in range(2):
+            copy = store(
+                session,
+                MentionRecord(
+                    url=f"http://b.example/{n}",
+                    title=f"转载{n}",
+                    text=f"临江县统计局发布公报（转自{n}号网站）",
+                    published_at=now,
+                ),
+            )
+            assert copy is not None
+            copy.reprint_of = original.id
+        original_id = original.id
+    page = TestClient(create_app(settings, db)).get("/mentions").text
+    assert "被转载 2 次" in page
+    assert page.count(f"转载（原文 #{original_id}）") == 2

@@ -9,7 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import DownloadTimeoutError
+from scrapy.spidermiddlewares.httperror import HttpError
 from sqlalchemy import select
+from twisted.internet.error import TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
 from responder.db import Database
@@ -22,14 +25,28 @@ log = logging.getLogger(__name__)
 KEPT_ERRORS = 5
 
 
+def describe_failure(failure: Failure) -> str:
+    """What went wrong, in the words a person checking the source needs."""
+    if failure.check(HttpError):
+        response = getattr(failure.value, "response", None)
+        return f"HTTP {response.status}" if response is not None else "HTTP error"
+    if failure.check(DownloadTimeoutError, TimeoutError, TCPTimedOutError):
+        return f"timed out ({failure.getErrorMessage()})"
+    return failure.getErrorMessage() or getattr(failure.type, "__name__", "error")
+
+
 class SourceSpider(scrapy.Spider):
-    """One spider instance per configured source; the spider name is the source kind.
+    """One spider instance per configured source. The class `name` is the source kind (the
+    keys of `crawlers.runner.SPIDERS`); an instance is named `<kind>:<source name>`, unique and
+    stable, which names its log lines and, for `--worker` crawls, its Redis keys.
 
     Stats it keeps for the crawl-run record: `yuqing/found` (items the source listed),
-    `yuqing/known` (already stored, not fetched again), `yuqing/old` (older than look-back).
+    `yuqing/known` (already stored, not fetched again), `yuqing/old` (older than look-back),
+    `yuqing/lists` (list pages or feeds read).
     """
 
     def __init__(self, source: Source, **kwargs: Any) -> None:
+        kwargs.setdefault("name", f"{type(self).name}:{source.name}")
         super().__init__(**kwargs)
         self.source = source
         self.selectors = source.selectors
@@ -55,7 +72,7 @@ class SourceSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        message = f"{request.url if request else '?'}: {failure.getErrorMessage()}"
+        message = f"{request.url if request else '?'}: {describe_failure(failure)}"
         self.crawler.stats.inc_value("yuqing/errors")
         if len(self.errors) < KEPT_ERRORS:
             self.errors.append(message)
@@ -75,6 +92,7 @@ class SourceSpider(scrapy.Spider):
         Every listed URL counts as found; the others are skipped without a request.
         """
         listed = list(dict.fromkeys(urls))
+        self.crawler.stats.inc_value("yuqing/lists")
         self.crawler.stats.inc_value("yuqing/found", len(listed))
         fresh = [u for u in listed if canonical_url(u) not in self._requested]
         stored = self._stored({canonical_url(u) for u in fresh})

@@ -58,7 +58,12 @@ class RssSpider(SourceSpider):
                 title=html_to_text(entry.get("title", "")),
                 text=html_to_text(content),
                 author=entry.get("author", ""),
-                outlet=entry.get("author", "") or feed.feed.get("title", ""),
+                # An aggregator names each item's outlet (<source>, or <author> as RSSHub
+                # and our demo feed do); a publisher's own feed is its outlet. A source's
+                # `outlet` setting overrides both in the normalise pipeline.
+                outlet=entry.get("source", {}).get("title", "")
+                or entry.get("author", "")
+                or feed.feed.get("title", ""),
                 published=entry.get("published") or entry.get("updated") or "",
                 published_at=published_at,
             )

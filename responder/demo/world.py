@@ -1,19 +1,24 @@
-"""The bundled demo news world: a news site, a forum and a self-media feed on 127.0.0.1.
+"""The bundled demo news world on 127.0.0.1: a news site, a forum, a self-media feed and a
+Weibo-shaped JSON API (the one m.weibo.cn's pages call).
 
 Content comes from `world.yaml`; publication times are relative to when the server starts, so
 the demo always looks current. Some article pages are served GBK-encoded, as many county sites
-still are.
+still are. The Weibo API answers every keyword with all of the world's posts (they are all
+about 临江), newest first, WEIBO_PAGE_SIZE to a page.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -23,6 +28,8 @@ from responder.paths import TEMPLATES_DIR
 
 WORLD_FILE = Path(__file__).with_name("world.yaml")
 PAGE_SIZE = 10
+WEIBO_PAGE_SIZE = 10
+WEIBO_API = "/api/container/getIndex"
 SUMMARY_CHARS = 40
 
 
@@ -79,6 +86,23 @@ def forum_time(published: datetime, now: datetime) -> str:
     return f"{published:%Y-%m-%d %H:%M}"
 
 
+def weibo_post(item: WorldItem) -> dict[str, Any]:
+    """A world item as the `mblog` object of Weibo's mobile API."""
+    screen_name = item.outlet.removeprefix("微博 @").strip()
+    return {
+        "id": str(4_900_000_000_000_000 + int(item.id[1:])),
+        "bid": item.id,
+        "created_at": item.published.strftime("%a %b %d %H:%M:%S %z %Y"),
+        "text": "<br />".join(item.paragraphs),
+        "isLongText": False,
+        "source": "微博 weibo.com",
+        "user": {"id": zlib.crc32(screen_name.encode("utf-8")), "screen_name": screen_name},
+        "reposts_count": item.reposts,
+        "comments_count": item.comments,
+        "attitudes_count": item.likes,
+    }
+
+
 class DemoWorld:
     """Renders every page once at start; the handler only looks them up."""
 
@@ -100,6 +124,32 @@ class DemoWorld:
 
     def _add(self, path: str, html: str, encoding: str = "utf-8", kind: str = "text/html") -> None:
         self.pages[path] = (f"{kind}; charset={encoding}", html.encode(encoding))
+
+    def _render_weibo(self) -> None:
+        posts = self._channel("weibo")
+        pages = max(1, -(-len(posts) // WEIBO_PAGE_SIZE))
+        for page in range(1, pages + 2):
+            chunk = posts[(page - 1) * WEIBO_PAGE_SIZE : page * WEIBO_PAGE_SIZE]
+            if chunk:
+                answer: dict[str, Any] = {
+                    "ok": 1,
+                    "data": {"cards": [{"card_type": 9, "mblog": weibo_post(p)} for p in chunk]},
+                }
+            else:
+                answer = {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}
+            self._add(
+                f"{WEIBO_API}#{page}",
+                json.dumps(answer, ensure_ascii=False),
+                kind="application/json",
+            )
+
+    def lookup(self, path: str) -> tuple[str, bytes] | None:
+        """The page for a request path; Weibo API pages are chosen by their `page` parameter."""
+        parts = urlsplit(path)
+        if parts.path == WEIBO_API:
+            page = parse_qs(parts.query).get("page", ["1"])[0]
+            return self.pages.get(f"{WEIBO_API}#{page}")
+        return self.pages.get(parts.path)
 
     def _render(self, env: Environment) -> None:
         sites = self.doc["sites"]
@@ -126,6 +176,7 @@ class DemoWorld:
             env.get_template("rss.xml").render(site=sites["feed"], items=feed, now=self.now),
             kind="application/rss+xml",
         )
+        self._render_weibo()
         for item in feed:
             self._add(
                 f"/feed/post/{item.id}.html",
@@ -139,11 +190,9 @@ class DemoWorldServer:
     """Serves a `DemoWorld` on 127.0.0.1 from a background thread."""
 
     def __init__(self, world: DemoWorld, port: int = 0, host: str = "127.0.0.1") -> None:
-        pages = world.pages
-
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                found = pages.get(self.path.split("?")[0])
+                found = world.lookup(self.path)
                 if found is None:
                     self.send_error(404)
                     return

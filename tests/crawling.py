@@ -1,0 +1,167 @@
+"""Helpers for crawler tests: a loopback web server serving pages written for the test, and a
+crawl run as `yuqing crawl` runs it (`python -m crawlers` in a subprocess).
+
+    site = LoopbackSite().start()
+    site.page("/news/", "<html>…</html>")                       # 200 text/html; charset=utf-8
+    site.page("/gbk.html", body_bytes, content_type="text/html; charset=gbk")
+    site.route("/boom", status=500)
+    site.route("/slow", body=b"...", delay=5)
+    site.route("/moved", status=301, headers={"Location": "/news/a1.html"})
+    site.route("/api", handler=lambda path, query: (200, {"Content-Type": ...}, b"..."))
+    done = run_crawl(tmp_path, [{"name": "新闻", "kind": "site", "url": site.url("/news/")}])
+    site.hits("/news/a1.html")                                  # how often it was requested
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+
+Handler = Callable[[str, dict[str, list[str]]], tuple[int, dict[str, str], bytes]]
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    handler: Handler | None = None
+
+
+class LoopbackSite:
+    """A threaded HTTP server on 127.0.0.1 answering from a route table; unknown paths 404.
+
+    `requests` keeps every path (with query) in arrival order, robots.txt included.
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[str] = []
+        self.request_headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        site = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                with site._lock:
+                    site.requests.append(self.path)
+                    site.request_headers.append(dict(self.headers.items()))
+                parts = urlsplit(self.path)
+                route = site.routes.get(self.path) or site.routes.get(parts.path)
+                if route is None:
+                    self._answer(404, {"Content-Type": "text/plain"}, b"not found")
+                    return
+                if route.delay:
+                    time.sleep(route.delay)
+                if route.handler is not None:
+                    status, headers, body = route.handler(parts.path, parse_qs(parts.query))
+                else:
+                    status, headers, body = route.status, route.headers, route.body
+                self._answer(status, headers, body)
+
+            def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the crawler gave up on a slow or oversized answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def route(self, path: str, **kwargs: Any) -> None:
+        self.routes[path] = Route(**kwargs)
+
+    def page(
+        self,
+        path: str,
+        body: str | bytes,
+        content_type: str = "text/html; charset=utf-8",
+        status: int = 200,
+    ) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.route(path, status=status, body=data, headers={"Content-Type": content_type})
+
+    def hits(self, path: str) -> int:
+        """Requests for `path`; with a query in `path` the query must match too."""
+        with self._lock:
+            seen = self.requests if "?" in path else [urlsplit(p).path for p in self.requests]
+            return Counter(seen)[path]
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.request_headers.clear()
+
+    def start(self) -> LoopbackSite:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def write_sources(config_dir: Path, sources: list[dict[str, Any]]) -> Path:
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / "sources.yaml"
+    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True), encoding="utf-8")
+    return config_dir
+
+
+def run_crawl(
+    config_dir: Path,
+    sources: list[dict[str, Any]] | None = None,
+    only: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """One crawl in a subprocess, as `yuqing crawl` runs it; `sources` (re)writes sources.yaml.
+
+    The caller's environment (YUQING_DATA and the like, set by the fixtures) is inherited.
+    """
+    import os
+
+    if sources is not None:
+        write_sources(config_dir, sources)
+    argv = [sys.executable, "-m", "crawlers", "--config", str(config_dir)]
+    for name in only or []:
+        argv += ["--source", name]
+    return subprocess.run(
+        argv,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
