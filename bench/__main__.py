@@ -1,6 +1,10 @@
 """`python -m bench`: run every benchmark and print its table."""
 
-from bench import nlp
+import sys
+
+from bench import crawl, nlp
 
 if __name__ == "__main__":
     nlp.main()
+    # Non-zero when a crawl target is missed, as `python -m bench.crawl` alone would exit.
+    sys.exit(crawl.main([]))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from crawlers.distributed import WorkerError, crawl_as_worker
 from crawlers.runner import UnknownSource, crawl
 from responder.settings import ConfigError, load_settings
 
@@ -31,10 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         if args.worker:
-            crawl_as_worker(settings, args.source, args.round)
+            # Imported only here: scrapy-redis and redis take a second to import.
+            from crawlers.distributed import WorkerError, crawl_as_worker
+
+            try:
+                crawl_as_worker(settings, args.source, args.round)
+            except WorkerError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
         else:
             crawl(settings, args.source, args.cycle_id)
-    except (ConfigError, UnknownSource, WorkerError) as exc:
+    except (ConfigError, UnknownSource) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

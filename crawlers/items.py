@@ -20,5 +20,5 @@ class MentionItem:
     comments: int = 0
     likes: int = 0
     keywords_matched: list[str] = field(default_factory=list)
-    # URLs that redirected to `url`; recorded so that later crawls skip them too.
+    # URLs that redirected to `url` (see crawlers.spiders.base.redirected_from).
     aliases: list[str] = field(default_factory=list)

@@ -8,13 +8,13 @@ crawl-run record with what was fetched, found, stored, skipped and failed.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 import nlp
 from crawlers.items import MentionItem
@@ -24,11 +24,10 @@ from responder.mentions import (
     canonical_url,
     clean,
     content_hash,
-    is_stored,
-    remember_page,
+    remember_pages,
     source_for,
+    store_many,
 )
-from responder.mentions import store as store_mention
 from responder.models import CrawlRun, utcnow
 from responder.settings import Settings
 
@@ -112,38 +111,33 @@ class RelevancePipeline:
 
 
 class DuplicatePipeline:
-    """Drop what this run has seen or the database holds (same canonical URL or content)."""
+    """Drop what this run has seen already (same canonical URL or content).
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    What the database holds is checked by `SavePipeline` a batch at a time; spiders skip
+    stored URLs before fetching, so few duplicates get that far.
+    """
+
+    def __init__(self) -> None:
         self.seen: set[str] = set()
-        self.db: Database | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DuplicatePipeline:
-        return cls(_yuqing(crawler))
-
-    def open_spider(self) -> None:
-        self.db = Database(self.settings, migrate=False)
-
-    def close_spider(self) -> None:
-        if self.db is not None:
-            self.db.dispose()
 
     def process_item(self, item: MentionItem) -> MentionItem:
-        assert self.db is not None
         canonical, digest = canonical_url(item.url), content_hash(item.title, item.text)
         if canonical in self.seen or digest in self.seen:
             raise SetAside("duplicate", f"duplicate in this run: {item.url}")
         self.seen.update((canonical, digest))
-        with self.db.transaction() as session:
-            if is_stored(session, canonical, digest):
-                raise SetAside("duplicate", f"already stored: {item.url}")
         return item
 
 
 class SavePipeline:
-    """Store mentions, set-aside pages and this source's crawl-run record."""
+    """Store mentions, set-aside pages and this source's crawl-run record.
+
+    Writes are batched: one transaction per BATCH items or FLUSH_SECONDS, whichever comes
+    first, and at the end. A crash loses at most the unsaved batch, whose pages are neither
+    stored nor remembered and so are fetched again by the next crawl.
+    """
+
+    BATCH = 100
+    FLUSH_SECONDS = 5.0
 
     def __init__(self, crawler: Crawler, settings: Settings) -> None:
         self.crawler = crawler
@@ -153,6 +147,9 @@ class SavePipeline:
         self.run_id: int | None = None
         self.source_id: int | None = None
         self.stored = 0
+        self.pending: list[MentionItem] = []
+        self.aside: list[tuple[str, str]] = []
+        self.flushed_at = time.monotonic()
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
     @classmethod
@@ -170,28 +167,39 @@ class SavePipeline:
             self.run_id, self.source_id = run.id, row.id
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
-        if not isinstance(exception, SetAside) or self.db is None:
+        if not isinstance(exception, SetAside) or not isinstance(item, MentionItem):
             return
-        if item.url == getattr(spider.source, "url", None):
-            return  # a feed entry without a link of its own
-        with self.db.transaction() as session:
-            remember_page(session, canonical_url(item.url), self.source_id, exception.outcome)
-            self._remember_aliases(session, item)
-
-    def _remember_aliases(self, session: Session, item: MentionItem) -> None:
-        for alias in item.aliases:
-            remember_page(session, canonical_url(alias), self.source_id, "redirect")
+        if item.url != getattr(spider.source, "url", None):  # else a feed entry without a link
+            self.aside.append((canonical_url(item.url), exception.outcome))
+        self.aside += [(canonical_url(alias), "redirect") for alias in item.aliases]
 
     def process_item(self, item: MentionItem) -> MentionItem:
-        assert self.db is not None
-        record = _record(item)
-        record.keywords_matched = item.keywords_matched
-        with self.db.transaction() as session:
-            self._remember_aliases(session, item)
-            if store_mention(session, record, self.source_id, self.run_id) is None:
-                raise DropItem(f"already stored: {item.url}")
-        self.stored += 1
+        self.pending.append(item)
+        if (
+            len(self.pending) >= self.BATCH
+            or time.monotonic() - self.flushed_at >= self.FLUSH_SECONDS
+        ):
+            self.flush()
         return item
+
+    def flush(self) -> None:
+        assert self.db is not None
+        self.flushed_at = time.monotonic()
+        if not self.pending and not self.aside:
+            return
+        records = {id(item): _record(item) for item in self.pending}
+        for item in self.pending:
+            records[id(item)].keywords_matched = item.keywords_matched
+            self.aside += [(canonical_url(alias), "redirect") for alias in item.aliases]
+        with self.db.transaction() as session:
+            stored, duplicates = store_many(
+                session, list(records.values()), self.source_id, self.run_id
+            )
+            self.aside += [(canonical_url(r.url), "duplicate") for r in duplicates]
+            remember_pages(session, self.aside, self.source_id)
+        self.stored += stored
+        self.pending.clear()
+        self.aside.clear()
 
     def run_status(self, fetched: int, found: int, failed: int, stats: dict[str, Any]) -> str:
         """failed (nothing fetched, errors and nothing found, or every item tried failed),
@@ -207,6 +215,7 @@ class SavePipeline:
         return "empty" if found == 0 else "ok"
 
     def close_spider(self) -> None:
+        self.flush()
         assert self.db is not None
         spider = self.crawler.spider
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}

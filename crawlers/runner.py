@@ -14,6 +14,7 @@ has the design.
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -54,6 +55,7 @@ def scrapy_settings(settings: Settings, cycle_id: str) -> ScrapySettings:
             "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain,
             "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
             "RETRY_TIMES": crawl.retries,
+            "YUQING_RETRY_BACKOFF": crawl.retry_backoff_seconds,
             "LOG_LEVEL": settings.log_level,
             "YUQING": settings,
             "YUQING_CYCLE_ID": cycle_id,
@@ -103,6 +105,10 @@ def crawl(settings: Settings, names: list[str], cycle_id: str) -> int:
             process.crawl(SPIDERS[source.kind], source=source)
             started += 1
         if started:
+            # Everything loaded so far (Scrapy, the keyword rules, jieba's dictionary) lives
+            # until exit; frozen, the collector stops rescanning it during the crawl.
+            gc.collect()
+            gc.freeze()
             process.start()
     after_crawl(settings, db)
     db.dispose()

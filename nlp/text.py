@@ -78,12 +78,16 @@ EMOJI_CODES = {
 _EMOJI = re.compile("|".join(sorted(map(re.escape, EMOJI_CODES), key=len, reverse=True)))
 
 
-def normalise(text: str) -> str:
+def normalise(text: str, keep_lines: bool = False) -> str:
     """Full-width to half-width (NFKC), traditional to simplified, common emoji to Weibo
-    emoticon codes, whitespace collapsed."""
+    emoticon codes, whitespace collapsed; with `keep_lines`, within each line, and empty lines
+    dropped."""
     text = unicodedata.normalize("NFKC", text)
     text = _to_simplified(text)
     text = _EMOJI.sub(lambda m: EMOJI_CODES[m.group()], text)
+    if keep_lines:
+        lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
+        return "\n".join(line for line in lines if line)
     return _SPACE.sub(" ", text).strip()
 
 

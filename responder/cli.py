@@ -131,11 +131,36 @@ def crawl(
             )
             raise typer.Exit(2)
         extra = ["--worker", *(["--round", round_id] if round_id else [])]
+    cycle_id = f"manual-{uuid.uuid4().hex[:8]}"
     try:
-        crawl_subprocess(settings, f"manual-{uuid.uuid4().hex[:8]}", source or [], extra)
+        crawl_subprocess(settings, cycle_id, source or [], extra)
     except CrawlFailed as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    if not worker:  # a worker's runs are filed under its round, summed up by `yuqing sources`
+        _print_crawl_runs(settings, cycle_id)
+
+
+def _print_crawl_runs(settings: Settings, cycle_id: str) -> None:
+    from sqlalchemy import select
+
+    from responder.db import Database
+    from responder.models import CrawlRun
+
+    db = Database(settings)
+    with db.sessions() as session:
+        runs = session.scalars(
+            select(CrawlRun).where(CrawlRun.cycle_id == cycle_id).order_by(CrawlRun.id)
+        ).all()
+        for run in runs:
+            typer.echo(
+                f"{run.source.name}：{STATUS_LABELS.get(run.status, run.status)}，"
+                f"请求 {run.fetched}，发现 {run.found}，入库 {run.stored}，"
+                f"跳过 {run.skipped}，错误 {run.failed}"
+            )
+            if run.error and run.status != "ok":
+                typer.echo(f"  {run.error.splitlines()[0]}")
+    db.dispose()
 
 
 STATUS_LABELS = {"ok": "正常", "empty": "无结果", "failed": "失败", "never": "未抓取"}

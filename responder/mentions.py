@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,7 +74,7 @@ MIN_TEXT_CHARS = 10
 
 def clean(record: MentionRecord, tz: ZoneInfo) -> MentionRecord | None:
     """Normalised text fields and a parsed publication time; None when there is no text."""
-    text = "\n".join(nlp.normalise(line) for line in record.text.splitlines() if line.strip())
+    text = nlp.normalise(record.text, keep_lines=True)
     if len(text) < MIN_TEXT_CHARS:
         return None
     published_at = record.published_at or parse_time(record.published, tz)
@@ -86,10 +88,22 @@ def clean(record: MentionRecord, tz: ZoneInfo) -> MentionRecord | None:
     )
 
 
-def remember_page(session: Session, canonical: str, source_id: int | None, outcome: str) -> None:
-    """Record a page that was read and set aside, so crawls skip it from now on."""
-    if session.scalar(select(SeenPage.id).where(SeenPage.canonical_url == canonical)) is None:
-        session.add(SeenPage(canonical_url=canonical, source_id=source_id, outcome=outcome))
+def remember_pages(
+    session: Session, pages: Iterable[tuple[str, str]], source_id: int | None
+) -> None:
+    """Record pages (canonical URL, outcome) that were read and set aside, so crawls skip them
+    from now on."""
+    wanted = dict(pages)
+    if not wanted:
+        return
+    known = set(
+        session.scalars(select(SeenPage.canonical_url).where(SeenPage.canonical_url.in_(wanted)))
+    )
+    session.add_all(
+        SeenPage(canonical_url=canonical, source_id=source_id, outcome=outcome)
+        for canonical, outcome in wanted.items()
+        if canonical not in known
+    )
 
 
 def source_for(session: Session, name: str, kind: str, url: str) -> Source:
@@ -112,6 +126,81 @@ def is_stored(session: Session, canonical: str, digest: str) -> bool:
     )
 
 
+def store_many(
+    session: Session,
+    records: Sequence[MentionRecord],
+    source_id: int | None = None,
+    crawl_run_id: int | None = None,
+) -> tuple[int, list[MentionRecord]]:
+    """Insert the records whose canonical URL and content are not stored yet, with one lookup
+    and one multi-row INSERT (per-row inserts were a third of a crawl's time); returns how
+    many were stored and the duplicates."""
+    fresh: dict[str, tuple[str, MentionRecord]] = {}
+    duplicates: list[MentionRecord] = []
+    digests: set[str] = set()
+    for record in records:
+        canonical = canonical_url(record.url)
+        digest = content_hash(record.title, record.text)
+        if canonical in fresh or digest in digests:
+            duplicates.append(record)
+        else:
+            fresh[canonical] = (digest, record)
+            digests.add(digest)
+    stored = session.execute(
+        select(Mention.canonical_url, Mention.content_hash).where(
+            or_(Mention.canonical_url.in_(fresh), Mention.content_hash.in_(digests))
+        )
+    ).all()
+    taken = {url for url, _ in stored} | {digest for _, digest in stored}
+    rows = []
+    for canonical, (digest, record) in fresh.items():
+        if canonical in taken or digest in taken:
+            duplicates.append(record)
+        else:
+            rows.append(_row(record, canonical, digest, source_id, crawl_run_id))
+    if not rows:
+        return 0, duplicates
+    try:
+        with session.begin_nested():
+            # Core, not ORM, insert: the rows need no objects back, and it halves the cost.
+            session.execute(insert(Mention.metadata.tables[Mention.__tablename__]), rows)
+    except IntegrityError:
+        # A concurrent writer (another crawl worker) stored some of them since the lookup.
+        added = 0
+        for _, record in (fresh[r["canonical_url"]] for r in rows):
+            if store(session, record, source_id, crawl_run_id) is None:
+                duplicates.append(record)
+            else:
+                added += 1
+        return added, duplicates
+    return len(rows), duplicates
+
+
+def _row(
+    record: MentionRecord,
+    canonical: str,
+    digest: str,
+    source_id: int | None,
+    crawl_run_id: int | None,
+) -> dict[str, Any]:
+    return {
+        "source_id": source_id,
+        "crawl_run_id": crawl_run_id,
+        "url": record.url,
+        "canonical_url": canonical,
+        "content_hash": digest,
+        "title": record.title,
+        "text": record.text,
+        "author": record.author,
+        "outlet": record.outlet,
+        "published_at": record.published_at,
+        "reposts": record.reposts,
+        "comments": record.comments,
+        "likes": record.likes,
+        "keywords_matched": record.keywords_matched,
+    }
+
+
 def store(
     session: Session,
     record: MentionRecord,
@@ -123,22 +212,7 @@ def store(
     digest = content_hash(record.title, record.text)
     if is_stored(session, canonical, digest):
         return None
-    mention = Mention(
-        source_id=source_id,
-        crawl_run_id=crawl_run_id,
-        url=record.url,
-        canonical_url=canonical,
-        content_hash=digest,
-        title=record.title,
-        text=record.text,
-        author=record.author,
-        outlet=record.outlet,
-        published_at=record.published_at,
-        reposts=record.reposts,
-        comments=record.comments,
-        likes=record.likes,
-        keywords_matched=record.keywords_matched,
-    )
+    mention = Mention(**_row(record, canonical, digest, source_id, crawl_run_id))
     try:
         # A concurrent writer may have stored the same URL since the check above.
         with session.begin_nested():

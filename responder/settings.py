@@ -57,6 +57,9 @@ class CrawlSettings(Section):
     concurrent_per_domain: int = Field(4, ge=1, description="parallel requests per domain")
     autothrottle: bool = Field(True, description="adapt the request rate to server latency")
     retries: int = Field(2, ge=0, description="retries of a failed request")
+    retry_backoff_seconds: float = Field(
+        2, ge=0, description="wait before the first retry of a request; doubles for each retry"
+    )
     timeout_minutes: int = Field(30, ge=1, description="a crawl subprocess is killed after this")
     lookback_days: float = Field(
         7, gt=0, description="items published longer ago are skipped and paging stops there"

@@ -150,6 +150,11 @@ def test_normalise_folds_width_script_and_whitespace(raw: str, expected: str) ->
     assert nlp.normalise(raw) == expected
 
 
+def test_normalise_can_keep_lines_and_drops_empty_ones() -> None:
+    raw = "  臨江縣\u3000統計局 \n\n\u3000\n 公报  发布 \r\n😭"
+    assert nlp.normalise(raw, keep_lines=True) == "临江县 统计局\n公报 发布\n[泪]"
+
+
 def test_normalise_leaves_simplified_half_width_text_alone() -> None:
     text = "临江县2025年GDP增长5.8%"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import scrapy
 from scrapy.exceptions import DownloadTimeoutError
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from sqlalchemy import select
 from twisted.internet.error import TCPTimedOutError, TimeoutError
@@ -23,6 +24,13 @@ from responder.settings import Settings, Source
 log = logging.getLogger(__name__)
 # Errors kept per run for the health record; the rest are only counted.
 KEPT_ERRORS = 5
+
+
+def redirected_from(response: Response) -> list[str]:
+    """The URLs that redirected to this page. A listing links to `/a?id=1`, which redirects to
+    `/news/1.html`; the mention is stored under the final URL, so the listed one is recorded
+    too (`MentionItem.aliases`), or every crawl would find it new and fetch it again."""
+    return [url for url in response.meta.get("redirect_urls", []) if url != response.url]
 
 
 def describe_failure(failure: Failure) -> str:
@@ -91,13 +99,13 @@ class SourceSpider(scrapy.Spider):
 
         Every listed URL counts as found; the others are skipped without a request.
         """
-        listed = list(dict.fromkeys(urls))
+        listed = {url: canonical_url(url) for url in urls}
         self.crawler.stats.inc_value("yuqing/lists")
         self.crawler.stats.inc_value("yuqing/found", len(listed))
-        fresh = [u for u in listed if canonical_url(u) not in self._requested]
-        stored = self._stored({canonical_url(u) for u in fresh})
-        new = [u for u in fresh if canonical_url(u) not in stored]
-        self._requested.update(canonical_url(u) for u in new)
+        fresh = {u: c for u, c in listed.items() if c not in self._requested}
+        stored = self._stored(set(fresh.values()))
+        new = [u for u, c in fresh.items() if c not in stored]
+        self._requested.update(fresh[u] for u in new)
         known = len(listed) - len(new)
         if known:
             self.crawler.stats.inc_value("yuqing/known", known)

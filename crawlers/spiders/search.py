@@ -42,7 +42,7 @@ from crawlers.dates import parse_time
 # The `site` kind's article-path rule, shared so both kinds judge on-site links alike.
 from crawlers.extract import _ARTICLE_PATH, MIN_TITLE_CHARS, NEXT_TEXTS, extract_article
 from crawlers.items import MentionItem
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, redirected_from
 
 # A time beside a result sits in the result's block, rarely more than this far above the link
 # (a > h3 > div.result); higher up, blocks hold several results.
@@ -151,7 +151,9 @@ class SearchSpider(SourceSpider):
             return
         found = extract_article(response, self.selectors)
         found["title"] = found.get("title") or listed_title
-        item = MentionItem(source=self.source.name, url=response.url, **found)
+        item = MentionItem(
+            source=self.source.name, url=response.url, aliases=redirected_from(response), **found
+        )
         if parse_time(item.published, self.yuqing.tz) is None:
             item.published_at = listed_at
         yield item

@@ -9,7 +9,7 @@ from scrapy.http import Response, TextResponse
 
 from crawlers.extract import article_links, extract_article, listed_times, next_page
 from crawlers.items import MentionItem
-from crawlers.spiders.base import SourceSpider
+from crawlers.spiders.base import SourceSpider, redirected_from
 
 
 class SiteSpider(SourceSpider):
@@ -39,4 +39,6 @@ class SiteSpider(SourceSpider):
             self.parse_error(response.url, "article page is not text")
             return
         found = extract_article(response, self.selectors)
-        yield MentionItem(source=self.source.name, url=response.url, **found)
+        yield MentionItem(
+            source=self.source.name, url=response.url, aliases=redirected_from(response), **found
+        )
