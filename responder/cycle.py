@@ -136,7 +136,7 @@ class Cycle:
             with_drafts = set(session.scalars(select(Draft.incident_id)))
             for incident in open_incidents:
                 notify(session, self.settings, incident, incident.id in with_drafts, now)
-        result = drain(self.db.sessions, self.settings.mail)
+        result = drain(self.db.sessions, self.settings.mail, webhooks=self.settings.webhooks)
         summary.emails_sent = result.sent
         with self.db.transaction() as session:
             summary.new_mentions = (

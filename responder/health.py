@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from responder.duty import on_duty
 from responder.models import CrawlRun, Mention, OutboxMessage, Source, utcnow
-from responder.outbox import enqueue
+from responder.outbox import enqueue_for_person
 from responder.rendering import local_time, render_text, split_subject
 from responder.settings import Settings
 from responder.settings import Source as SourceConfig
@@ -160,7 +160,7 @@ def alert_unhealthy(session: Session, settings: Settings, now: datetime | None =
                 last_stored=local_time(health.last_stored, settings.tz) or "从未",
             )
         )
-        if enqueue(session, key, person.email, person.name, subject, body, stage="source_health"):
+        if enqueue_for_person(session, person, key, subject, body, stage="source_health"):
             added += 1
             log.warning("source %s: %s", health.name, subject)
     return added

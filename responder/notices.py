@@ -20,7 +20,7 @@ from responder import audit
 from responder.duty import on_duty
 from responder.labels import label
 from responder.models import Incident, Mention
-from responder.outbox import enqueue
+from responder.outbox import enqueue, enqueue_for_person
 from responder.rendering import local_time, render_text, split_subject
 from responder.settings import Recipient, Settings
 from responder.severity import authority_tier, level_rank
@@ -139,15 +139,19 @@ def notify(
         "sent_at": local_time(now, settings.tz),
     }
     targets: list[tuple[str, str, Recipient]] = []
+    added = 0
     if duty is not None:
-        targets.append(
-            ("duty_alert", "notices/duty_alert.txt.j2", Recipient(name=duty.name, email=duty.email))
+        subject, body = split_subject(
+            render_text("notices/duty_alert.txt.j2", recipient=duty.name, **common)
+        )
+        key = f"incident:{incident.id}:duty_alert:{level}:{duty.email}"
+        added += enqueue_for_person(
+            session, duty, key, subject, body, stage="duty_alert", incident_id=incident.id
         )
     leadership_told = level_rank(incident.notified_level) >= level_rank("II")
     stage = "followup" if leadership_told else "initial"
     for person in _audiences(settings, level):
         targets.append((stage, f"notices/{stage}.txt.j2", person))
-    added = 0
     for stage_name, template, person in targets:
         subject, body = split_subject(render_text(template, recipient=person.name, **common))
         key = f"incident:{incident.id}:{stage_name}:{level}:{person.email}"

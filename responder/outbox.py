@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from responder.models import OutboxMessage, utcnow
-from responder.settings import MailSettings
+from responder.settings import DutyPerson, MailSettings, WebhookSettings
+from responder.webhooks import DeliveryFailure, PermanentFailure, deliver
 
 log = logging.getLogger(__name__)
 # Permanent SMTP refusals (bad address, policy): retrying cannot help.
@@ -36,13 +37,16 @@ def enqueue(
     body: str,
     stage: str,
     incident_id: int | None = None,
+    channel: str = "email",
 ) -> bool:
-    """Add a message unless one with this key exists; True when added."""
+    """Add a message unless one with this key exists; True when added. For channel "webhook"
+    the recipient is the name of a `[webhooks.NAME]` entry."""
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
         return False
     session.add(
         OutboxMessage(
             dedupe_key=key,
+            channel=channel,
             recipient=recipient,
             recipient_name=recipient_name,
             subject=subject,
@@ -53,6 +57,33 @@ def enqueue(
     )
     session.flush()
     return True
+
+
+def enqueue_for_person(
+    session: Session,
+    person: DutyPerson,
+    key: str,
+    subject: str,
+    body: str,
+    stage: str,
+    incident_id: int | None = None,
+) -> int:
+    """Email the person and, when they have one, post to their webhook; returns how many
+    messages are new."""
+    added = int(enqueue(session, key, person.email, person.name, subject, body, stage, incident_id))
+    if person.webhook:
+        added += enqueue(
+            session,
+            f"{key}:webhook:{person.webhook}",
+            person.webhook,
+            person.name,
+            subject,
+            body,
+            stage,
+            incident_id,
+            channel="webhook",
+        )
+    return added
 
 
 def build_email(message: OutboxMessage, mail: MailSettings) -> EmailMessage:
@@ -97,13 +128,33 @@ def backoff(attempts: int, mail: MailSettings) -> timedelta:
     )
 
 
+def post_webhook(message: OutboxMessage, hooks: Mapping[str, WebhookSettings]) -> None:
+    hook = hooks.get(message.recipient)
+    if hook is None:
+        raise PermanentFailure(f"webhook {message.recipient} is no longer configured")
+    deliver(
+        message.recipient,
+        hook,
+        message.subject,
+        message.body,
+        {
+            "key": message.dedupe_key,
+            "recipient": message.recipient_name,
+            "stage": message.stage,
+            "incident_id": message.incident_id,
+        },
+    )
+
+
 def drain(
     sessions: Callable[[], Session],
     mail: MailSettings,
     now: datetime | None = None,
     limit: int = 500,
+    webhooks: Mapping[str, WebhookSettings] | None = None,
 ) -> SendResult:
-    """Deliver due messages over one SMTP connection; each outcome is committed at once."""
+    """Deliver due messages, email over one SMTP connection; each outcome is committed at
+    once."""
     now = now or utcnow()
     result = SendResult()
     with sessions() as session:
@@ -126,14 +177,17 @@ def drain(
                     continue
                 message.attempts += 1
                 try:
-                    if smtp is None:
-                        smtp = open_smtp(mail)
-                    smtp.send_message(build_email(message, mail))
-                except PERMANENT as exc:
+                    if message.channel == "webhook":
+                        post_webhook(message, webhooks or {})
+                    else:
+                        if smtp is None:
+                            smtp = open_smtp(mail)
+                        smtp.send_message(build_email(message, mail))
+                except (*PERMANENT, PermanentFailure) as exc:
                     message.status, message.last_error = "failed", str(exc)
                     result.failed += 1
                     log.error("outbox %d to %s refused: %s", message.id, message.recipient, exc)
-                except (OSError, smtplib.SMTPException) as exc:
+                except (OSError, smtplib.SMTPException, DeliveryFailure) as exc:
                     message.last_error = f"{type(exc).__name__}: {exc}"
                     message.next_attempt_at = utcnow() + backoff(message.attempts, mail)
                     result.deferred += 1
@@ -143,7 +197,8 @@ def drain(
                         message.recipient,
                         message.last_error,
                     )
-                    smtp = None  # reconnect for the next message
+                    if message.channel != "webhook":
+                        smtp = None  # reconnect for the next message
                 else:
                     message.status, message.sent_at = "sent", utcnow()
                     result.sent += 1

@@ -138,6 +138,28 @@ class MailSettings(Section):
     retry_max_seconds: int = Field(3600, ge=1, description="longest delay between retries")
 
 
+class WebhookSettings(Section):
+    """A group robot or gateway that notices can go to, named in `[webhooks.NAME]`."""
+
+    kind: Literal["wecom", "dingtalk", "feishu", "json"] = Field(
+        description="wecom (企业微信), dingtalk (钉钉), feishu (飞书) or json (e.g. an SMS gateway)"
+    )
+    url: str = Field(description="the robot's webhook URL (it holds the access token)", repr=False)
+    secret: str = Field(
+        "",
+        description="signing secret (DingTalk 加签, Feishu 签名校验); empty: unsigned",
+        repr=False,
+    )
+    timeout: int = Field(10, ge=1, description="seconds for one delivery")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("not an http(s) URL")
+        return url
+
+
 class ScheduleSettings(Section):
     cycle_minutes: int = Field(
         15, ge=1, description="minutes between crawl/classify/respond cycles"
@@ -225,6 +247,8 @@ class DutyPerson(Section):
     name: str
     email: str
     phone: str = ""
+    # The name of a `[webhooks.NAME]` entry that alerts for this person also go to.
+    webhook: str | None = None
 
 
 class Duty(Section):
@@ -268,6 +292,9 @@ class Settings(Section):
     nlp: NlpSettings = Field(default_factory=NlpSettings)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    webhooks: dict[str, WebhookSettings] = Field(
+        default_factory=dict, description="group robots and gateways, by name"
+    )
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
@@ -290,6 +317,17 @@ class Settings(Section):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {name!r}") from exc
         return name
+
+    @model_validator(mode="after")
+    def _known_webhooks(self) -> Settings:
+        for person in self.duty.people:
+            if person.webhook is not None and person.webhook not in self.webhooks:
+                known = ", ".join(self.webhooks) or "none"
+                raise ValueError(
+                    f"duty person {person.name!r}: webhook {person.webhook!r} is not a "
+                    f"[webhooks.NAME] entry of settings.toml (configured: {known})"
+                )
+        return self
 
     @property
     def tz(self) -> ZoneInfo:
