@@ -255,6 +255,18 @@ class Duty(Section):
     people: list[DutyPerson] = Field(default_factory=list)
     start: date = date(2026, 1, 1)
     order: list[str] = Field(default_factory=list)
+    # A day's officer when it differs from the rotation (leave, a swap: two entries).
+    overrides: dict[date, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_people(self) -> Duty:
+        names = {p.name for p in self.people}
+        for where, name in [("order", n) for n in self.order] + [
+            (f"overrides.{day}", n) for day, n in self.overrides.items()
+        ]:
+            if name not in names:
+                raise ValueError(f"{where}: {name!r} is not one of the people")
+        return self
 
 
 class SeverityBand(Section):

@@ -215,7 +215,12 @@ def test_a_refused_signature_fails_for_good_without_showing_the_token(data_dir, 
 def test_a_duty_person_naming_an_unknown_webhook_is_a_configuration_error(data_dir):
     with pytest.raises(ConfigError, match="webhook 'group' is not a \\[webhooks.NAME\\] entry"):
         load_settings(
-            overrides={"duty": {"people": [{"name": "王敏", "email": "a@b.c", "webhook": "group"}]}}
+            overrides={
+                "duty": {
+                    "people": [{"name": "王敏", "email": "a@b.c", "webhook": "group"}],
+                    "order": ["王敏"],
+                }
+            }
         )
 
 
