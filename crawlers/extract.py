@@ -22,7 +22,7 @@ from scrapy.http import TextResponse
 from crawlers.dates import parse_time
 
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
-_ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|content|detail|thread|post|t)/)", re.I)
+ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|content|detail|thread|post|t)/)", re.I)
 # Labels in simplified and traditional characters: Big5 pages are read before conversion.
 _LABELLED_TIME = re.compile(
     r"(?:发布时间|發佈時間|發布時間|发表于|發表於|发布于|發佈於|时间|時間|日期)[:：]?\s*"
@@ -63,7 +63,7 @@ def _anchors(response: TextResponse, selectors: dict[str, str]) -> list[Selector
             _same_site(response.url, href)
             and len(text) >= MIN_TITLE_CHARS
             and text not in NEXT_TEXTS
-            and _ARTICLE_PATH.search(urlsplit(href).path)
+            and ARTICLE_PATH.search(urlsplit(href).path)
             and href.split("#")[0] != response.url
         ):
             found.append(anchor)
@@ -72,27 +72,30 @@ def _anchors(response: TextResponse, selectors: dict[str, str]) -> list[Selector
 
 def article_links(response: TextResponse, selectors: dict[str, str]) -> list[str]:
     """Links to article pages on a list page."""
-    links = [response.urljoin(a.attrib["href"]) for a in _anchors(response, selectors)]
-    return list(dict.fromkeys(links))
+    return list(listed_articles(response, selectors))
 
 
-def listed_times(
-    response: TextResponse, selectors: dict[str, str], tz: ZoneInfo
-) -> dict[str, datetime]:
-    """Publication times printed beside article links on a list page (`<li><a>…</a>
-    <span>2024-01-02</span></li>`), for stopping at the look-back window before fetching."""
-    times: dict[str, datetime] = {}
+def listed_articles(
+    response: TextResponse, selectors: dict[str, str], tz: ZoneInfo | None = None
+) -> dict[str, datetime | None]:
+    """Article links on a list page, in page order, with the publication time printed beside
+    each (`<li><a>…</a><span>2024-01-02</span></li>`) when `tz` is given and there is one, for
+    stopping at the look-back window before fetching."""
+    listed: dict[str, datetime | None] = {}
     for anchor in _anchors(response, selectors):
-        # lxml directly: parsel builds a Selector per step, a tenth of a list page's cost.
-        parent = anchor.root.getparent()
-        if parent is None or len(parent.xpath(".//a[@href]")) != 1:
-            continue  # a shared container's text belongs to no single link
-        own = " ".join(anchor.root.itertext())
-        around = " ".join(parent.itertext()).replace(own, " ")
-        when = parse_time(around, tz)
-        if when is not None:
-            times.setdefault(response.urljoin(anchor.attrib["href"]), when)
-    return times
+        url = response.urljoin(anchor.attrib["href"])
+        if listed.get(url) is None:
+            listed[url] = _time_beside(anchor, tz) if tz is not None else None
+    return listed
+
+
+def _time_beside(anchor: Selector, tz: ZoneInfo) -> datetime | None:
+    # lxml directly: parsel builds a Selector per step, a tenth of a list page's cost.
+    parent = anchor.root.getparent()
+    if parent is None or len(parent.xpath(".//a[@href]")) != 1:
+        return None  # a shared container's text belongs to no single link
+    own = " ".join(anchor.root.itertext())
+    return parse_time(" ".join(parent.itertext()).replace(own, " "), tz)
 
 
 def next_page(response: TextResponse, selectors: dict[str, str], page: int) -> str | None:

@@ -61,6 +61,7 @@ def _record(item: MentionItem) -> MentionRecord:
         reposts=item.reposts,
         comments=item.comments,
         likes=item.likes,
+        keywords_matched=item.keywords_matched,
     )
 
 
@@ -187,13 +188,11 @@ class SavePipeline:
         self.flushed_at = time.monotonic()
         if not self.pending and not self.aside:
             return
-        records = {id(item): _record(item) for item in self.pending}
         for item in self.pending:
-            records[id(item)].keywords_matched = item.keywords_matched
             self.aside += [(canonical_url(alias), "redirect") for alias in item.aliases]
         with self.db.transaction() as session:
             stored, duplicates = store_many(
-                session, list(records.values()), self.source_id, self.run_id
+                session, [_record(item) for item in self.pending], self.source_id, self.run_id
             )
             self.aside += [(canonical_url(r.url), "duplicate") for r in duplicates]
             remember_pages(session, self.aside, self.source_id)

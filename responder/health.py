@@ -143,11 +143,13 @@ def alert_unhealthy(session: Session, settings: Settings, now: datetime | None =
         if not health.configured or not health.enabled:
             continue
         if health.alerting:
-            template, key = "notices/source_down.txt.j2", f"source-down:{health.name}"
-            key += f":{health.streak_start_run}"
-        elif health.last_status == "ok" and _was_alerted(session, health.name):
-            template, key = "notices/source_up.txt.j2", _recovery_key(session, health.name)
+            template = "notices/source_down.txt.j2"
+            key: str | None = f"source-down:{health.name}:{health.streak_start_run}"
+        elif health.last_status == "ok":
+            template, key = "notices/source_up.txt.j2", _all_clear_key(session, health.name)
         else:
+            continue
+        if key is None:
             continue
         subject, body = split_subject(
             render_text(
@@ -166,25 +168,13 @@ def alert_unhealthy(session: Session, settings: Settings, now: datetime | None =
     return added
 
 
-def _last_down_key(session: Session, name: str) -> str | None:
-    return session.scalar(
+def _all_clear_key(session: Session, name: str) -> str | None:
+    """The all-clear's key for the source's newest down alert; None if it never had one.
+    The outbox's dedupe key keeps the all-clear from going out twice."""
+    down = session.scalar(
         select(OutboxMessage.dedupe_key)
         .where(OutboxMessage.dedupe_key.startswith(f"source-down:{name}:", autoescape=True))
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     )
-
-
-def _was_alerted(session: Session, name: str) -> bool:
-    """True when the newest down alert of this source has no all-clear yet."""
-    down = _last_down_key(session, name)
-    if down is None:
-        return False
-    up = "source-up:" + down.removeprefix("source-down:")
-    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == up)) is None
-
-
-def _recovery_key(session: Session, name: str) -> str:
-    down = _last_down_key(session, name)
-    assert down is not None
-    return "source-up:" + down.removeprefix("source-down:")
+    return None if down is None else "source-up:" + down.removeprefix("source-down:")

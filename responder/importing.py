@@ -15,7 +15,6 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import math
 import re
 import uuid
 import warnings
@@ -29,6 +28,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import nlp
+from crawlers.counts import parse_count as read_count
 from responder import audit
 from responder.classify import classify_pending
 from responder.db import Database
@@ -69,9 +69,6 @@ PROGRESS_EVERY = 1000
 HEADER_SEARCH_ROWS = 10  # platform exports often put a title line or two above the header
 MAX_CANONICAL_URL = 700  # Mention.canonical_url's column width
 MAX_NAME = 200  # Mention.author and Mention.outlet column width
-_BLANK_COUNTS = {"-", "--", "—", "——", "/", "无"}
-_COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|w|亿|千|k)?\+?", re.IGNORECASE)
-_MULTIPLIERS = {"万": 10_000, "w": 10_000, "亿": 100_000_000, "千": 1000, "k": 1000}
 
 
 class UnusableInput(ValueError):
@@ -197,28 +194,11 @@ def resolve_columns(columns: list[str], mapping: dict[str, str]) -> dict[str, st
 
 
 def parse_count(value: Any) -> int:
-    """An engagement count as exports write it: 123, "1,234", "1.2万", "3.5w", "10万+", "-"."""
-    if value is None:
-        return 0
-    if isinstance(value, bool):
-        raise BadRow(f"not a count: {value!r}")
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        text = str(value).strip().replace(",", "").replace("，", "")
-        if not text or text in _BLANK_COUNTS:
-            return 0
-        if text.startswith("-"):
-            raise BadRow(f"negative count {value!r}")
-        match = _COUNT.fullmatch(text)
-        if match is None:
-            raise BadRow(f"not a count: {value!r}")
-        number = float(match[1]) * _MULTIPLIERS.get((match[2] or "").lower(), 1)
-    if not math.isfinite(number):
-        raise BadRow(f"not a count: {value!r}")
-    if number < 0:
-        raise BadRow(f"negative count {value!r}")
-    return round(number)
+    """An engagement count as exports write it (see `crawlers.counts`); BadRow otherwise."""
+    try:
+        return read_count(value)
+    except ValueError as exc:
+        raise BadRow(str(exc)) from None
 
 
 def _text(value: Any, name: str) -> str:

@@ -40,7 +40,7 @@ from scrapy.http import Response, TextResponse
 from crawlers.dates import parse_time
 
 # The `site` kind's article-path rule, shared so both kinds judge on-site links alike.
-from crawlers.extract import _ARTICLE_PATH, MIN_TITLE_CHARS, NEXT_TEXTS, extract_article
+from crawlers.extract import ARTICLE_PATH, MIN_TITLE_CHARS, NEXT_TEXTS, extract_article
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceSpider, redirected_from
 
@@ -84,7 +84,7 @@ class SearchSpider(SourceSpider):
             if len(text) < MIN_TITLE_CHARS or text.strip(" <>›»") in NEXT_TEXTS:
                 continue
             if href.netloc == here.netloc:
-                if href.path == here.path or not _ARTICLE_PATH.search(href.path):
+                if href.path == here.path or not ARTICLE_PATH.search(href.path):
                     continue
             elif href.path in ("", "/") and not href.query:
                 continue

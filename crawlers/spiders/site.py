@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy.http import Response, TextResponse
 
-from crawlers.extract import article_links, extract_article, listed_times, next_page
+from crawlers.extract import extract_article, listed_articles, next_page
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceSpider, redirected_from
 
@@ -22,13 +22,12 @@ class SiteSpider(SourceSpider):
         if not isinstance(response, TextResponse):
             self.parse_error(response.url, "list page is not text")
             return
-        links = article_links(response, self.selectors)
-        times = listed_times(response, self.selectors, self.yuqing.tz)
-        fresh = [link for link in self.new_links(links) if not self.is_old(times.get(link))]
+        listed = listed_articles(response, self.selectors, self.yuqing.tz)
+        fresh = [link for link in self.new_links(listed) if not self.is_old(listed[link])]
         for link in fresh:
             yield self.request(link, self.parse_article)
         if page < self.source.max_pages and self.keep_paging(
-            len(links), len(fresh), list(times.values())
+            len(listed), len(fresh), list(listed.values())
         ):
             nxt = next_page(response, self.selectors, page)
             if nxt and nxt != response.url:

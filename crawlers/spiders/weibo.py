@@ -55,6 +55,7 @@ from urllib.parse import quote
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawlers.counts import parse_count
 from crawlers.dates import parse_time
 from crawlers.extract import html_to_text
 from crawlers.items import MentionItem
@@ -87,8 +88,6 @@ _API_TIME = re.compile(
     r"[A-Za-z]{3} (?P<mon>[A-Za-z]{3}) (?P<d>\d{1,2}) (?P<H>\d{2}):(?P<M>\d{2}):(?P<S>\d{2}) "
     r"(?P<sign>[+-])(?P<oh>\d{2})(?P<om>\d{2}) (?P<y>\d{4})"
 )
-_COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|[wWkK])?")
-_MULTIPLIERS = {"万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1000, "K": 1000}
 _IMG_ALT = re.compile(r"<img\b[^>]*?\balt\s*=\s*([\"'])(.*?)\1[^>]*>", re.I | re.S)
 # The "全文" link that ends a truncated long post.
 _FULL_TEXT_LINK = re.compile(r"<a\b[^>]*>\s*全文\s*</a>", re.I)
@@ -96,14 +95,10 @@ _FULL_TEXT_LINK = re.compile(r"<a\b[^>]*>\s*全文\s*</a>", re.I)
 
 def count(value: Any) -> int:
     """An engagement count: 123, "123", "1万+", "1.2万", "100万+", "3亿"; unreadable is 0."""
-    if isinstance(value, bool):
+    try:
+        return parse_count(value)
+    except ValueError:
         return 0
-    if isinstance(value, int | float):
-        return max(int(value), 0)
-    m = _COUNT.search(str(value or ""))
-    if m is None:
-        return 0
-    return int(float(m[1]) * _MULTIPLIERS.get(m[2] or "", 1))
 
 
 def created_at(raw: str, tz: Any) -> datetime | None:
