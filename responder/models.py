@@ -170,7 +170,7 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed | merged
     machine_level: Mapped[str] = mapped_column(String(4), default="IV")
     level_override: Mapped[str | None] = mapped_column(String(4))
     override_reason: Mapped[str | None] = mapped_column(Text)
@@ -183,10 +183,16 @@ class Incident(Base):
     last_seen: Mapped[datetime]
     mention_count: Mapped[int] = mapped_column(default=0)
     notified_level: Mapped[str | None] = mapped_column(String(4))
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when a person merged this incident into another; its mentions moved there.
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    mentions: Mapped[list[Mention]] = relationship(back_populates="incident")
+    mentions: Mapped[list[Mention]] = relationship(
+        back_populates="incident", foreign_keys="Mention.incident_id"
+    )
 
     @property
     def level(self) -> str:
@@ -256,6 +262,32 @@ class DraftEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Notice(Base):
+    """One notice about an incident — duty alert, 初报, 续报 or 终报 — and its acknowledgement.
+
+    Its messages are sent in steps: step 0 to the first recipients, then repeats and then the
+    escalation chain, each `ack_minutes` after the last, until someone acknowledges.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("incident_id", "stage", "level", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))  # duty_alert | initial | followup | final
+    level: Mapped[str] = mapped_column(String(4))
+    # Follow-ups sent on the cadence are numbered; everything else is 0.
+    seq: Mapped[int] = mapped_column(default=0)
+    step: Mapped[int] = mapped_column(default=0)  # the last step sent
+    # When the next step is due unless acknowledged; None when no step is left.
+    next_step_at: Mapped[datetime | None] = mapped_column(index=True)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    incident: Mapped[Incident] = relationship()
+
+
 class OutboxMessage(Base):
     """A message waiting for, or done with, delivery. `dedupe_key` makes enqueueing idempotent."""
 
@@ -271,12 +303,48 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     stage: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sent|failed
+    # pending | sending (claimed by a sender) | sent | failed
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    # "host:pid" of the sender that claimed it, so a restarted sender can tell a dead claim.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # An HTML alternative to `body` (reports); its images are attachments referenced by cid.
+    html: Mapped[str | None] = mapped_column(Text)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)
+    step: Mapped[int] = mapped_column(default=0)
+
+    attachments: Mapped[list[OutboxAttachment]] = relationship(order_by="OutboxAttachment.id")
+
+
+class OutboxAttachment(Base):
+    """An inline image of an HTML message, referenced in it as `cid:<cid>`."""
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
+    cid: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100), default="image/png")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DeliveryAttempt(Base):
+    """One try at delivering an outbox message, whatever came of it."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(20))  # sent | deferred | failed | in_doubt
+    error: Mapped[str | None] = mapped_column(Text)
+    seconds: Mapped[float] = mapped_column(Float, default=0)
 
 
 class User(Base):
@@ -323,12 +391,15 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CrawlRun",
+    "DeliveryAttempt",
     "DraftEvent",
     "Draft",
     "DutyRoster",
     "Incident",
     "Judgement",
     "Mention",
+    "Notice",
+    "OutboxAttachment",
     "OutboxMessage",
     "ResponseTemplate",
     "SeenPage",

@@ -1,31 +1,41 @@
-"""The email outbox: notices are rows first, delivered by a sender that retries with backoff.
+"""The outbox: notices are rows first, delivered by a sender that retries with backoff.
 
-A row is marked sent in its own transaction right after the SMTP server accepts it, so a crash
-or an SMTP outage delays a notice but never loses it; the dedupe key stops it being enqueued
-twice, and a stable Message-ID lets receivers drop the rare resend after a crash.
+Delivery of one message goes: claim it (status "sending", committed), deliver, then commit the
+outcome together with a `delivery_attempts` row. A crash or an SMTP outage therefore delays a
+message but never loses it; the dedupe key stops it being enqueued twice, and the claim stops
+two senders delivering it at once. A claim left by a sender that died is taken over — at once
+when the dead process was on this host, else after `STALE_CLAIM` — and the message is sent
+again under the same Message-ID (and webhook key), logged as "in_doubt": the only case where a
+receiver may see it twice is a sender killed between the server's acceptance and the commit.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
+import socket
 import ssl
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from responder.models import OutboxMessage, utcnow
-from responder.settings import DutyPerson, MailSettings, WebhookSettings
+from responder.models import DeliveryAttempt, OutboxAttachment, OutboxMessage, utcnow
+from responder.settings import MailSettings, Recipient, WebhookSettings
 from responder.webhooks import DeliveryFailure, PermanentFailure, deliver
 
 log = logging.getLogger(__name__)
 # Permanent SMTP refusals (bad address, policy): retrying cannot help.
 PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
+# A claim older than this is taken over even when its sender may be alive on another host.
+STALE_CLAIM = timedelta(minutes=10)
+HOST = socket.gethostname()
 
 
 def enqueue(
@@ -38,39 +48,72 @@ def enqueue(
     stage: str,
     incident_id: int | None = None,
     channel: str = "email",
+    html: str | None = None,
+    images: Mapping[str, bytes] | None = None,
+    notice_id: int | None = None,
+    step: int = 0,
 ) -> bool:
     """Add a message unless one with this key exists; True when added. For channel "webhook"
-    the recipient is the name of a `[webhooks.NAME]` entry."""
+    the recipient is the name of a `[webhooks.NAME]` entry. An email may carry an HTML
+    alternative whose PNG `images` ({cid: bytes}) it shows as `<img src="cid:...">`."""
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
         return False
-    session.add(
-        OutboxMessage(
-            dedupe_key=key,
-            channel=channel,
-            recipient=recipient,
-            recipient_name=recipient_name,
-            subject=subject,
-            body=body,
-            stage=stage,
-            incident_id=incident_id,
-        )
+    message = OutboxMessage(
+        dedupe_key=key,
+        channel=channel,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        subject=subject,
+        body=body,
+        stage=stage,
+        incident_id=incident_id,
+        html=html if channel == "email" else None,
+        notice_id=notice_id,
+        step=step,
     )
+    session.add(message)
+    if channel == "email":
+        for cid, data in (images or {}).items():
+            message.attachments.append(
+                OutboxAttachment(
+                    cid=cid, filename=f"{cid}.png", content_type="image/png", data=data
+                )
+            )
     session.flush()
     return True
 
 
 def enqueue_for_person(
     session: Session,
-    person: DutyPerson,
+    person: Recipient,
     key: str,
     subject: str,
     body: str,
     stage: str,
     incident_id: int | None = None,
+    html: str | None = None,
+    images: Mapping[str, bytes] | None = None,
+    notice_id: int | None = None,
+    step: int = 0,
 ) -> int:
-    """Email the person and, when they have one, post to their webhook; returns how many
-    messages are new."""
-    added = int(enqueue(session, key, person.email, person.name, subject, body, stage, incident_id))
+    """Email the person and, when they have one, post to their webhook (text only); returns
+    how many messages are new."""
+    added = int(
+        enqueue(
+            session,
+            key,
+            person.email,
+            person.name,
+            subject,
+            body,
+            stage,
+            incident_id,
+            html=html,
+            images=images,
+            notice_id=notice_id,
+            step=step,
+        )
+    )
     if person.webhook:
         added += enqueue(
             session,
@@ -82,6 +125,8 @@ def enqueue_for_person(
             stage,
             incident_id,
             channel="webhook",
+            notice_id=notice_id,
+            step=step,
         )
     return added
 
@@ -95,6 +140,18 @@ def build_email(message: OutboxMessage, mail: MailSettings) -> EmailMessage:
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
     email["X-Yuqing-Key"] = message.dedupe_key
     email.set_content(message.body)
+    if message.html is not None:
+        email.add_alternative(message.html, subtype="html")
+        html_part = email.get_payload()[-1]
+        for image in message.attachments:
+            maintype, _, subtype = image.content_type.partition("/")
+            html_part.add_related(
+                image.data,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{image.cid}>",
+                filename=image.filename,
+            )
     return email
 
 
@@ -146,6 +203,54 @@ def post_webhook(message: OutboxMessage, hooks: Mapping[str, WebhookSettings]) -
     )
 
 
+def _claimable(now: datetime) -> object:
+    return or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM),
+    )
+
+
+def _dead_local_claims(session: Session) -> list[int]:
+    """Messages claimed by a sender process on this host that no longer runs."""
+    dead = []
+    for message_id, claimed_by in session.execute(
+        select(OutboxMessage.id, OutboxMessage.claimed_by).where(
+            OutboxMessage.status == "sending", OutboxMessage.claimed_by.like(f"{HOST}:%")
+        )
+    ):
+        pid = int(claimed_by.rpartition(":")[2])
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            dead.append(message_id)
+        except PermissionError:
+            pass  # alive, under another user
+    return dead
+
+
+def _claim(session: Session, message_id: int, now: datetime, dead: set[int]) -> str | None:
+    """Claim a message for this process; returns its previous status, None when another
+    sender has it or it is done."""
+    previous = session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id))
+    condition = _claimable(now)
+    if message_id in dead:
+        condition = or_(condition, OutboxMessage.status == "sending")
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, condition)
+        .values(
+            status="sending",
+            claimed_at=utcnow(),
+            claimed_by=f"{HOST}:{os.getpid()}",
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return previous if claimed.rowcount == 1 else None
+
+
 def drain(
     sessions: Callable[[], Session],
     mail: MailSettings,
@@ -154,14 +259,15 @@ def drain(
     webhooks: Mapping[str, WebhookSettings] | None = None,
 ) -> SendResult:
     """Deliver due messages, email over one SMTP connection; each outcome is committed at
-    once."""
+    once with its attempt."""
     now = now or utcnow()
     result = SendResult()
     with sessions() as session:
+        dead = set(_dead_local_claims(session))
         due = list(
             session.scalars(
                 select(OutboxMessage.id)
-                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                .where(or_(_claimable(now), OutboxMessage.id.in_(dead)))
                 .order_by(OutboxMessage.id)
                 .limit(limit)
             )
@@ -172,10 +278,22 @@ def drain(
     try:
         for message_id in due:
             with sessions() as session, session.begin():
-                message = session.get(OutboxMessage, message_id)
-                if message is None or message.status != "pending":
+                previous = _claim(session, message_id, now, dead)
+                if previous is None:
                     continue
-                message.attempts += 1
+                if previous == "sending":
+                    session.add(
+                        DeliveryAttempt(
+                            message_id=message_id,
+                            outcome="in_doubt",
+                            error="发送进程在投递中途停止，以相同 Message-ID 重新发送",
+                        )
+                    )
+            with sessions() as session:
+                message = session.get(OutboxMessage, message_id)
+                assert message is not None
+                started = time.monotonic()
+                outcome, error = "sent", None
                 try:
                     if message.channel == "webhook":
                         post_webhook(message, webhooks or {})
@@ -184,24 +302,35 @@ def drain(
                             smtp = open_smtp(mail)
                         smtp.send_message(build_email(message, mail))
                 except (*PERMANENT, PermanentFailure) as exc:
-                    message.status, message.last_error = "failed", str(exc)
-                    result.failed += 1
-                    log.error("outbox %d to %s refused: %s", message.id, message.recipient, exc)
+                    outcome, error = "failed", str(exc)
                 except (OSError, smtplib.SMTPException, DeliveryFailure) as exc:
-                    message.last_error = f"{type(exc).__name__}: {exc}"
+                    outcome, error = "deferred", f"{type(exc).__name__}: {exc}"
+                    if message.channel != "webhook":
+                        smtp = None  # reconnect for the next message
+                seconds = time.monotonic() - started
+            with sessions() as session, session.begin():
+                message = session.get(OutboxMessage, message_id)
+                assert message is not None
+                session.add(
+                    DeliveryAttempt(
+                        message_id=message_id, outcome=outcome, error=error, seconds=seconds
+                    )
+                )
+                message.claimed_at = message.claimed_by = None
+                if outcome == "sent":
+                    message.status, message.sent_at = "sent", utcnow()
+                    result.sent += 1
+                elif outcome == "failed":
+                    message.status, message.last_error = "failed", error
+                    result.failed += 1
+                    log.error("outbox %d to %s refused: %s", message.id, message.recipient, error)
+                else:
+                    message.status, message.last_error = "pending", error
                     message.next_attempt_at = utcnow() + backoff(message.attempts, mail)
                     result.deferred += 1
                     log.warning(
-                        "outbox %d to %s deferred: %s",
-                        message.id,
-                        message.recipient,
-                        message.last_error,
+                        "outbox %d to %s deferred: %s", message.id, message.recipient, error
                     )
-                    if message.channel != "webhook":
-                        smtp = None  # reconnect for the next message
-                else:
-                    message.status, message.sent_at = "sent", utcnow()
-                    result.sent += 1
     finally:
         if smtp is not None:
             try:

@@ -170,6 +170,27 @@ class WebSettings(Section):
     host: str = Field("127.0.0.1", description="address the web UI listens on")
     port: int = Field(8000, ge=1, le=65535, description="port the web UI listens on")
     base_url: str = Field("http://127.0.0.1:8000", description="address used in links in emails")
+    secret_key: str = Field(
+        "",
+        description="signs acknowledgement links and sessions; empty: a key kept in the data dir",
+        repr=False,
+    )
+    ack_link_hours: float = Field(
+        72, gt=0, description="hours an acknowledgement link in a notice stays valid"
+    )
+
+
+_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class ReportSettings(Section):
+    daily: bool = Field(True, description="email the daily report (舆情日报)")
+    daily_time: str = Field("08:30", pattern=_CLOCK, description="local time of the daily report")
+    weekly: bool = Field(True, description="email the weekly report (舆情周报)")
+    weekly_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = Field(
+        "mon", description="day of the weekly report"
+    )
+    weekly_time: str = Field("09:00", pattern=_CLOCK, description="local time of the weekly report")
 
 
 class DemoSettings(Section):
@@ -235,20 +256,33 @@ class Source(Section):
 class Recipient(Section):
     name: str
     email: str
+    # The name of a `[webhooks.NAME]` entry that notices for this person also go to.
+    webhook: str | None = None
 
 
 class Recipients(Section):
     leadership: list[Recipient] = Field(default_factory=list)
     upper_office: list[Recipient] = Field(default_factory=list)
     government: list[Recipient] = Field(default_factory=list)
+    # The leads who receive the daily and weekly reports besides the duty officer.
+    reports: list[Recipient] = Field(default_factory=list)
 
 
-class DutyPerson(Section):
-    name: str
-    email: str
+class DutyPerson(Recipient):
     phone: str = ""
-    # The name of a `[webhooks.NAME]` entry that alerts for this person also go to.
-    webhook: str | None = None
+
+
+class Escalation(Section):
+    """What happens to a notice nobody acknowledges."""
+
+    ack_minutes: float = Field(15, gt=0, description="minutes to wait for an acknowledgement")
+    repeats: int = Field(1, ge=0, description="times a notice is repeated before escalating")
+    max_rounds: int = Field(3, ge=0, description="people up the chain it is escalated to, at most")
+    # The chain above the duty officer, nearest first (e.g. deputy head, then head).
+    chain: list[DutyPerson] = Field(default_factory=list)
+    # While an incident of level II or above stays open, a 续报 goes out this often (0: only
+    # when its level rises).
+    followup_hours: float = Field(0, ge=0, description="hours between scheduled follow-ups")
 
 
 class Duty(Section):
@@ -257,6 +291,7 @@ class Duty(Section):
     order: list[str] = Field(default_factory=list)
     # A day's officer when it differs from the rotation (leave, a swap: two entries).
     overrides: dict[date, str] = Field(default_factory=dict)
+    escalation: Escalation = Field(default_factory=Escalation)
 
     @model_validator(mode="after")
     def _known_people(self) -> Duty:
@@ -309,6 +344,9 @@ class Settings(Section):
     )
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    reports: ReportSettings = Field(
+        default_factory=ReportSettings, description="when the daily and weekly reports go out"
+    )
     demo: DemoSettings = Field(default_factory=DemoSettings)
     # Loaded from the YAML files, not from settings.toml.
     config_dir: Path | None = Field(None, description="the selected configuration directory")
@@ -332,11 +370,26 @@ class Settings(Section):
 
     @model_validator(mode="after")
     def _known_webhooks(self) -> Settings:
-        for person in self.duty.people:
+        r = self.recipients
+        people: list[tuple[str, Recipient]] = [
+            *(("duty person", p) for p in self.duty.people),
+            *(("escalation chain", p) for p in self.duty.escalation.chain),
+            *(
+                (f"recipients {group}", p)
+                for group, members in [
+                    ("leadership", r.leadership),
+                    ("upper_office", r.upper_office),
+                    ("government", r.government),
+                    ("reports", r.reports),
+                ]
+                for p in members
+            ),
+        ]
+        for where, person in people:
             if person.webhook is not None and person.webhook not in self.webhooks:
                 known = ", ".join(self.webhooks) or "none"
                 raise ValueError(
-                    f"duty person {person.name!r}: webhook {person.webhook!r} is not a "
+                    f"{where} {person.name!r}: webhook {person.webhook!r} is not a "
                     f"[webhooks.NAME] entry of settings.toml (configured: {known})"
                 )
         return self

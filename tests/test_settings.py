@@ -16,6 +16,7 @@ from responder.settings import (
     IncidentSettings,
     MailSettings,
     NlpSettings,
+    ReportSettings,
     ScheduleSettings,
     Settings,
     WebSettings,
@@ -30,6 +31,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "mail": MailSettings,
     "schedule": ScheduleSettings,
     "web": WebSettings,
+    "reports": ReportSettings,
     "demo": DemoSettings,
 }
 # Settings fields filled from the YAML files and the directory itself, never from TOML.
