@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml $(wildcard nlp/corpus/parts/*.jsonl)
 demo: $(STAMP)
 	$(BIN)/yuqing demo
 
-# The distributed-crawl tests start a real redis-server. Installed here when it is missing and
-# we are root with apt-get; never fails the build: without it those tests skip, naming it.
+# The distributed-crawl tests start a real redis-server; the report tests draw Chinese charts
+# (fonts-noto-cjk) and render a report in the system's Chromium (chromium; Playwright's own
+# browser download is never used). Installed here when missing and we are root with apt-get;
+# never fails the build: without them those tests skip, naming the package.
 test-servers:
 	@command -v redis-server >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
 		&& command -v apt-get >/dev/null 2>&1 \
@@ -27,6 +29,13 @@ test-servers:
 		|| { apt-get update -qq >/dev/null 2>&1 \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1; }; }; \
 		} || echo "redis-server not installed: the distributed-crawl tests will skip"
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; } \
+		|| { [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null 2>&1 \
+		&& { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 \
+		|| { apt-get update -qq >/dev/null 2>&1 \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1; }; }; \
+		} || echo "chromium or fonts-noto-cjk not installed: the report chart and browser tests will skip"
 
 test: $(STAMP) test-servers
 	$(BIN)/python -m pytest

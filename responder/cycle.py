@@ -24,7 +24,7 @@ from responder.db import Database
 from responder.drafts import draft_missing
 from responder.incidents import Triage
 from responder.models import CrawlRun, Draft, Incident, Mention, utcnow
-from responder.notices import notify
+from responder.notices import notify_all
 from responder.outbox import drain
 from responder.reprints import group_reprints
 from responder.settings import Settings
@@ -118,6 +118,18 @@ class Cycle:
         log.info("cycle %s: %s", summary.cycle_id, summary.to_dict())
         return summary
 
+    def tick(self, now: datetime | None = None) -> int:
+        """The scheduler's minute job: open due notices, repeat or escalate unacknowledged
+        ones, and deliver the outbox; returns how many messages were sent."""
+        with self._steps:
+            return self._notify_and_send(now or utcnow())
+
+    def _notify_and_send(self, now: datetime) -> int:
+        with self.db.transaction() as session:
+            notify_all(session, self.settings, now)
+        result = drain(self.db.sessions, self.settings.mail, webhooks=self.settings.webhooks)
+        return result.sent
+
     def _process(self, summary: CycleSummary, now: datetime | None) -> None:
         with self.db.transaction() as session:
             # The crawl groups its own reprints; this catches a crawl that died before it did.
@@ -128,16 +140,7 @@ class Cycle:
             self.triage.run(session)
         with self.db.transaction() as session:
             draft_missing(session, self.settings)
-        with self.db.transaction() as session:
-            now = now or utcnow()
-            open_incidents = session.scalars(
-                select(Incident).where(Incident.status == "open").order_by(Incident.id)
-            ).all()
-            with_drafts = set(session.scalars(select(Draft.incident_id)))
-            for incident in open_incidents:
-                notify(session, self.settings, incident, incident.id in with_drafts, now)
-        result = drain(self.db.sessions, self.settings.mail, webhooks=self.settings.webhooks)
-        summary.emails_sent = result.sent
+        summary.emails_sent = self._notify_and_send(now or utcnow())
         with self.db.transaction() as session:
             summary.new_mentions = (
                 session.scalar(
@@ -154,7 +157,9 @@ class Cycle:
                     select(
                         func.coalesce(Incident.level_override, Incident.machine_level),
                         func.count(Incident.id),
-                    ).group_by(func.coalesce(Incident.level_override, Incident.machine_level))
+                    )
+                    .where(Incident.status != "merged")
+                    .group_by(func.coalesce(Incident.level_override, Incident.machine_level))
                 ).all()
             )
             summary.incidents = {level: int(by_level.get(level, 0)) for level in reversed(LEVELS)}

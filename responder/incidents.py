@@ -3,7 +3,9 @@
 A reprint (转载) joins the incident of the story it reprints, so spread is counted without a
 new incident. Any other mention joins the open incident of the same category, seen within the
 window, that shares the most distinctive terms with it (at least `min_shared_terms`);
-otherwise it opens one.
+otherwise it opens one. Only open incidents take new mentions: a reprint of a story whose
+incident was merged follows the merge. `refresh` re-assesses an incident after triage or a
+person's decision (responder/incident_actions.py).
 """
 
 from __future__ import annotations
@@ -90,18 +92,24 @@ class Triage:
             touched[id(incident)] = incident
             session.flush()
         for incident in touched.values():
-            if self.refresh(session, incident, actor):
+            if refresh(session, self.settings, incident, actor):
                 result.raised.append(incident)
         return result
 
     def _reprinted(self, session: Session, mention: Mention) -> Incident | None:
-        """The open incident of the story this mention reprints, if any."""
+        """The open incident of the story this mention reprints, if any.
+
+        A merged incident stands for the one it was merged into. A closed one is not reopened
+        by a reprint, since a person decided it was over: the reprint is triaged like any other
+        mention, so if noteworthy it joins another open incident or opens a new one, which the
+        duty officer hears about.
+        """
         if mention.reprint_of is None:
             return None
         original = session.get(Mention, mention.reprint_of)
-        if original is None or original.incident is None:
+        if original is None:
             return None
-        return original.incident if original.incident.status == "open" else None
+        return surviving(session, original.incident)
 
     def _match(self, session: Session, mention: Mention, terms: list[str]) -> Incident | None:
         judgement = mention.judgement
@@ -145,37 +153,54 @@ class Triage:
         )
         return incident
 
-    def refresh(self, session: Session, incident: Incident, actor: str = "system") -> bool:
-        """Recompute counts and severity; True when the machine level rose."""
-        mentions = session.scalars(
-            select(Mention)
-            .where(Mention.incident_id == incident.id)
-            .options(selectinload(Mention.judgements))
-        ).all()
-        times = [seen_at(m) for m in mentions]
-        incident.mention_count = len(mentions)
-        incident.first_seen, incident.last_seen = min(times), max(times)
-        judged = [m.judgement for m in mentions if m.judgement is not None]
-        incident.sentiment = Counter(j.sentiment for j in judged).most_common(1)[0][0]
-        incident.misinfo = any(j.misinfo for j in judged)
-        rules = self.settings.severity
-        if rules is None:
-            return False
-        assessment = assess(incident.category, list(mentions), rules)
-        before = incident.machine_level
-        incident.score = assessment.score
-        incident.fired_rules = [f.to_dict() for f in assessment.fired]
-        incident.machine_level = assessment.level
-        incident.updated_at = utcnow()
-        if level_rank(assessment.level) > level_rank(before):
-            audit.record(
-                session,
-                actor,
-                "incident.level",
-                "incident",
-                incident.id,
-                before={"machine_level": before},
-                after={"machine_level": assessment.level, "score": assessment.score},
-            )
-            return True
+
+def surviving(session: Session, incident: Incident | None) -> Incident | None:
+    """The open incident that now stands for `incident`: itself, or the end of its merges."""
+    seen: set[int] = set()
+    while incident is not None and incident.status == "merged" and incident.id not in seen:
+        seen.add(incident.id)
+        incident = session.get(Incident, incident.merged_into) if incident.merged_into else None
+    return incident if incident is not None and incident.status == "open" else None
+
+
+def refresh(
+    session: Session, settings: Settings, incident: Incident, actor: str = "system"
+) -> bool:
+    """Recompute counts and severity from the incident's mentions; True when the machine level
+    rose (the rise is audited, and escalation follows the new level)."""
+    session.flush()
+    mentions = session.scalars(
+        select(Mention)
+        .where(Mention.incident_id == incident.id)
+        .options(selectinload(Mention.judgements))
+    ).all()
+    incident.mention_count = len(mentions)
+    incident.updated_at = utcnow()
+    if not mentions:
         return False
+    times = [seen_at(m) for m in mentions]
+    incident.first_seen, incident.last_seen = min(times), max(times)
+    judged = [m.judgement for m in mentions if m.judgement is not None]
+    if judged:
+        incident.sentiment = Counter(j.sentiment for j in judged).most_common(1)[0][0]
+    incident.misinfo = any(j.misinfo for j in judged)
+    rules = settings.severity
+    if rules is None:
+        return False
+    assessment = assess(incident.category, list(mentions), rules)
+    before = incident.machine_level
+    incident.score = assessment.score
+    incident.fired_rules = [f.to_dict() for f in assessment.fired]
+    incident.machine_level = assessment.level
+    if level_rank(assessment.level) > level_rank(before):
+        audit.record(
+            session,
+            actor,
+            "incident.level",
+            "incident",
+            incident.id,
+            before={"machine_level": before},
+            after={"machine_level": assessment.level, "score": assessment.score},
+        )
+        return True
+    return False

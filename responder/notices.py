@@ -1,9 +1,14 @@
 """Escalation notices: who hears about an incident, when, and what the report says.
 
 A new incident alerts the duty officer; level II and above also sends the 初报 to leadership
-and the upper-level office (level I also to the government list); a later rise sends a 续报.
-Every notice is enqueued in the outbox under a key naming (incident, stage, level, recipient),
-so a repeated cycle never sends it twice.
+and the upper-level office (level I also to the government list); a later rise, and while the
+incident stays open the `followup_hours` cadence, sends a 续报; closing it sends the 终报.
+
+Each notice is a `notices` row whose messages go out in steps (see `advance`): step 0 to its
+recipients, then — while nobody has followed an acknowledgement link — `repeats` repeats and
+then the escalation chain, one step every `ack_minutes`. Every message is enqueued in the
+outbox under a key naming (incident, stage, level, step, recipient), so a repeated run never
+sends it twice.
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from responder import audit
+from responder.acks import ack_link
 from responder.duty import on_duty
 from responder.labels import label
-from responder.models import Incident, Mention
-from responder.outbox import enqueue, enqueue_for_person
+from responder.models import Draft, Incident, Mention, Notice, OutboxMessage
+from responder.outbox import enqueue_for_person
 from responder.rendering import local_time, render_text, split_subject
 from responder.settings import Recipient, Settings
 from responder.severity import authority_tier, level_rank
@@ -114,66 +120,305 @@ def _audiences(settings: Settings, level: str) -> list[Recipient]:
     return people
 
 
-def notify(
-    session: Session, settings: Settings, incident: Incident, has_draft: bool, now: datetime
-) -> int:
-    """Enqueue the notices the incident's current level calls for; returns how many are new."""
-    level = incident.level
-    if level_rank(level) <= level_rank(incident.notified_level):
-        return 0
-    mentions = list(
+def known_people(settings: Settings) -> dict[str, Recipient]:
+    """Everyone the configuration names, by email, so a repeat reaches their robot too."""
+    r = settings.recipients
+    people: dict[str, Recipient] = {}
+    for person in [
+        *r.government,
+        *r.upper_office,
+        *r.leadership,
+        *settings.duty.escalation.chain,
+        *settings.duty.people,
+    ]:
+        people[person.email] = person
+    return people
+
+
+def _first_recipients(session: Session, settings: Settings, notice: Notice) -> list[Recipient]:
+    """Who step 0 went to: a repeat goes to the same people even after the duty day turned."""
+    known = known_people(settings)
+    rows = session.execute(
+        select(OutboxMessage.recipient, OutboxMessage.recipient_name)
+        .where(
+            OutboxMessage.notice_id == notice.id,
+            OutboxMessage.step == 0,
+            OutboxMessage.channel == "email",
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    return [known.get(email) or Recipient(name=name, email=email) for email, name in rows]
+
+
+def escalates(settings: Settings, notice: Notice) -> bool:
+    """Whether an unacknowledged notice is repeated and escalated (the 终报 only informs)."""
+    escalation = settings.duty.escalation
+    return notice.stage != "final" and level_rank(notice.level) >= level_rank(escalation.from_level)
+
+
+def last_step(settings: Settings) -> int:
+    escalation = settings.duty.escalation
+    return escalation.repeats + min(escalation.max_rounds, len(escalation.chain))
+
+
+def step_recipients(
+    session: Session, settings: Settings, notice: Notice, step: int
+) -> list[Recipient]:
+    """Step 0 and the repeats go to the notice's recipients; each later step to the next
+    person of the escalation chain."""
+    escalation = settings.duty.escalation
+    if step <= escalation.repeats:
+        return _first_recipients(session, settings, notice)
+    return [escalation.chain[step - escalation.repeats - 1]]
+
+
+def _mentions(session: Session, incident: Incident) -> list[Mention]:
+    return list(
         session.scalars(
             select(Mention)
             .where(Mention.incident_id == incident.id)
             .order_by(Mention.published_at, Mention.id)
         )
     )
-    report = build_report(settings, incident, mentions, has_draft)
+
+
+TEMPLATES = {
+    "duty_alert": "notices/duty_alert.txt.j2",
+    "initial": "notices/initial.txt.j2",
+    "followup": "notices/followup.txt.j2",
+    "final": "notices/final.txt.j2",
+}
+
+
+def _send_step(
+    session: Session,
+    settings: Settings,
+    notice: Notice,
+    step: int,
+    people: list[Recipient],
+    now: datetime,
+) -> int:
+    """Render the notice for each person and enqueue it; returns how many messages are new."""
+    incident = notice.incident
+    has_draft = session.scalar(select(Draft.id).where(Draft.incident_id == incident.id).limit(1))
+    report = build_report(settings, incident, _mentions(session, incident), bool(has_draft))
     duty = on_duty(session, settings, now.astimezone(settings.tz).date())
-    common = {
-        "office": settings.office_name,
-        "incident": incident,
-        "report": report,
-        "link": f"{settings.web.base_url.rstrip('/')}/incidents/{incident.id}",
-        "duty": duty.name if duty else UNKNOWN,
-        "sent_at": local_time(now, settings.tz),
-    }
-    targets: list[tuple[str, str, Recipient]] = []
+    escalation = settings.duty.escalation
+    reminder = None
+    if step > 0:
+        first = ", ".join(p.name for p in _first_recipients(session, settings, notice))
+        reminder = {
+            "kind": "repeat" if step <= escalation.repeats else "escalate",
+            "times": step + 1,
+            "first_recipients": first,
+            "minutes": f"{escalation.ack_minutes * step:g}",
+            "sent_at": local_time(notice.created_at, settings.tz),
+        }
     added = 0
-    if duty is not None:
+    for person in people:
         subject, body = split_subject(
-            render_text("notices/duty_alert.txt.j2", recipient=duty.name, **common)
+            render_text(
+                TEMPLATES[notice.stage],
+                recipient=person.name,
+                office=settings.office_name,
+                incident=incident,
+                report=report,
+                link=f"{settings.web.base_url.rstrip('/')}/incidents/{incident.id}",
+                duty=duty.name if duty else UNKNOWN,
+                sent_at=local_time(now, settings.tz),
+                ack_link=ack_link(settings, notice.id, person.email),
+                ack_hours=f"{settings.web.ack_link_hours:g}",
+                reminder=reminder,
+                closed_at=local_time(incident.closed_at, settings.tz),
+            )
         )
-        key = f"incident:{incident.id}:duty_alert:{level}:{duty.email}"
+        key = (
+            f"incident:{incident.id}:{notice.stage}:{notice.level}:{notice.seq}"
+            f":step{step}:{person.email}"
+        )
         added += enqueue_for_person(
-            session, duty, key, subject, body, stage="duty_alert", incident_id=incident.id
-        )
-    leadership_told = level_rank(incident.notified_level) >= level_rank("II")
-    stage = "followup" if leadership_told else "initial"
-    for person in _audiences(settings, level):
-        targets.append((stage, f"notices/{stage}.txt.j2", person))
-    for stage_name, template, person in targets:
-        subject, body = split_subject(render_text(template, recipient=person.name, **common))
-        key = f"incident:{incident.id}:{stage_name}:{level}:{person.email}"
-        if enqueue(
             session,
+            person,
             key,
-            person.email,
-            person.name,
             subject,
             body,
-            stage=stage_name,
+            stage=notice.stage,
             incident_id=incident.id,
-        ):
-            added += 1
-    audit.record(
-        session,
-        "system",
-        "incident.notify",
-        "incident",
-        incident.id,
-        before={"notified_level": incident.notified_level},
-        after={"notified_level": level, "notices": added},
-    )
-    incident.notified_level = level
+            notice_id=notice.id,
+            step=step,
+        )
     return added
+
+
+def _open_notice(
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    stage: str,
+    people: list[Recipient],
+    now: datetime,
+    seq: int = 0,
+) -> int:
+    """Create the notice (once) and send its step 0; earlier notices of the same stage that
+    still wait for an acknowledgement are superseded by it."""
+    level = incident.level
+    exists = session.scalar(
+        select(Notice.id).where(
+            Notice.incident_id == incident.id,
+            Notice.stage == stage,
+            Notice.level == level,
+            Notice.seq == seq,
+        )
+    )
+    if exists or not people:
+        return 0
+    for older in session.scalars(
+        select(Notice).where(
+            Notice.incident_id == incident.id,
+            Notice.stage == stage,
+            Notice.next_step_at.is_not(None),
+        )
+    ):
+        older.next_step_at = None
+    notice = Notice(incident=incident, stage=stage, level=level, seq=seq, created_at=now)
+    session.add(notice)
+    session.flush()
+    if escalates(settings, notice) and last_step(settings) > 0:
+        notice.next_step_at = now + timedelta(minutes=settings.duty.escalation.ack_minutes)
+    return _send_step(session, settings, notice, 0, people, now)
+
+
+def _leadership_notices(session: Session, incident: Incident) -> list[Notice]:
+    return list(
+        session.scalars(
+            select(Notice)
+            .where(Notice.incident_id == incident.id, Notice.stage.in_(("initial", "followup")))
+            .order_by(Notice.created_at, Notice.id)
+        )
+    )
+
+
+def notify(session: Session, settings: Settings, incident: Incident, now: datetime) -> int:
+    """Open the notices the incident's state calls for; returns how many messages are new."""
+    if incident.status == "merged":
+        return 0
+    if incident.status == "closed":
+        return _final(session, settings, incident, now)
+    level = incident.level
+    added = 0
+    if level_rank(level) > level_rank(incident.notified_level):
+        duty = on_duty(session, settings, now.astimezone(settings.tz).date())
+        added += _open_notice(
+            session, settings, incident, "duty_alert", [duty] if duty else [], now
+        )
+        if level_rank(level) >= level_rank("II"):
+            leadership_told = level_rank(incident.notified_level) >= level_rank("II")
+            stage = "followup" if leadership_told else "initial"
+            added += _open_notice(
+                session, settings, incident, stage, _audiences(settings, level), now
+            )
+        audit.record(
+            session,
+            "system",
+            "incident.notify",
+            "incident",
+            incident.id,
+            before={"notified_level": incident.notified_level},
+            after={"notified_level": level, "notices": added},
+        )
+        incident.notified_level = level
+    return added + _cadence(session, settings, incident, now)
+
+
+def _cadence(session: Session, settings: Settings, incident: Incident, now: datetime) -> int:
+    """The scheduled 续报 of an open incident the leadership has been told about."""
+    hours = settings.duty.escalation.followup_hours
+    told = _leadership_notices(session, incident)
+    if not hours or not told or level_rank(incident.level) < level_rank("II"):
+        return 0
+    if now - told[-1].created_at < timedelta(hours=hours):
+        return 0
+    seq = 1 + sum(1 for n in told if n.seq > 0)
+    return _open_notice(
+        session,
+        settings,
+        incident,
+        "followup",
+        _audiences(settings, incident.level),
+        now,
+        seq=seq,
+    )
+
+
+def _final(session: Session, settings: Settings, incident: Incident, now: datetime) -> int:
+    """Closing stops every repeat; the 终报 goes to whoever had the 初报, and the duty officer."""
+    for waiting in session.scalars(
+        select(Notice).where(Notice.incident_id == incident.id, Notice.next_step_at.is_not(None))
+    ):
+        waiting.next_step_at = None
+    told = _leadership_notices(session, incident)
+    if not told:
+        return 0
+    highest = max((n.level for n in told), key=level_rank)
+    duty = on_duty(session, settings, now.astimezone(settings.tz).date())
+    people = _audiences(settings, highest) + ([duty] if duty else [])
+    return _open_notice(session, settings, incident, "final", people, now)
+
+
+def advance(session: Session, settings: Settings, now: datetime) -> int:
+    """Send the next step of every notice whose acknowledgement is overdue; returns how many
+    messages are new."""
+    added = 0
+    due = session.scalars(
+        select(Notice)
+        .where(
+            Notice.next_step_at.is_not(None),
+            Notice.next_step_at <= now,
+            Notice.acknowledged_at.is_(None),
+        )
+        .order_by(Notice.next_step_at, Notice.id)
+    ).all()
+    for notice in due:
+        step = notice.step + 1
+        if step > last_step(settings):
+            notice.next_step_at = None
+            continue
+        people = step_recipients(session, settings, notice, step)
+        added += _send_step(session, settings, notice, step, people, now)
+        kind = "repeat" if step <= settings.duty.escalation.repeats else "escalate"
+        audit.record(
+            session,
+            "system",
+            f"notice.{kind}",
+            "notice",
+            notice.id,
+            before={"step": notice.step},
+            after={"step": step, "to": [p.name for p in people]},
+            detail=f"事件 #{notice.incident_id} {notice.stage} {notice.level} 未在规定时间内确认",
+        )
+        notice.step = step
+        notice.next_step_at = (
+            now + timedelta(minutes=settings.duty.escalation.ack_minutes)
+            if step < last_step(settings)
+            else None
+        )
+    return added
+
+
+def notify_all(session: Session, settings: Settings, now: datetime) -> int:
+    """Notify for every open incident and every closed one whose 终报 is still due, then
+    advance overdue notices; returns how many messages are new."""
+    added = 0
+    final_sent = exists().where(Notice.incident_id == Incident.id, Notice.stage == "final")
+    told = exists().where(
+        Notice.incident_id == Incident.id,
+        Notice.stage.in_(("initial", "followup")) | Notice.next_step_at.is_not(None),
+    )
+    incidents = session.scalars(
+        select(Incident)
+        .where((Incident.status == "open") | ((Incident.status == "closed") & told & ~final_sent))
+        .order_by(Incident.id)
+    ).all()
+    for incident in incidents:
+        added += notify(session, settings, incident, now)
+    return added + advance(session, settings, now)

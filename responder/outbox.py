@@ -11,6 +11,7 @@ receiver may see it twice is a sender killed between the server's acceptance and
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import smtplib
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from responder.models import DeliveryAttempt, OutboxAttachment, OutboxMessage, utcnow
@@ -142,7 +144,8 @@ def build_email(message: OutboxMessage, mail: MailSettings) -> EmailMessage:
     email.set_content(message.body)
     if message.html is not None:
         email.add_alternative(message.html, subtype="html")
-        html_part = email.get_payload()[-1]
+        html_part = email.get_body(preferencelist=("html",))
+        assert isinstance(html_part, EmailMessage)
         for image in message.attachments:
             maintype, _, subtype = image.content_type.partition("/")
             html_part.add_related(
@@ -156,20 +159,37 @@ def build_email(message: OutboxMessage, mail: MailSettings) -> EmailMessage:
 
 
 def open_smtp(mail: MailSettings) -> smtplib.SMTP:
+    context = ssl.create_default_context(cafile=mail.ca_file or None)
     if mail.security == "ssl":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-            mail.smtp_host,
-            mail.smtp_port,
-            timeout=mail.timeout,
-            context=ssl.create_default_context(),
+            mail.smtp_host, mail.smtp_port, timeout=mail.timeout, context=context
         )
     else:
         smtp = smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=mail.timeout)
+    try:
         if mail.security == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
-    if mail.username:
-        smtp.login(mail.username, mail.password)
+            smtp.starttls(context=context)
+        if mail.username:
+            _login(smtp, mail.username, mail.password)
+    except BaseException:
+        smtp.close()
+        raise
     return smtp
+
+
+def _login(smtp: smtplib.SMTP, username: str, password: str) -> None:
+    if (username + password).isascii():
+        smtp.login(username, password)
+        return
+    # smtplib encodes credentials as ASCII; AUTH PLAIN is UTF-8 (RFC 4616), so a password
+    # with Chinese characters is sent that way by hand.
+    smtp.ehlo_or_helo_if_needed()
+    if "plain" not in smtp.esmtp_features.get("auth", "").lower():
+        raise smtplib.SMTPException("the server offers no AUTH PLAIN for a non-ASCII login")
+    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode()
+    code, reply = smtp.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
 
 
 @dataclass
@@ -203,7 +223,7 @@ def post_webhook(message: OutboxMessage, hooks: Mapping[str, WebhookSettings]) -
     )
 
 
-def _claimable(now: datetime) -> object:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM),
@@ -218,7 +238,7 @@ def _dead_local_claims(session: Session) -> list[int]:
             OutboxMessage.status == "sending", OutboxMessage.claimed_by.like(f"{HOST}:%")
         )
     ):
-        pid = int(claimed_by.rpartition(":")[2])
+        pid = int(str(claimed_by).rpartition(":")[2])
         if pid == os.getpid():
             continue
         try:
@@ -237,7 +257,7 @@ def _claim(session: Session, message_id: int, now: datetime, dead: set[int]) -> 
     condition = _claimable(now)
     if message_id in dead:
         condition = or_(condition, OutboxMessage.status == "sending")
-    claimed = session.execute(
+    claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, condition)
         .values(
@@ -305,8 +325,16 @@ def drain(
                     outcome, error = "failed", str(exc)
                 except (OSError, smtplib.SMTPException, DeliveryFailure) as exc:
                     outcome, error = "deferred", f"{type(exc).__name__}: {exc}"
-                    if message.channel != "webhook":
-                        smtp = None  # reconnect for the next message
+                    if message.channel != "webhook" and smtp is not None:
+                        smtp.close()  # reconnect for the next message
+                        smtp = None
+                except Exception as exc:
+                    # A fault in one message must not hold up the others; it is retried.
+                    log.exception("outbox %d: unexpected delivery error", message_id)
+                    outcome, error = "deferred", f"{type(exc).__name__}: {exc}"
+                    if smtp is not None:
+                        smtp.close()
+                        smtp = None
                 seconds = time.monotonic() - started
             with sessions() as session, session.begin():
                 message = session.get(OutboxMessage, message_id)

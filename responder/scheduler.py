@@ -2,6 +2,8 @@
 
 Sources without a `schedule` are crawled by the main cycle every `schedule.cycle_minutes`; each
 source with one gets its own job, which crawls that source and then processes what is stored.
+A job every minute opens due notices, repeats or escalates unacknowledged ones and delivers the
+outbox, because acknowledgement deadlines are minutes, not cycles.
 Only one scheduler may run against a database: APScheduler job stores must not be shared by
 several processes. `max_instances=1` keeps a slow run of a job from overlapping its next one,
 and the crawler's per-source lock keeps `yuqing crawl` from crawling a source a job is on.
@@ -17,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from responder.cycle import CrawlFailed, Cycle
+from responder.report_delivery import add_report_jobs
 from responder.schedules import parse_schedule
 from responder.settings import Settings
 
@@ -48,6 +51,14 @@ def build_scheduler(settings: Settings, cycle: Cycle) -> BackgroundScheduler:
         coalesce=True,
         next_run_time=now,
     )
+    scheduler.add_job(
+        cycle.tick,
+        IntervalTrigger(minutes=1, timezone=settings.tz),
+        id="notices",
+        name="notices",
+        max_instances=1,
+        coalesce=True,
+    )
     for source in enabled:
         if source.schedule is None:
             continue
@@ -59,4 +70,6 @@ def build_scheduler(settings: Settings, cycle: Cycle) -> BackgroundScheduler:
             max_instances=1,
             coalesce=True,
         )
+    # The daily and weekly reports, at their local times when enabled.
+    add_report_jobs(scheduler, settings, cycle.db)
     return scheduler

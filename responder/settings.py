@@ -128,6 +128,9 @@ class MailSettings(Section):
     smtp_host: str = Field("127.0.0.1", description="SMTP server host")
     smtp_port: int = Field(8025, ge=1, le=65535, description="SMTP server port")
     security: Literal["none", "starttls", "ssl"] = Field("none", description="transport security")
+    ca_file: str = Field(
+        "", description="PEM file of the CA that signed the server's certificate; empty: system"
+    )
     username: str = Field("", description="SMTP login; empty means no authentication")
     password: str = Field(
         "", description="SMTP password (prefer YUQING_MAIL__PASSWORD)", repr=False
@@ -276,6 +279,10 @@ class Escalation(Section):
     """What happens to a notice nobody acknowledges."""
 
     ack_minutes: float = Field(15, gt=0, description="minutes to wait for an acknowledgement")
+    # Notices of incidents below this level carry a link but are not repeated or escalated.
+    from_level: Literal["IV", "III", "II", "I"] = Field(
+        "III", description="lowest incident level whose notices are repeated and escalated"
+    )
     repeats: int = Field(1, ge=0, description="times a notice is repeated before escalating")
     max_rounds: int = Field(3, ge=0, description="people up the chain it is escalated to, at most")
     # The chain above the duty officer, nearest first (e.g. deputy head, then head).

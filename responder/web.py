@@ -12,11 +12,23 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 
+from responder.acks import AckLinkError, acknowledge, read_ack_token
 from responder.db import Database
 from responder.duty import on_duty
-from responder.models import Draft, Incident, Mention, OutboxMessage, utcnow
+from responder.incident_actions import history
+from responder.models import (
+    DeliveryAttempt,
+    Draft,
+    Incident,
+    Mention,
+    Notice,
+    OutboxMessage,
+    utcnow,
+)
+from responder.notices import known_people
 from responder.rendering import local_time, web_environment
 from responder.settings import Settings
+from responder.spread import spread
 
 PAGE_SIZE = 50
 
@@ -91,10 +103,20 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             ).all()
             drafts = session.scalars(select(Draft).where(Draft.incident_id == found.id)).all()
             notices = session.scalars(
+                select(Notice).where(Notice.incident_id == found.id).order_by(Notice.id)
+            ).all()
+            messages = session.scalars(
                 select(OutboxMessage)
                 .where(OutboxMessage.incident_id == found.id)
                 .order_by(OutboxMessage.id)
             ).all()
+            attempts = dict(
+                session.execute(
+                    select(DeliveryAttempt.message_id, func.count(DeliveryAttempt.id))
+                    .where(DeliveryAttempt.message_id.in_([m.id for m in messages]))
+                    .group_by(DeliveryAttempt.message_id)
+                ).all()
+            )
             return page(
                 "incident.html",
                 request,
@@ -102,6 +124,10 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 mentions=rows,
                 drafts=drafts,
                 notices=notices,
+                messages=messages,
+                attempts=attempts,
+                spread=spread(rows, settings.severity, utcnow()),
+                history=history(session, found.id),
             )
 
     async def drafts(request: Request) -> HTMLResponse:
@@ -113,6 +139,24 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 .limit(PAGE_SIZE)
             ).all()
             return page("drafts.html", request, drafts=rows)
+
+    async def ack(request: Request) -> HTMLResponse:
+        """Show the notice an acknowledgement link names; a POST acknowledges it."""
+        try:
+            claim = read_ack_token(settings, request.path_params["token"])
+        except AckLinkError as exc:
+            raise HTTPException(400, str(exc)) from None
+        with db.sessions() as session, session.begin():
+            notice = session.get(Notice, claim.notice_id)
+            if notice is None:
+                raise HTTPException(404, "没有这条通知")
+            names = {p.email: p.name for p in known_people(settings).values()}
+            recipient = names.get(claim.recipient, claim.recipient)
+            if request.method == "POST":
+                acknowledge(session, notice, recipient, utcnow(), via="link")
+            return page(
+                "ack.html", request, notice=notice, incident=notice.incident, recipient=recipient
+            )
 
     async def healthz(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -131,6 +175,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         Route("/incidents", incidents),
         Route("/incidents/{incident_id:int}", incident),
         Route("/drafts", drafts),
+        Route("/ack/{token}", ack, methods=["GET", "POST"]),
         Route("/healthz", healthz),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: not_found})

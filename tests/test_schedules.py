@@ -83,11 +83,16 @@ def test_each_kind_says_what_it_needs(tmp_path, data_dir, source, problem):
 class RecordingCycle:
     """Stands in for the cycle so the test sees which sources each job would crawl."""
 
+    db = None
+
     def __init__(self) -> None:
         self.calls: list[list[str] | None] = []
 
     def run(self, sources: list[str] | None = None) -> None:
         self.calls.append(sources)
+
+    def tick(self) -> None:
+        pass
 
 
 def test_sources_without_a_schedule_ride_the_cycle_and_the_others_get_their_own_job(
@@ -117,7 +122,15 @@ def test_sources_without_a_schedule_ride_the_cycle_and_the_others_get_their_own_
     cycle = RecordingCycle()
     scheduler = build_scheduler(settings, cycle)  # type: ignore[arg-type]
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"cycle", "source:论坛", "source:留言板"}
+    assert set(jobs) == {
+        "cycle",
+        "notices",
+        "report:daily",
+        "report:weekly",
+        "source:论坛",
+        "source:留言板",
+    }
+    assert jobs["notices"].trigger.interval == timedelta(minutes=1)
     assert all(job.max_instances == 1 and job.coalesce for job in jobs.values())
     assert jobs["source:论坛"].trigger.interval == timedelta(hours=2)
     assert isinstance(jobs["source:留言板"].trigger, CronTrigger)

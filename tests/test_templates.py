@@ -85,9 +85,14 @@ def test_every_notice_template_has_a_subject_and_the_eight_report_fields(name):
             link="http://127.0.0.1/i/1",
             duty="王敏",
             sent_at="2026-11-21 16:00",
+            ack_link="http://127.0.0.1/ack/token",
+            ack_hours="72",
+            reminder=None,
+            closed_at="",
         )
     )
     assert "示例事件" in subject
+    assert "http://127.0.0.1/ack/token" in body
     for field in (
         "时间",
         "地点",

@@ -7,12 +7,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
@@ -25,45 +22,9 @@ from responder.models import OutboxMessage, utcnow
 from responder.outbox import drain, enqueue_for_person
 from responder.settings import ConfigError, DutyPerson, WebhookSettings, load_settings
 from responder.webhooks import request_for
+from tests.robot import Robot
 
 SECRET = "SEC0123456789abcdef"
-
-
-class Robot:
-    """A loopback HTTP server standing in for a group robot: records each POST and answers
-    with the reply set for it."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[dict[str, list[str]], dict[str, Any]]] = []
-        self.reply: tuple[int, dict[str, Any]] = (200, {"errcode": 0, "errmsg": "ok"})
-        robot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                length = int(self.headers.get("Content-Length", 0))
-                payload = json.loads(self.rfile.read(length))
-                robot.posts.append((parse_qs(urlsplit(self.path).query), payload))
-                status, answer = robot.reply
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}{path}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
@@ -237,7 +198,7 @@ def test_the_duty_alert_of_a_new_incident_also_goes_to_the_robot(data_dir, robot
         )
         session.add(incident)
         session.flush()
-        notify(session, settings, incident, has_draft=False, now=now)
+        notify(session, settings, incident, now=now)
     with db.sessions() as session:
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.stage == "duty_alert"))
         channels = {(m.channel, m.recipient) for m in rows}

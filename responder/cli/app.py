@@ -1,0 +1,60 @@
+"""The `yuqing` application object and what every command shares: the settings, loaded once
+by the callback, and clear exits for bad input."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from responder.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    help="yuqing — public-opinion monitoring and response for statistics bureaus",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="configuration directory (also YUQING_CONFIG)")
+    ] = None,
+) -> None:
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Alembic reports every plugin and context at INFO on each start; only problems matter.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+    ctx.obj = settings
+
+
+def _or_exit(make: Any) -> Any:
+    """Run `make`; a model or data problem is reported in one line and exits with status 2."""
+    from nlp import ModelError
+
+    try:
+        return make()
+    except (ModelError, ValueError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _open_or_exit(path: Path, mode: str) -> Any:
+    return _or_exit(lambda: path.open(mode, encoding="utf-8"))

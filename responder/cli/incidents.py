@@ -1,0 +1,386 @@
+"""A person's decisions on incidents: list, show, merge, split, level, close, reopen."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from responder.cli.app import app, settings_of
+from responder.settings import Settings
+
+incident_app = typer.Typer(
+    help="Incidents (舆情事件): list and show them; merge, split, set the level, close, reopen",
+    no_args_is_help=True,
+)
+app.add_typer(incident_app, name="incident")
+
+
+def _actor(by: str | None) -> str:
+    """Who made a decision: --by, else the login name."""
+    import getpass
+
+    if by is not None:
+        return by
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "cli"
+
+
+def _decide(ctx: typer.Context, decide: Any) -> None:
+    """Run `decide(session, settings)` in one transaction; a refused decision changes nothing
+    and exits with status 2."""
+    from responder.db import Database
+    from responder.incident_actions import IncidentActionError
+
+    settings = settings_of(ctx)
+    db = Database(settings)
+    try:
+        with db.transaction() as session:
+            message = decide(session, settings)
+    except IncidentActionError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    typer.echo(message, err=True)
+
+
+def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """The fields an audit row shows changing, as ` (key: old → new; …)`."""
+    before = before or {}
+    changed = [
+        f"{key}: {before[key]} → {value}"
+        for key, value in (after or {}).items()
+        if key in before and before[key] != value
+    ]
+    return f"（{'；'.join(changed)}）" if changed else ""
+
+
+def _incident_summary(incident: Any) -> str:
+    from responder.labels import label
+
+    return (
+        f"事件 #{incident.id} {label('levels', incident.level)}"
+        f" {label('incident_status', incident.status)}，信息 {incident.mention_count} 条"
+    )
+
+
+By = Annotated[str | None, typer.Option("--by", help="who decides (default: the login name)")]
+Reason = Annotated[str, typer.Option("--reason", help="why (kept in the audit trail)")]
+
+
+@incident_app.command("list")
+def incident_list(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="closed and merged ones too")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Open incidents, most recently seen first."""
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from responder.db import Database
+    from responder.labels import label
+    from responder.models import Incident
+    from responder.rendering import local_time
+
+    settings = settings_of(ctx)
+    db = Database(settings)
+    with db.sessions() as session:
+        query = select(Incident).order_by(Incident.last_seen.desc(), Incident.id.desc())
+        if not show_all:
+            query = query.where(Incident.status == "open")
+        incidents = session.scalars(query).all()
+    db.dispose()
+    if as_json:
+        rows = [
+            {
+                "id": i.id,
+                "level": i.level,
+                "machine_level": i.machine_level,
+                "level_override": i.level_override,
+                "status": i.status,
+                "merged_into": i.merged_into,
+                "title": i.title,
+                "category": i.category,
+                "mentions": i.mention_count,
+                "last_seen": i.last_seen.isoformat(),
+                "rules_fired": len(i.fired_rules),
+            }
+            for i in incidents
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="舆情事件", title_justify="left")
+    for header in ("编号", "级别", "状态", "标题", "信息", "最近发现", "触发规则"):
+        table.add_column(header, no_wrap=header != "标题")
+    for i in incidents:
+        status = label("incident_status", i.status)
+        if i.merged_into:
+            status += f"→#{i.merged_into}"
+        table.add_row(
+            str(i.id),
+            label("levels", i.level) + ("（人工）" if i.level_override else ""),
+            status,
+            i.title,
+            str(i.mention_count),
+            local_time(i.last_seen, settings.tz),
+            str(len(i.fired_rules)),
+        )
+    Console(width=200).print(table)
+
+
+@incident_app.command("show")
+def incident_show(
+    ctx: typer.Context,
+    incident_id: Annotated[int, typer.Argument(help="the incident's number")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Everything about one incident: level and why, spread, mentions, and what people did."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from responder.db import Database
+    from responder.incident_actions import history
+    from responder.labels import label
+    from responder.models import Incident, Mention, utcnow
+    from responder.rendering import local_time
+    from responder.spread import spread
+
+    settings = settings_of(ctx)
+    tz = settings.tz
+    db = Database(settings)
+    with db.sessions() as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            db.dispose()
+            typer.echo(f"error: 没有事件 #{incident_id}", err=True)
+            raise typer.Exit(2)
+        mentions = session.scalars(
+            select(Mention)
+            .where(Mention.incident_id == incident.id)
+            .options(selectinload(Mention.judgements))
+            .order_by(Mention.published_at, Mention.id)
+        ).all()
+        figures = spread(mentions, settings.severity, utcnow())
+        entries = history(session, incident.id)
+    db.dispose()
+    if as_json:
+        doc = {
+            "id": incident.id,
+            "title": incident.title,
+            "category": incident.category,
+            "status": incident.status,
+            "level": incident.level,
+            "machine_level": incident.machine_level,
+            "level_override": incident.level_override,
+            "override_reason": incident.override_reason,
+            "score": incident.score,
+            "fired_rules": incident.fired_rules,
+            "sentiment": incident.sentiment,
+            "misinfo": incident.misinfo,
+            "first_seen": incident.first_seen.isoformat(),
+            "last_seen": incident.last_seen.isoformat(),
+            "mention_count": incident.mention_count,
+            "notified_level": incident.notified_level,
+            "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
+            "close_reason": incident.close_reason,
+            "merged_into": incident.merged_into,
+            "terms": incident.terms,
+            "spread": figures.to_dict(),
+            "mentions": [
+                {
+                    "id": m.id,
+                    "published_at": m.published_at.isoformat() if m.published_at else None,
+                    "outlet": m.outlet,
+                    "author": m.author,
+                    "title": m.title,
+                    "url": m.url,
+                    "reposts": m.reposts,
+                    "comments": m.comments,
+                    "likes": m.likes,
+                    "reprint_of": m.reprint_of,
+                }
+                for m in mentions
+            ],
+            "history": [
+                {
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "before": e.before,
+                    "after": e.after,
+                    "detail": e.detail,
+                }
+                for e in entries
+            ],
+        }
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+
+    def known(n: int | None) -> str:
+        return "未知" if n is None else str(n)
+
+    status = label("incident_status", incident.status)
+    if incident.status == "closed":
+        status += f"（{local_time(incident.closed_at, tz)}，原因：{incident.close_reason}）"
+    elif incident.status == "merged":
+        status += f"（已并入事件 #{incident.merged_into}）"
+    lines = [
+        f"事件 #{incident.id}  {label('categories', incident.category)}  {status}",
+        incident.title,
+        f"级别：{label('levels', incident.level)}",
+    ]
+    if incident.level_override:
+        lines[-1] += (
+            f"（人工定级，原因：{incident.override_reason}；"
+            f"机器定级 {label('levels', incident.machine_level)}）"
+        )
+    lines += [
+        f"评分 {incident.score:g} · 信息 {incident.mention_count} 条"
+        f" · 倾向 {label('sentiments', incident.sentiment)}"
+        f" · 失实信息 {'有' if incident.misinfo else '无'}",
+        f"首次发现 {local_time(incident.first_seen, tz)}"
+        f" · 最新 {local_time(incident.last_seen, tz)}",
+        f"传播：平均每小时 {figures.per_hour:.1f} 条，"
+        f"近{figures.recent_hours}小时 {figures.recent} 条"
+        + (
+            f"，高峰 {local_time(figures.peak_hour, tz)} 起一小时 {figures.peak_count} 条"
+            if figures.peak_hour
+            else ""
+        ),
+        f"互动：转发 {known(figures.reposts)}，评论 {known(figures.comments)}，"
+        f"点赞 {known(figures.likes)}（{figures.with_engagement} 条信息有互动数据）",
+        f"信源 {figures.outlets} 个"
+        + "".join(
+            ("：" if n == 0 else "，") + f"{name} {count} 条"
+            for n, (name, count) in enumerate(figures.tier_labels)
+        ),
+        "触发的分级规则：",
+        *[f"  {r['rule']}（{r['detail']}）+{r['score']:g}" for r in incident.fired_rules],
+        "信息：",
+        *[
+            f"  #{m.id} {local_time(m.published_at or m.fetched_at, tz)}"
+            f" {m.outlet or m.author or '-'}  {m.title or m.text[:30]}"
+            for m in mentions
+        ],
+        "处置记录：",
+        *[
+            f"  {local_time(e.at, tz)} {e.actor} {label('audit_actions', e.action)}"
+            + (f"：{e.detail}" if e.detail else "")
+            + _changes(e.before, e.after)
+            for e in entries
+        ],
+    ]
+    typer.echo("\n".join(lines))
+
+
+@incident_app.command("merge")
+def incident_merge(
+    ctx: typer.Context,
+    incident_id: Annotated[int, typer.Argument(help="the incident merged away")],
+    into: Annotated[int, typer.Option("--into", help="the incident that keeps the mentions")],
+    reason: Reason,
+    by: By = None,
+) -> None:
+    """Merge an incident into another about the same event; its mentions move there."""
+    from responder.incident_actions import merge
+
+    def decide(session: Any, settings: Settings) -> str:
+        target = merge(session, settings, incident_id, into, _actor(by), reason)
+        return f"事件 #{incident_id} 已并入{_incident_summary(target)}"
+
+    _decide(ctx, decide)
+
+
+@incident_app.command("split")
+def incident_split(
+    ctx: typer.Context,
+    incident_id: Annotated[int, typer.Argument(help="the incident to split")],
+    mentions: Annotated[
+        str, typer.Option("--mentions", help="numbers of the mentions to move out: 3,4,5")
+    ],
+    reason: Reason,
+    title: Annotated[str | None, typer.Option("--title", help="the new incident's title")] = None,
+    by: By = None,
+) -> None:
+    """Move some mentions of an incident into a new incident."""
+    import re
+
+    from responder.incident_actions import split
+
+    parts = [p for p in re.split(r"[,，\s]+", mentions) if p]
+    if not parts or not all(p.lstrip("#").isdigit() for p in parts):
+        typer.echo(f"error: --mentions 应为信息编号，用逗号分隔：{mentions!r}", err=True)
+        raise typer.Exit(2)
+    ids = [int(p.lstrip("#")) for p in parts]
+
+    def decide(session: Any, settings: Settings) -> str:
+        new = split(session, settings, incident_id, ids, _actor(by), reason, title)
+        return f"已从事件 #{incident_id} 拆出{_incident_summary(new)}"
+
+    _decide(ctx, decide)
+
+
+@incident_app.command("level")
+def incident_level(
+    ctx: typer.Context,
+    incident_id: Annotated[int, typer.Argument(help="the incident")],
+    reason: Reason,
+    level: Annotated[str | None, typer.Argument(help="I, II, III or IV")] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="drop the person's level; the machine's counts")
+    ] = False,
+    by: By = None,
+) -> None:
+    """Set the incident's level by hand (with a reason), or --clear it."""
+    from responder.incident_actions import override_level
+
+    if (level is None) == (not clear):
+        typer.echo("error: 请给出级别（I、II、III、IV）或 --clear，二者选一", err=True)
+        raise typer.Exit(2)
+
+    def decide(session: Any, settings: Settings) -> str:
+        incident = override_level(session, settings, incident_id, level, _actor(by), reason)
+        how = "已清除人工定级" if clear else "已人工定级"
+        return f"{how}：{_incident_summary(incident)}"
+
+    _decide(ctx, decide)
+
+
+@incident_app.command("close")
+def incident_close(
+    ctx: typer.Context,
+    incident_id: Annotated[int, typer.Argument(help="the incident")],
+    reason: Reason,
+    by: By = None,
+) -> None:
+    """Close an incident: triage adds no more mentions to it."""
+    from responder.incident_actions import close
+
+    def decide(session: Any, settings: Settings) -> str:
+        incident = close(session, settings, incident_id, _actor(by), reason)
+        return f"已关闭{_incident_summary(incident)}"
+
+    _decide(ctx, decide)
+
+
+@incident_app.command("reopen")
+def incident_reopen(
+    ctx: typer.Context,
+    incident_id: Annotated[int, typer.Argument(help="the incident")],
+    reason: Reason,
+    by: By = None,
+) -> None:
+    """Reopen a closed incident."""
+    from responder.incident_actions import reopen
+
+    def decide(session: Any, settings: Settings) -> str:
+        incident = reopen(session, settings, incident_id, _actor(by), reason)
+        return f"已重新打开{_incident_summary(incident)}"
+
+    _decide(ctx, decide)

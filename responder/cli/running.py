@@ -1,0 +1,108 @@
+"""Running yuqing: the demo, one cycle, the scheduler with the web UI, the web UI alone,
+and schema migration."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from responder.cli.app import app, settings_of
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="run one cycle and exit")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Run yuqing on the bundled demo world with a local mail sink and the web UI."""
+    from responder.demo.run import Demo
+
+    with Demo(settings_of(ctx)) as running:
+        if once:
+            summary = running.once()
+            typer.echo(
+                json.dumps(summary.to_dict(), ensure_ascii=False)
+                if as_json
+                else _describe(summary.to_dict())
+            )
+            return
+        try:
+            running.serve()
+        except KeyboardInterrupt:
+            pass
+
+
+def _describe(summary: dict[str, Any]) -> str:
+    levels = "，".join(f"{k}级 {v}" for k, v in summary["incidents"].items())
+    return (
+        f"信息 {summary['mentions']} 条（本次新增 {summary['new_mentions']}），事件：{levels}，"
+        f"草稿 {summary['drafts']} 份，发送邮件 {summary['emails_sent']} 封"
+    )
+
+
+@app.command()
+def cycle(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Run one crawl → classify → incidents → drafts → notices cycle on the configured sources."""
+    from responder.cycle import CrawlFailed, Cycle
+    from responder.db import Database
+
+    settings = settings_of(ctx)
+    try:
+        summary = Cycle(settings, Database(settings)).run()
+    except CrawlFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        json.dumps(summary.to_dict(), ensure_ascii=False)
+        if as_json
+        else _describe(summary.to_dict())
+    )
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Run the scheduler and the web UI until stopped (production)."""
+    import uvicorn
+
+    from responder.cycle import Cycle
+    from responder.db import Database
+    from responder.scheduler import build_scheduler
+    from responder.web import create_app
+
+    settings = settings_of(ctx)
+    db = Database(settings)
+    scheduler = build_scheduler(settings, Cycle(settings, db))
+    scheduler.start()
+    try:
+        uvicorn.run(create_app(settings, db), host=settings.web.host, port=settings.web.port)
+    finally:
+        scheduler.shutdown()
+
+
+@app.command()
+def web(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port")] = None,
+) -> None:
+    """Serve the web UI."""
+    import uvicorn
+
+    from responder.web import create_app
+
+    settings = settings_of(ctx)
+    uvicorn.run(
+        create_app(settings), host=host or settings.web.host, port=port or settings.web.port
+    )
+
+
+@app.command("migrate")
+def migrate(ctx: typer.Context) -> None:
+    """Bring the database schema up to date."""
+    from responder.db import Database
+
+    Database(settings_of(ctx)).dispose()
+    typer.echo("database is up to date", err=True)
