@@ -356,6 +356,13 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # duty | press | leader | admin
     password_hash: Mapped[str] = mapped_column(String(300), default="")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Failed logins in a row, and until when the account refuses logins after too many.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    # Sessions carry the epoch they were issued in; raising it (disable, new password) ends
+    # every session of the user at once.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -181,9 +181,21 @@ class WebSettings(Section):
     ack_link_hours: float = Field(
         72, gt=0, description="hours an acknowledgement link in a notice stays valid"
     )
+    session_hours: float = Field(12, gt=0, description="hours a login stays valid")
+    secure_cookies: bool = Field(
+        False, description="send the session cookie over HTTPS only (behind a TLS proxy)"
+    )
+    login_attempts: int = Field(5, ge=1, description="failed logins in a row before a lockout")
+    lockout_minutes: float = Field(15, gt=0, description="minutes an account stays locked")
 
 
 _CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class DraftSettings(Section):
+    overdue_hours: float = Field(
+        4, gt=0, description="hours after which a draft not yet approved is flagged overdue"
+    )
 
 
 class ReportSettings(Section):
@@ -269,6 +281,8 @@ class Recipients(Section):
     government: list[Recipient] = Field(default_factory=list)
     # The leads who receive the daily and weekly reports besides the duty officer.
     reports: list[Recipient] = Field(default_factory=list)
+    # Journalists and outlets an approved reply may be emailed to.
+    media: list[Recipient] = Field(default_factory=list)
 
 
 class DutyPerson(Recipient):
@@ -351,6 +365,9 @@ class Settings(Section):
     )
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    drafts: DraftSettings = Field(
+        default_factory=DraftSettings, description="review of reply drafts"
+    )
     reports: ReportSettings = Field(
         default_factory=ReportSettings, description="when the daily and weekly reports go out"
     )

@@ -3,8 +3,14 @@ database, and real servers on 127.0.0.1 where it needs them."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +65,87 @@ def mail_sink(settings: Settings) -> Iterator[MailSink]:
     sink = MailSink(settings.data_dir / "mailbox", port=settings.mail.smtp_port).start()
     yield sink
     sink.stop()
+
+
+ARTIFACTS = Path(os.environ.get("YUQING_TEST_ARTIFACTS", REPO / "test-artifacts"))
+
+
+class LiveServer:
+    """The real web app under uvicorn on a free loopback port, in a background thread."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        import uvicorn
+
+        from responder.web import create_app
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(settings, db), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the web app did not start"
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(settings: Settings, db: Database) -> Iterator[LiveServer]:
+    server = LiveServer(settings, db).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (never Playwright's own browser download)."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (test extra)"
+    )
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.skip("chromium is not installed: `make test` installs the Debian package chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+class Screens:
+    """Saves full-page screenshots under test-artifacts/screenshots/<test name>/."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        self.folder = ARTIFACTS / "screenshots" / name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def __call__(self, page: Any, label: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def screens(request: pytest.FixtureRequest) -> Screens:
+    return Screens(request)
+
+
+@pytest.fixture
+def browser_page(chromium: Any) -> Iterator[Any]:
+    """A fresh browser context (own cookies) and page, 1280 wide, in Chinese."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()

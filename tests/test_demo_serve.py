@@ -9,9 +9,12 @@ import sys
 import time
 import urllib.request
 
+import httpx
 import pytest
 
 from responder.demo.mailsink import free_port
+from responder.demo.run import DEMO_PASSWORD
+from tests.webclient import csrf
 
 pytestmark = pytest.mark.slow
 
@@ -42,10 +45,16 @@ def test_demo_serves_the_web_ui_and_stops_cleanly_on_ctrl_c(tmp_path, data_dir, 
     try:
         first_line = process.stdout.readline()  # type: ignore[union-attr]
         assert "演示已启动" in first_line
-        deadline = time.monotonic() + 120
-        while "重大（II级）" not in (page := wait_for(f"http://127.0.0.1:{port}/", 60)):
-            assert time.monotonic() < deadline, "first cycle never showed the major incident"
-            time.sleep(1)
+        wait_for(f"http://127.0.0.1:{port}/healthz", 60)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=True) as browser:
+            token = csrf(browser.get("/login").text)
+            browser.post(
+                "/login", data={"name": "王敏", "password": DEMO_PASSWORD, "csrf_token": token}
+            )
+            deadline = time.monotonic() + 120
+            while "重大（II级）" not in (page := browser.get("/").text):
+                assert time.monotonic() < deadline, "first cycle never showed the major incident"
+                time.sleep(1)
         assert "今日值班" in page
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) in (0, -signal.SIGINT, 130)

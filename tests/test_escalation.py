@@ -35,6 +35,7 @@ from responder.outbox import drain
 from responder.settings import Settings, load_settings
 from responder.web import create_app
 from tests.robot import Robot
+from tests.webclient import client_as
 
 REPORT_FIELDS = ("时间", "地点", "原因", "事件详情", "损失情况", "影响范围", "发展趋势", "处置措施")
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
@@ -248,7 +249,7 @@ def test_no_acknowledgement_repeats_then_escalates_until_someone_acknowledges(wo
     assert actions.count("notice.repeat") == 1 and actions.count("notice.escalate") == 1
     assert actions[-1] == "notice.ack"
     # The incident page shows who acknowledged, and every message with its attempts.
-    shown = client.get(f"/incidents/{notice.incident_id}").text
+    shown = client_as(settings, db).get(f"/incidents/{notice.incident_id}").text
     assert "刘副局长 于" in shown and "确认" in shown
     assert shown.count("wangmin@example.org") == 2 and "逾时升级" in shown
 

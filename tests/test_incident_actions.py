@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 import nlp
@@ -22,8 +21,8 @@ from responder.cli import app
 from responder.incidents import Triage, refresh
 from responder.mentions import MentionRecord, store
 from responder.models import AuditEntry, Incident, Judgement, Mention
-from responder.web import create_app
 from tests.conftest import REPO
+from tests.webclient import client_as
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 LEAK = [
@@ -588,7 +587,7 @@ def test_the_incident_page_shows_spread_status_override_and_the_audit_history(db
     with db.transaction() as session:
         actions.merge(session, settings, world["leak"], world["lost"], "王敏", f"同一事件{script}")
         actions.override_level(session, settings, world["lost"], "II", "赵雪", "省级媒体已关注")
-    client = TestClient(create_app(settings, db))
+    client = client_as(settings, db)
 
     page = client.get(f"/incidents/{world['lost']}").text
 

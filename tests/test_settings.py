@@ -13,6 +13,7 @@ from responder.settings import (
     CrawlSettings,
     DatabaseSettings,
     DemoSettings,
+    DraftSettings,
     IncidentSettings,
     MailSettings,
     NlpSettings,
@@ -32,6 +33,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "schedule": ScheduleSettings,
     "web": WebSettings,
     "reports": ReportSettings,
+    "drafts": DraftSettings,
     "demo": DemoSettings,
 }
 # Settings fields filled from the YAML files and the directory itself, never from TOML.

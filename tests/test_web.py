@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from starlette.testclient import TestClient
-
 from responder.mentions import MentionRecord, store
 from responder.models import Incident, Judgement
-from responder.web import create_app
+from tests.webclient import client_as
 
 XSS = '<script>alert("x")</script>'
 
@@ -53,7 +51,7 @@ def seed(db) -> int:  # type: ignore[no-untyped-def]
 
 def test_pages_render_in_chinese_and_escape_crawled_html(settings, db):
     incident_id = seed(db)
-    client = TestClient(create_app(settings, db))
+    client = client_as(settings, db)
 
     for path in ("/", "/mentions", "/incidents", f"/incidents/{incident_id}", "/drafts"):
         page = client.get(path)
@@ -69,14 +67,14 @@ def test_pages_render_in_chinese_and_escape_crawled_html(settings, db):
 
 
 def test_an_unknown_incident_is_a_chinese_404(settings, db):
-    page = TestClient(create_app(settings, db)).get("/incidents/999")
+    page = client_as(settings, db).get("/incidents/999")
     assert page.status_code == 404
     assert "没有这个事件" in page.text
 
 
 def test_no_page_loads_anything_from_the_internet(settings, db):
     seed(db)
-    client = TestClient(create_app(settings, db))
+    client = client_as(settings, db)
     for path in ("/", "/mentions", "/incidents", "/drafts"):
         text = client.get(path).text
         assert "<script src" not in text and "<link" not in text
@@ -108,6 +106,6 @@ def test_the_mentions_page_shows_reprints_and_how_often_a_story_was_reprinted(se
             assert copy is not None
             copy.reprint_of = original.id
         original_id = original.id
-    page = TestClient(create_app(settings, db)).get("/mentions").text
+    page = client_as(settings, db).get("/mentions").text
     assert "被转载 2 次" in page
     assert page.count(f"转载（原文 #{original_id}）") == 2

@@ -5,16 +5,40 @@ from __future__ import annotations
 import logging
 
 import uvicorn
+from sqlalchemy import select
 
+from responder.accounts import add_user
 from responder.cycle import Cycle, CycleSummary
 from responder.db import Database
 from responder.demo.mailsink import MailSink
 from responder.demo.world import DemoWorld, DemoWorldServer
+from responder.models import User
 from responder.scheduler import build_scheduler
 from responder.settings import MailSettings, Settings
 from responder.web import create_app
 
 log = logging.getLogger(__name__)
+# Demo accounts, one password for all, made when the demo database has no users. The duty
+# officers and press staff bear the names of duty.yaml, so the dashboard knows who is on duty.
+DEMO_PASSWORD = "yuqing-demo"
+DEMO_USERS = (
+    ("王敏", "duty"),
+    ("李强", "duty"),
+    ("赵雪", "press"),
+    ("孙浩", "press"),
+    ("陈局长", "leader"),
+    ("admin", "admin"),
+)
+
+
+def seed_demo_users(db: Database) -> bool:
+    """Add the demo accounts unless the database has users already; True when added."""
+    with db.transaction() as session:
+        if session.scalar(select(User.id).limit(1)) is not None:
+            return False
+        for name, role in DEMO_USERS:
+            add_user(session, name, role, "", DEMO_PASSWORD, "demo")
+    return True
 
 
 def demo_settings(settings: Settings, mail_port: int) -> Settings:
@@ -29,6 +53,7 @@ class Demo:
         self.sink = MailSink(settings.data_dir / "mailbox", port=settings.demo.mail_port)
         self.settings = demo_settings(settings, self.sink.port)
         self.db = Database(self.settings)
+        seed_demo_users(self.db)
 
     def __enter__(self) -> Demo:
         self.world.start()
@@ -59,6 +84,8 @@ class Demo:
             print(
                 "yuqing 演示已启动 (Ctrl-C 停止)\n"
                 f"  网页界面:   http://{web.host}:{web.port}/\n"
+                f"  演示账号:   {'、'.join(f'{n}（{r}）' for n, r in DEMO_USERS)}，"
+                f"密码均为 {DEMO_PASSWORD}\n"
                 f"  演示新闻站: {self.world.base_url}/\n"
                 f"  邮件 (.eml): {self.sink.handler.mailbox}\n"
                 f"  数据库:     {self.settings.database_url}\n"

@@ -1,4 +1,5 @@
-"""The web UI (read-only for now): mentions, incidents and drafts, in Simplified Chinese."""
+"""The read-only pages: dashboard, mentions, incidents and drafts; and the acknowledgement
+link of a notice, which needs no login (the signed link is the permission)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse
+from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from responder.acks import AckLinkError, acknowledge, read_ack_token
-from responder.db import Database
 from responder.duty import on_duty
 from responder.incident_actions import history
 from responder.models import (
@@ -23,27 +22,23 @@ from responder.models import (
     Mention,
     Notice,
     OutboxMessage,
+    User,
     utcnow,
 )
 from responder.notices import known_people
-from responder.rendering import local_time, web_environment
-from responder.settings import Settings
 from responder.spread import spread
+from responder.web.core import Web, guard
 
 PAGE_SIZE = 50
 
 
-def create_app(settings: Settings, db: Database | None = None) -> Starlette:
-    db = db or Database(settings)
-    env = web_environment()
-    env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, settings.tz, fmt)
-    env.globals["office"] = settings.office_name
+def routes(web: Web) -> list[Route]:
+    settings, db = web.settings, web.db
 
     def page(name: str, request: Request, **context: Any) -> HTMLResponse:
-        html = env.get_template(name).render(request=request, path=request.url.path, **context)
-        return HTMLResponse(html)
+        return web.render(request, name, **context)
 
-    async def index(request: Request) -> HTMLResponse:
+    async def index(request: Request, user: User) -> HTMLResponse:
         with db.sessions() as session:
             counts = {
                 "mentions": session.scalar(select(func.count(Mention.id))),
@@ -64,9 +59,11 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 .limit(10)
             ).all()
             duty = on_duty(session, settings, utcnow().astimezone(settings.tz).date())
-            return page("index.html", request, counts=counts, incidents=incidents, duty=duty)
+            return page(
+                "index.html", request, user=user, counts=counts, incidents=incidents, duty=duty
+            )
 
-    async def mentions(request: Request) -> HTMLResponse:
+    async def mentions(request: Request, user: User) -> HTMLResponse:
         with db.sessions() as session:
             rows = session.scalars(
                 select(Mention)
@@ -81,16 +78,16 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                     .group_by(Mention.reprint_of)
                 ).all()
             )
-            return page("mentions.html", request, mentions=rows, reprints=reprints)
+            return page("mentions.html", request, user=user, mentions=rows, reprints=reprints)
 
-    async def incidents(request: Request) -> HTMLResponse:
+    async def incidents(request: Request, user: User) -> HTMLResponse:
         with db.sessions() as session:
             rows = session.scalars(
                 select(Incident).order_by(Incident.last_seen.desc()).limit(PAGE_SIZE)
             ).all()
-            return page("incidents.html", request, incidents=rows)
+            return page("incidents.html", request, user=user, incidents=rows)
 
-    async def incident(request: Request) -> HTMLResponse:
+    async def incident(request: Request, user: User) -> HTMLResponse:
         with db.sessions() as session:
             found = session.get(Incident, int(request.path_params["incident_id"]))
             if found is None:
@@ -120,6 +117,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             return page(
                 "incident.html",
                 request,
+                user=user,
                 incident=found,
                 mentions=rows,
                 drafts=drafts,
@@ -130,7 +128,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 history=history(session, found.id),
             )
 
-    async def drafts(request: Request) -> HTMLResponse:
+    async def drafts(request: Request, user: User) -> HTMLResponse:
         with db.sessions() as session:
             rows = session.scalars(
                 select(Draft)
@@ -138,7 +136,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 .order_by(Draft.id.desc())
                 .limit(PAGE_SIZE)
             ).all()
-            return page("drafts.html", request, drafts=rows)
+            return page("drafts.html", request, user=user, drafts=rows)
 
     async def ack(request: Request) -> HTMLResponse:
         """Show the notice an acknowledgement link names; a POST acknowledges it."""
@@ -158,24 +156,12 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
                 "ack.html", request, notice=notice, incident=notice.incident, recipient=recipient
             )
 
-    async def healthz(request: Request) -> PlainTextResponse:
-        return PlainTextResponse("ok")
-
-    async def not_found(request: Request, exc: Exception) -> HTMLResponse:
-        detail = getattr(exc, "detail", "页面不存在")
-        status = getattr(exc, "status_code", 404)
-        html = env.get_template("error.html").render(
-            request=request, path=request.url.path, detail=detail
-        )
-        return HTMLResponse(html, status_code=status)
-
-    routes = [
-        Route("/", index),
-        Route("/mentions", mentions),
-        Route("/incidents", incidents),
-        Route("/incidents/{incident_id:int}", incident),
-        Route("/drafts", drafts),
+    return [
+        Route("/", guard(web, index)),
+        Route("/mentions", guard(web, mentions)),
+        Route("/incidents", guard(web, incidents)),
+        Route("/incidents/{incident_id:int}", guard(web, incident)),
+        Route("/drafts", guard(web, drafts)),
+        # No login: the signed link is the permission, and leaders may have no account.
         Route("/ack/{token}", ack, methods=["GET", "POST"]),
-        Route("/healthz", healthz),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: not_found})

@@ -1,0 +1,154 @@
+"""User accounts of the web UI: roles, argon2 password hashes, lockout after failed logins,
+and disabling that ends a user's sessions at once.
+
+Roles: duty (值班员) triages and corrects, press (宣传/审核) writes templates and drafts and
+approves them, leader (领导) reads and acknowledges, admin (管理员) manages accounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from responder import audit
+from responder.models import User
+from responder.settings import WebSettings
+
+ROLES = ("duty", "press", "leader", "admin")
+MIN_PASSWORD = 8
+_hasher = PasswordHasher()
+# Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class AccountError(ValueError):
+    """A change to an account that cannot be made; nothing was changed."""
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"密码至少 {MIN_PASSWORD} 个字符")
+
+
+def find(session: Session, name: str) -> User | None:
+    return session.scalar(select(User).where(User.name == name))
+
+
+def add_user(session: Session, name: str, role: str, email: str, password: str, actor: str) -> User:
+    name = name.strip()
+    if not name:
+        raise AccountError("用户名不能为空")
+    if role not in ROLES:
+        raise AccountError(f"未知角色 {role!r}，可选：{', '.join(ROLES)}")
+    if find(session, name) is not None:
+        raise AccountError(f"用户 {name} 已存在")
+    _check_password(password)
+    user = User(name=name, role=role, email=email.strip(), password_hash=_hasher.hash(password))
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, actor, "user.add", "user", user.name, after={"role": role, "email": user.email}
+    )
+    return user
+
+
+def _existing(session: Session, name: str) -> User:
+    user = find(session, name)
+    if user is None:
+        raise AccountError(f"没有用户 {name}")
+    return user
+
+
+def set_disabled(session: Session, name: str, disabled: bool, actor: str) -> User:
+    """Disable (every session ends at once) or enable an account."""
+    user = _existing(session, name)
+    if user.disabled == disabled:
+        raise AccountError(f"用户 {name} 已经{'停用' if disabled else '启用'}")
+    user.disabled = disabled
+    user.session_epoch += 1
+    if not disabled:
+        user.failed_logins, user.locked_until = 0, None
+    audit.record(
+        session,
+        actor,
+        "user.disable" if disabled else "user.enable",
+        "user",
+        user.name,
+        before={"disabled": not disabled},
+        after={"disabled": disabled},
+    )
+    return user
+
+
+def set_password(session: Session, name: str, password: str, actor: str) -> User:
+    """A new password; the user's other sessions end."""
+    user = _existing(session, name)
+    _check_password(password)
+    user.password_hash = _hasher.hash(password)
+    user.session_epoch += 1
+    user.failed_logins, user.locked_until = 0, None
+    audit.record(session, actor, "user.password", "user", user.name)
+    return user
+
+
+def set_role(session: Session, name: str, role: str, actor: str) -> User:
+    user = _existing(session, name)
+    if role not in ROLES:
+        raise AccountError(f"未知角色 {role!r}，可选：{', '.join(ROLES)}")
+    before = user.role
+    user.role = role
+    user.session_epoch += 1
+    audit.record(
+        session,
+        actor,
+        "user.role",
+        "user",
+        user.name,
+        before={"role": before},
+        after={"role": role},
+    )
+    return user
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    message: str = ""
+
+
+def authenticate(
+    session: Session, name: str, password: str, now: datetime, web: WebSettings
+) -> LoginResult:
+    """Check a login. After `web.login_attempts` failures in a row the account is locked for
+    `web.lockout_minutes`; the message never says whether the name exists."""
+    refused = LoginResult(None, "用户名或密码错误")
+    user = find(session, name.strip())
+    if user is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return refused
+    if user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        return LoginResult(None, f"登录失败次数过多，账号已临时锁定，请 {minutes} 分钟后再试")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= web.login_attempts:
+            user.locked_until = now + timedelta(minutes=web.lockout_minutes)
+            user.failed_logins = 0
+            audit.record(session, "system", "user.lockout", "user", user.name)
+        return refused
+    if user.disabled:
+        return LoginResult(None, "该账号已停用，请联系管理员")
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return LoginResult(user)

@@ -1,0 +1,120 @@
+"""What every page shares: the signed session, who is logged in, roles, CSRF, rendering.
+
+Every route goes through `guard`: it sends a visitor who is not logged in to /login, refuses
+another role's page with 403, and refuses a POST whose CSRF token does not match the session's
+(403), before the endpoint runs. A session names the user and the user's `session_epoch`;
+disabling the user or changing the password raises the epoch, which ends the session on its
+next request.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from responder.db import Database
+from responder.models import User
+from responder.settings import Settings
+
+Endpoint = Callable[[Request, User], Awaitable[Response]]
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+CSRF_FIELD = "csrf_token"
+
+
+@dataclass
+class Web:
+    settings: Settings
+    db: Database
+    env: ImmutableSandboxedEnvironment
+
+    def render(
+        self, request: Request, template_name: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        html = self.env.get_template(template_name).render(
+            request=request,
+            path=request.url.path,
+            csrf_token=csrf_token(request),
+            flashes=request.session.pop("flash", []),
+            **context,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def error(
+        self, request: Request, status: int, detail: str, user: User | None = None
+    ) -> HTMLResponse:
+        return self.render(request, "error.html", status=status, detail=detail, user=user)
+
+
+def csrf_token(request: Request) -> str:
+    """The session's token, made on first use (the login form needs one too)."""
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return str(token)
+
+
+def csrf_ok(request: Request, form: FormData) -> bool:
+    sent = form.get(CSRF_FIELD) or request.headers.get("x-csrf-token") or ""
+    expected = request.session.get("csrf") or ""
+    return bool(expected) and hmac.compare_digest(str(sent), str(expected))
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    request.session.setdefault("flash", []).append({"kind": kind, "text": message})
+
+
+def log_in(request: Request, user: User) -> None:
+    request.session.clear()
+    request.session.update({"uid": user.id, "epoch": user.session_epoch, "at": int(time.time())})
+    csrf_token(request)  # a fresh token for the new session
+
+
+def current_user(web: Web, request: Request) -> User | None:
+    uid = request.session.get("uid")
+    if uid is None:
+        return None
+    with web.db.sessions() as session:
+        user = session.get(User, uid)
+    expired = (
+        time.time() - float(request.session.get("at", 0)) > web.settings.web.session_hours * 3600
+    )
+    if (
+        user is None
+        or user.disabled
+        or user.session_epoch != request.session.get("epoch")
+        or expired
+    ):
+        request.session.clear()
+        return None
+    return user
+
+
+def guard(
+    web: Web, endpoint: Endpoint, roles: Iterable[str] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    allowed = set(roles) if roles is not None else None
+
+    async def guarded(request: Request) -> Response:
+        user = current_user(web, request)
+        if user is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        if allowed is not None and user.role not in allowed:
+            return web.error(request, 403, "您的角色无权访问此页面或执行此操作", user)
+        if request.method in UNSAFE and not csrf_ok(request, await request.form()):
+            return web.error(
+                request, 403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试", user
+            )
+        return await endpoint(request, user)
+
+    return guarded
