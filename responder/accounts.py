@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from responder import audit
+from responder.labels import label
 from responder.models import User
 from responder.settings import WebSettings
 
@@ -37,6 +38,17 @@ def _check_password(password: str) -> None:
 
 def find(session: Session, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
+
+
+def require_role(
+    session: Session, name: str, roles: tuple[str, ...], doing: str, error: type[Exception]
+) -> User:
+    """The enabled user `name` holding one of `roles`, else `error` saying who may do it."""
+    user = find(session, name)
+    if user is None or user.disabled or user.role not in roles:
+        allowed = "、".join(label("roles", r) for r in roles)
+        raise error(f"只有{allowed}可以{doing}")
+    return user
 
 
 def add_user(session: Session, name: str, role: str, email: str, password: str, actor: str) -> User:

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from responder import audit
+from responder.labels import label
 from responder.models import Notice
 from responder.settings import Settings
 
@@ -96,6 +97,9 @@ def acknowledge(session: Session, notice: Notice, by: str, now: datetime, via: s
         notice.id,
         before={"step": notice.step, "next_step_at": pending_step and pending_step.isoformat()},
         after={"acknowledged_by": by, "via": via},
-        detail=f"事件 #{notice.incident_id} {notice.stage} {notice.level}",
+        detail=(
+            f"事件 #{notice.incident_id} {label('stages', notice.stage)}"
+            f" {label('levels', notice.level)}"
+        ),
     )
     return True

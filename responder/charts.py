@@ -278,3 +278,13 @@ def sources_chart(sources: Sequence[tuple[str, int]], more: bool) -> bytes:
     """A report's top sources; `more` when some sources are left out."""
     title = WORDS["sources_top"].format(n=len(sources)) if more else WORDS["sources"]
     return top_sources(title, [n for n, _ in sources], [c for _, c in sources], WORDS["empty"])
+
+
+CATEGORIES_TITLE = "信息类别"
+
+
+def categories_chart(categories: Sequence[tuple[str, int]]) -> bytes:
+    """How many mentions of each category (Chinese names), the largest on top."""
+    return top_sources(
+        CATEGORIES_TITLE, [n for n, _ in categories], [c for _, c in categories], WORDS["empty"]
+    )

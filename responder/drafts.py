@@ -1,17 +1,25 @@
-"""Reply drafts (应答口径) from the approved template version of the incident's category.
+"""Reply drafts (应答口径) from the approved template version of the incident's category, and
+their review: edits kept as diffs (修改痕迹), approval by a press user who is not the last
+editor, and export (.txt, .docx, email to a media contact) of approved drafts only.
 
 The packaged templates in `templates/replies/` are imported as approved version 1 of each
-category's entry the first time they are needed; people version them afterwards.
+category's entry the first time they are needed; people version them afterwards
+(`responder.template_library`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import difflib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from responder import audit
+from responder.accounts import require_role
 from responder.labels import label
 from responder.models import (
     Draft,
@@ -23,14 +31,39 @@ from responder.models import (
     utcnow,
 )
 from responder.paths import TEMPLATES_DIR
-from responder.rendering import render_string
+from responder.rendering import IncidentView, render_string
 from responder.settings import Settings
 
+log = logging.getLogger(__name__)
 REPLIES_DIR = TEMPLATES_DIR / "replies"
+EDITORS = ("press", "duty")  # duty officers fix facts in drafts; only press approves
+REVIEWERS = ("press",)
+MAX_BODY = 50_000
+# Characters XML 1.0 (and so .docx) cannot hold; crawled titles sometimes carry them.
 
 
 class NoApprovedTemplate(LookupError):
     pass
+
+
+class DraftError(ValueError):
+    """A change to a draft that cannot be made; nothing was changed."""
+
+
+class NotAllowed(DraftError):
+    """The person may not do this (role, or approving their own edit)."""
+
+
+class NotApproved(DraftError):
+    """Only approved drafts leave the building."""
+
+
+class StaleDraft(DraftError):
+    """Someone changed the draft after the person loaded it."""
+
+
+class DraftRenderError(DraftError):
+    """The approved template failed to render for this incident (sandbox refusal, bad data)."""
 
 
 def seed_templates(session: Session) -> int:
@@ -83,10 +116,10 @@ def approved_version(session: Session, category: str) -> TemplateVersion:
     raise NoApprovedTemplate(f"no approved reply template for category {category!r}")
 
 
-def draft_context(
-    settings: Settings, incident: Incident, mentions: list[Mention]
+def reply_context(
+    settings: Settings, incident: IncidentView, reasons: list[dict[str, object]]
 ) -> dict[str, object]:
-    reasons = [r for m in mentions if m.judgement for r in m.judgement.misinfo_reasons]
+    """The names a reply template sees; `template_library` renders proposals with a sample."""
     return {
         "office": settings.office_name,
         "incident": incident,
@@ -98,12 +131,34 @@ def draft_context(
     }
 
 
+def draft_context(
+    settings: Settings, incident: Incident, mentions: list[Mention]
+) -> dict[str, object]:
+    reasons = [r for m in mentions if m.judgement for r in m.judgement.misinfo_reasons]
+    return reply_context(settings, IncidentView.of(incident, settings.tz), reasons)
+
+
+def tidy(text: str) -> str:
+    """Rendered text without the runs of blank lines that empty `{% for %}` blocks leave."""
+    return re.sub(r"\n[ \t]*(?:\n[ \t]*)+\n", "\n\n", text).strip("\n") + "\n"
+
+
 def create_draft(
     session: Session, settings: Settings, incident: Incident, actor: str = "system"
 ) -> Draft:
     version = approved_version(session, incident.category)
     mentions = session.scalars(select(Mention).where(Mention.incident_id == incident.id)).all()
-    body = render_string(version.body, **draft_context(settings, incident, list(mentions)))
+    try:
+        body = tidy(
+            render_string(version.body, **draft_context(settings, incident, list(mentions)))
+        )
+    except Exception as exc:
+        # The template is code a person wrote. A sandbox refusal (SecurityError) means a
+        # version got in without the library's checks; anything else is data the sample
+        # incident did not have. Either way this incident gets no draft, and the reason.
+        raise DraftRenderError(
+            f"模板 v{version.version} 无法为事件 #{incident.id} 生成草稿：{exc}"
+        ) from exc
     draft = Draft(
         incident_id=incident.id, template_version_id=version.id, body=body, last_editor=actor
     )
@@ -126,7 +181,8 @@ def create_draft(
 
 
 def draft_missing(session: Session, settings: Settings, actor: str = "system") -> list[Draft]:
-    """A draft for every open incident that has none yet."""
+    """A draft for every open incident that has none yet. An incident whose template does not
+    render is logged and retried on the next run; it does not hold up the others."""
     seed_templates(session)
     without = session.scalars(
         select(Incident).where(
@@ -134,4 +190,230 @@ def draft_missing(session: Session, settings: Settings, actor: str = "system") -
             ~select(Draft.id).where(Draft.incident_id == Incident.id).exists(),
         )
     ).all()
-    return [create_draft(session, settings, incident, actor) for incident in without]
+    made = []
+    for incident in without:
+        try:
+            # Rendering comes before anything is added, so a failure leaves no half draft.
+            made.append(create_draft(session, settings, incident, actor))
+        except DraftRenderError as exc:
+            log.error("no draft for incident %s: %s", incident.id, exc)
+    return made
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+def get_draft(session: Session, draft_id: int) -> Draft:
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise DraftError(f"没有草稿 #{draft_id}")
+    return draft
+
+
+def revision(session: Session, draft: Draft) -> int:
+    """How many times the draft was edited: forms carry it so nobody approves, or overwrites,
+    a text they have not seen."""
+    return int(
+        session.scalar(
+            select(func.count(DraftEvent.id)).where(
+                DraftEvent.draft_id == draft.id, DraftEvent.kind == "edited"
+            )
+        )
+        or 0
+    )
+
+
+def _fresh(session: Session, draft: Draft, seen: int | None) -> None:
+    if seen is not None and seen != revision(session, draft):
+        raise StaleDraft(
+            f"草稿已被 {draft.last_editor} 修改过，请查看最新内容后再操作（本次操作未生效）"
+        )
+
+
+def edit(
+    session: Session,
+    draft_id: int,
+    body: str,
+    editor: str,
+    note: str = "",
+    seen: int | None = None,
+) -> DraftEvent:
+    """Replace the text, keeping a unified diff; an approved or rejected draft goes back to
+    review, since what was approved is no longer what would be sent."""
+    draft = get_draft(session, draft_id)
+    require_role(session, editor, EDITORS, "修改草稿", NotAllowed)
+    _fresh(session, draft, seen)
+    body = body.replace("\r\n", "\n").replace("\r", "\n").rstrip() + "\n"
+    if not body.strip():
+        raise DraftError("草稿内容不能为空")
+    if len(body) > MAX_BODY:
+        raise DraftError(f"草稿过长（{len(body)} 字），上限 {MAX_BODY} 字")
+    if body == draft.body:
+        raise DraftError("内容没有变化，未保存")
+    before = {"status": draft.status, "last_editor": draft.last_editor}
+    diff = unified_diff(draft.body, body)
+    draft.body = body
+    draft.last_editor = editor
+    note = note.strip()
+    if draft.status != "pending":
+        note = f"{note}（{label('draft_status', draft.status)}的草稿修改后重新进入审核）".lstrip()
+        draft.status = "pending"
+    event = DraftEvent(draft_id=draft.id, kind="edited", actor=editor, comment=note, diff=diff)
+    session.add(event)
+    session.flush()
+    audit.record(
+        session,
+        editor,
+        "draft.edit",
+        "draft",
+        draft.id,
+        before=before,
+        after={"status": draft.status, "last_editor": editor},
+        detail=note,
+    )
+    return event
+
+
+def approve(
+    session: Session, draft_id: int, reviewer: str, comment: str = "", seen: int | None = None
+) -> None:
+    draft = get_draft(session, draft_id)
+    require_role(session, reviewer, REVIEWERS, "批准草稿", NotAllowed)
+    if draft.status != "pending":
+        raise DraftError(f"草稿当前状态为“{label('draft_status', draft.status)}”，不能批准")
+    if reviewer == draft.last_editor:
+        raise NotAllowed(
+            "您是这份草稿的最后修改人，不能批准自己修改的内容，请由另一位宣传/审核人员审核"
+        )
+    _fresh(session, draft, seen)
+    draft.status = "approved"
+    session.add(
+        DraftEvent(draft_id=draft.id, kind="approved", actor=reviewer, comment=comment.strip())
+    )
+    audit.record(
+        session,
+        reviewer,
+        "draft.approve",
+        "draft",
+        draft.id,
+        before={"status": "pending"},
+        after={"status": "approved"},
+        detail=comment.strip(),
+    )
+
+
+def reject(
+    session: Session, draft_id: int, reviewer: str, comment: str, seen: int | None = None
+) -> None:
+    draft = get_draft(session, draft_id)
+    require_role(session, reviewer, REVIEWERS, "退回草稿", NotAllowed)
+    if draft.status != "pending":
+        raise DraftError(f"草稿当前状态为“{label('draft_status', draft.status)}”，不能退回")
+    if not comment.strip():
+        raise DraftError("退回时请填写意见，说明需要怎样修改")
+    _fresh(session, draft, seen)
+    draft.status = "rejected"
+    session.add(
+        DraftEvent(draft_id=draft.id, kind="rejected", actor=reviewer, comment=comment.strip())
+    )
+    audit.record(
+        session,
+        reviewer,
+        "draft.reject",
+        "draft",
+        draft.id,
+        before={"status": "pending"},
+        after={"status": "rejected"},
+        detail=comment.strip(),
+    )
+
+
+def overdue(draft: Draft, settings: Settings, now: datetime) -> bool:
+    """Not yet approved and older than `drafts.overdue_hours`."""
+    return draft.status != "approved" and now - draft.created_at >= timedelta(
+        hours=settings.drafts.overdue_hours
+    )
+
+
+def age_text(since: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}天{hours}小时"
+    return f"{hours}小时{minutes}分钟" if hours else f"{minutes}分钟"
+
+
+# --- 修改痕迹 --------------------------------------------------------------------------------
+
+
+def unified_diff(
+    before: str, after: str, before_name: str = "修改前", after_name: str = "修改后"
+) -> str:
+    return "\n".join(
+        difflib.unified_diff(
+            before.splitlines(), after.splitlines(), before_name, after_name, lineterm=""
+        )
+    )
+
+
+@dataclass
+class DiffLine:
+    """One line of a diff for display; `parts` marks the changed characters of a line that
+    was rewritten (a Chinese paragraph is one line, so a whole-line diff hides the change)."""
+
+    kind: str  # add | remove | context | hunk
+    parts: list[tuple[bool, str]] = field(default_factory=list)
+
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)")
+
+
+def diff_lines(diff: str) -> list[DiffLine]:
+    rows: list[DiffLine] = []
+    removed: list[str] = []
+    added: list[str] = []
+
+    def flush() -> None:
+        if len(removed) == len(added):
+            for old, new in zip(removed, added, strict=True):
+                old_parts, new_parts = _changed_chars(old, new)
+                rows.append(DiffLine("remove", old_parts))
+                rows.append(DiffLine("add", new_parts))
+        else:
+            rows.extend(DiffLine("remove", [(False, line)]) for line in removed)
+            rows.extend(DiffLine("add", [(False, line)]) for line in added)
+        removed.clear()
+        added.clear()
+
+    for line in diff.split("\n"):
+        if line.startswith(("--- ", "+++ ")) and not rows and not removed and not added:
+            continue
+        if line.startswith("-"):
+            if added:
+                flush()
+            removed.append(line[1:])
+            continue
+        if line.startswith("+"):
+            added.append(line[1:])
+            continue
+        flush()
+        hunk = _HUNK.match(line)
+        if hunk:
+            rows.append(DiffLine("hunk", [(False, f"第 {hunk.group(2)} 行起")]))
+        elif line:
+            rows.append(DiffLine("context", [(False, line[1:])]))
+    flush()
+    return rows
+
+
+def _changed_chars(old: str, new: str) -> tuple[list[tuple[bool, str]], list[tuple[bool, str]]]:
+    old_parts: list[tuple[bool, str]] = []
+    new_parts: list[tuple[bool, str]] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if a2 > a1:
+            old_parts.append((op != "equal", old[a1:a2]))
+        if b2 > b1:
+            new_parts.append((op != "equal", new[b1:b2]))
+    return old_parts, new_parts

@@ -27,7 +27,7 @@ from responder.duty import on_duty
 from responder.labels import label
 from responder.models import Draft, Incident, Mention, Notice, OutboxMessage
 from responder.outbox import enqueue_for_person
-from responder.rendering import local_time, render_text, split_subject
+from responder.rendering import IncidentView, local_time, render_text, split_subject
 from responder.settings import Recipient, Settings
 from responder.severity import authority_tier, level_rank
 
@@ -221,7 +221,8 @@ def _send_step(
                 TEMPLATES[notice.stage],
                 recipient=person.name,
                 office=settings.office_name,
-                incident=incident,
+                incident=IncidentView.of(incident, settings.tz),
+                close_reason=incident.close_reason or "",
                 report=report,
                 link=f"{settings.web.base_url.rstrip('/')}/incidents/{incident.id}",
                 duty=duty.name if duty else UNKNOWN,
@@ -394,7 +395,10 @@ def advance(session: Session, settings: Settings, now: datetime) -> int:
             notice.id,
             before={"step": notice.step},
             after={"step": step, "to": [p.name for p in people]},
-            detail=f"事件 #{notice.incident_id} {notice.stage} {notice.level} 未在规定时间内确认",
+            detail=(
+                f"事件 #{notice.incident_id} {label('stages', notice.stage)}"
+                f" {label('levels', notice.level)} 未在规定时间内确认"
+            ),
         )
         notice.step = step
         notice.next_step_at = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from responder.labels import label
 from responder.models import Mention
 from responder.settings import SeverityBand, SeverityRules
 
@@ -49,7 +50,7 @@ def assess(category: str, mentions: list[Mention], rules: SeverityRules) -> Asse
     fired: list[FiredRule] = []
     weight = rules.category_weights.get(category, 0)
     if weight:
-        fired.append(FiredRule("风险类别", weight, category))
+        fired.append(FiredRule("风险类别", weight, label("categories", category)))
     text = "\n".join(f"{m.title}\n{m.text}" for m in mentions)
     for term in rules.terms:
         hits = [w for w in term.words if w in text]
@@ -64,7 +65,7 @@ def assess(category: str, mentions: list[Mention], rules: SeverityRules) -> Asse
     if tiers and rules.authority:
         top = max(tiers, key=lambda t: rules.authority.get(t, 0))
         if rules.authority.get(top, 0):
-            fired.append(FiredRule("信源权威度", rules.authority[top], top))
+            fired.append(FiredRule("信源权威度", rules.authority[top], label("authority", top)))
     judged = [m.judgement for m in mentions if m.judgement is not None]
     if rules.misinfo and any(j.misinfo for j in judged):
         fired.append(FiredRule("失实信息", rules.misinfo, "含失实或谣言证据"))

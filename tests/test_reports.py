@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -407,14 +406,6 @@ def test_the_weekly_report_draws_a_seven_day_trend(world):
     assert subject.startswith("【舆情周报】临江县统计局 2026年11月23日")
 
 
-def chromium() -> str:
-    pytest.importorskip("playwright.sync_api", reason="playwright is not installed (test extra)")
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).exists():
-        pytest.skip("chromium is not installed: `make test` installs the Debian package chromium")
-    return path
-
-
 def platform_fonts(page: Any, selector: str) -> list[str]:
     """The fonts Chromium really drew a node's text with (not what the CSS asked for)."""
     cdp = page.context.new_cdp_session(page)
@@ -428,29 +419,25 @@ def platform_fonts(page: Any, selector: str) -> list[str]:
 
 
 @needs_cjk_font
-def test_the_daily_report_renders_in_a_browser_in_a_chinese_font(world, config, tmp_path):
+def test_the_daily_report_renders_in_a_browser_in_a_chinese_font(world, config, tmp_path, chromium):
     from PIL import Image, ImageStat
-    from playwright.sync_api import sync_playwright
 
-    browser_path = chromium()
     out = tmp_path / "daily.html"
     result = cli(config, "report", "daily", "--date", "2026-11-23", "--output", str(out))
     assert result.exit_code == 0, result.output
     shot = tmp_path / "daily.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 900, "height": 1200})
-            page.goto(out.as_uri())
-            page.wait_for_load_state("load")
-            loaded = page.eval_on_selector_all(
-                "img.chart", "imgs => imgs.map(i => i.complete && i.naturalWidth)"
-            )
-            heading = platform_fonts(page, "h1")
-            cell = platform_fonts(page, "table.data td a")
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    page = chromium.new_page(viewport={"width": 900, "height": 1200})
+    try:
+        page.goto(out.as_uri())
+        page.wait_for_load_state("load")
+        loaded = page.eval_on_selector_all(
+            "img.chart", "imgs => imgs.map(i => i.complete && i.naturalWidth)"
+        )
+        heading = platform_fonts(page, "h1")
+        cell = platform_fonts(page, "table.data td a")
+        page.screenshot(path=str(shot), full_page=True)
+    finally:
+        page.close()
 
     assert loaded == [1080, 1080]
     assert CJK_FAMILY.search(charts.cjk_font() or ""), "the charts' font"

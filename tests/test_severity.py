@@ -57,7 +57,7 @@ def test_a_leak_reported_widely_by_provincial_media_reaches_level_ii(settings):
 
     assert result.level == "II"
     fired = {f.rule: f for f in result.fired}
-    assert fired["信源权威度"].detail == "provincial_media"
+    assert fired["信源权威度"].detail == "省级媒体"
     assert "倒卖" in fired["大规模信息泄露"].detail
     assert result.score == sum(f.score for f in result.fired)
 

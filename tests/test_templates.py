@@ -89,6 +89,7 @@ def test_every_notice_template_has_a_subject_and_the_eight_report_fields(name):
             ack_hours="72",
             reminder=None,
             closed_at="",
+            close_reason="",
         )
     )
     assert "示例事件" in subject

@@ -4,6 +4,8 @@ and the `yuqing users` commands."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import select
 from starlette.routing import Route
@@ -203,3 +205,24 @@ def test_in_the_browser_an_admin_disables_a_user_whose_page_then_asks_for_a_logi
         )
     press.context.close()
     admin.context.close()
+
+
+def test_the_session_cookie_is_http_only_and_a_session_ends_after_session_hours(settings, db):
+    import time_machine
+
+    ensure_user(db, "王敏", "duty")
+    client = TestClient(create_app(settings, db))
+    token = csrf(client.get("/login").text)
+    answer = client.post(
+        "/login",
+        data={"name": "王敏", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert client.get("/", follow_redirects=False).status_code == 200
+
+    later = time.time() + settings.web.session_hours * 3600 + 60
+    with time_machine.travel(later, tick=False):
+        expired = client.get("/", follow_redirects=False)
+    assert expired.status_code == 303 and expired.headers["location"].startswith("/login")

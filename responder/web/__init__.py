@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -14,10 +16,21 @@ from responder.acks import signing_key
 from responder.db import Database
 from responder.rendering import local_time, web_environment
 from responder.settings import Settings
-from responder.web import admin, auth, pages
+from responder.web import (
+    ack_links,
+    admin,
+    audit_log,
+    auth,
+    dashboard,
+    drafts,
+    incidents,
+    library,
+    mentions,
+)
 from responder.web.core import Web, current_user
 
 __all__ = ["create_app"]
+STOCK_ERRORS = {404: "页面不存在", 405: "不支持对此页面的这种操作（405）"}
 
 
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
@@ -30,14 +43,23 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         return PlainTextResponse("ok")
 
     async def error(request: Request, exc: Exception) -> Response:
-        detail = getattr(exc, "detail", None) or "页面不存在"
         status = getattr(exc, "status_code", 404)
+        detail = getattr(exc, "detail", None) or ""
+        # Starlette's own errors carry the English reason phrase; ours carry Chinese text.
+        if not detail or detail == HTTPStatus(status).phrase:
+            detail = STOCK_ERRORS.get(status, f"请求无法处理（{status}）")
         return web.error(request, status, detail, current_user(web, request))
 
     routes = [
         *auth.routes(web),
-        *pages.routes(web),
+        *dashboard.routes(web),
+        *mentions.routes(web),
+        *ack_links.routes(web),
         *admin.routes(web),
+        *incidents.routes(web),
+        *audit_log.routes(web),
+        *drafts.routes(web),
+        *library.routes(web),
         Route("/healthz", healthz),
     ]
     middleware = [

@@ -1,0 +1,160 @@
+"""A person's correction of the machine's judgement of a mention, and which judgement is in force.
+
+A correction is a new `Judgement` row with origin "correction": the machine's judgements stay
+as they were, so the page can show both and `yuqing export corrections` can hand the people's
+labels to `yuqing train`. The newest correction is in force (`Mention.judgement`; `in_force`
+is the same rule in SQL for lists and counts). Every correction leaves an audit row, and an
+incident the mention belongs to is re-assessed at once, since its severity reads the
+judgements of its mentions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Subquery, case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from nlp import CATEGORIES, SENTIMENTS
+from responder import audit
+from responder.incidents import noteworthy, refresh
+from responder.labels import label, labels
+from responder.models import AuditEntry, Incident, Judgement, Mention
+from responder.settings import Settings
+
+ACTION = "judgement.correct"
+MAX_NOTE = 500
+# How the web form spells a yes/no answer.
+YES_NO = {"yes": True, "no": False}
+
+
+class CorrectionError(ValueError):
+    """A correction that cannot be stored; nothing was changed."""
+
+
+def sentiments() -> list[str]:
+    """The sentiment codes a person may choose: the classifier's, in the order shown."""
+    return [code for code in SENTIMENTS if code in labels()["sentiments"]]
+
+
+def categories() -> list[str]:
+    """The category codes a person may choose: those the classifier learns and people can read."""
+    return [code for code in CATEGORIES if code in labels()["categories"]]
+
+
+def parse_misinfo(value: str) -> bool:
+    if value not in YES_NO:
+        raise CorrectionError("请选择是否疑似失实（是/否）")
+    return YES_NO[value]
+
+
+def correct(
+    session: Session,
+    settings: Settings,
+    mention_id: int,
+    sentiment: str,
+    category: str,
+    misinfo: bool,
+    actor: str,
+    note: str = "",
+) -> Judgement:
+    """Store `actor`'s judgement of the mention, audited; re-assess its incident."""
+    mention = session.scalar(
+        select(Mention).where(Mention.id == mention_id).options(selectinload(Mention.judgements))
+    )
+    if mention is None:
+        raise CorrectionError(f"没有信息 #{mention_id}")
+    if not actor.strip():
+        raise CorrectionError("请说明由谁作出修正")
+    if sentiment not in sentiments():
+        names = "、".join(label("sentiments", s) for s in sentiments())
+        raise CorrectionError(f"未知的情感倾向“{sentiment}”，应为{names}之一")
+    if category not in categories():
+        raise CorrectionError(f"未知的类别“{category}”，请从列表中选择")
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise CorrectionError(f"说明过长（{len(note)} 字），请控制在 {MAX_NOTE} 字以内")
+
+    current = mention.judgement
+    before = _labels(current) if current is not None else None
+    after = {"sentiment": sentiment, "category": category, "misinfo": misinfo}
+    if before == after:
+        raise CorrectionError("修正后的研判与当前研判相同，未作更改")
+    judgement = Judgement(
+        mention=mention,
+        origin="correction",
+        sentiment=sentiment,
+        sentiment_score=1.0,
+        category=category,
+        category_score=1.0,
+        misinfo=misinfo,
+        misinfo_reasons=[],
+        terms={},
+        backend="",
+        actor=actor.strip(),
+    )
+    session.add(judgement)
+    session.flush()
+    audit.record(
+        session,
+        actor.strip(),
+        ACTION,
+        "mention",
+        mention.id,
+        before=before,
+        after=after,
+        detail=note,
+    )
+    if mention.incident_id is not None:
+        incident = session.get(Incident, mention.incident_id)
+        assert incident is not None
+        refresh(session, settings, incident, actor.strip())
+    elif mention.triaged and noteworthy(mention):
+        # Triage passed over it as unremarkable; with the person's judgement it may belong to
+        # an incident, so the next triage run looks at it again.
+        mention.triaged = False
+    return judgement
+
+
+def history(session: Session, mention_id: int) -> list[AuditEntry]:
+    """The corrections of a mention, oldest first, with who made them and why."""
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.action == ACTION,
+                AuditEntry.object_type == "mention",
+                AuditEntry.object_id == str(mention_id),
+            )
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def machine_judgement(mention: Mention) -> Judgement | None:
+    """The newest judgement the classifier made, whatever people corrected since."""
+    machine = [j for j in mention.judgements if j.origin != "correction"]
+    return machine[-1] if machine else None
+
+
+def in_force() -> Subquery:
+    """(mention_id, judgement_id) of the judgement in force for each judged mention: the newest
+    correction, else the newest machine judgement — `Mention.judgement` in SQL. Ids grow with
+    time, so "newest" is the largest id, as in the relationship's order."""
+    newest_correction = func.max(case((Judgement.origin == "correction", Judgement.id)))
+    return (
+        select(
+            Judgement.mention_id.label("mention_id"),
+            func.coalesce(newest_correction, func.max(Judgement.id)).label("judgement_id"),
+        )
+        .group_by(Judgement.mention_id)
+        .subquery("in_force")
+    )
+
+
+def _labels(judgement: Judgement) -> dict[str, Any]:
+    return {
+        "sentiment": judgement.sentiment,
+        "category": judgement.category,
+        "misinfo": judgement.misinfo,
+    }

@@ -1,0 +1,183 @@
+"""The duty officer's dashboard (工作台): today's mentions and negative share, open incidents by
+level, sources with problems, who is on duty with the last handover note, and charts of the
+last seven days served as PNG by the app itself (the intranet has no internet, so no CDN).
+
+A mention's time is when it was published, else when it was fetched, as in the reports, so the
+dashboard's "today" agrees with the daily report and with the mentions list's date filter.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, selectinload
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from responder import charts
+from responder.corrections import in_force
+from responder.duty import DutyDay, duty_day, last_handover
+from responder.health import SourceHealth, source_health
+from responder.labels import label
+from responder.models import Draft, DutyRoster, Incident, Judgement, Mention, Source, User, utcnow
+from responder.reports import SENTIMENTS, TOP_SOURCES, UNKNOWN_SOURCE
+from responder.settings import Settings
+from responder.severity import LEVELS, level_rank
+from responder.web.core import Endpoint, Web, guard
+
+DAYS = 7
+INCIDENTS_SHOWN = 15
+ATTENTION_SHOWN = 8
+# Charts change with every crawl; a minute of browser caching spares redrawing them when the
+# officer moves between pages, and is short enough that a reload shows new data soon.
+CHART_CACHE = "private, max-age=60"
+
+
+@dataclass
+class Overview:
+    today: date
+    new_today: int
+    negative_today: int
+    misinfo_today: int
+    open_by_level: dict[str, int]
+    open_total: int
+    incidents: list[Incident]
+    attention: list[Mention]
+    problems: list[SourceHealth]
+    duty: DutyDay
+    handover: DutyRoster | None
+    drafts_pending: int
+
+    @property
+    def negative_share(self) -> str:
+        return f"{self.negative_today * 100 / self.new_today:.0f}%" if self.new_today else "—"
+
+
+@dataclass
+class Week:
+    """The last seven local days: sentiment per day, top sources, categories."""
+
+    days: list[tuple[datetime, Counter[str]]] = field(default_factory=list)
+    sources: list[tuple[str, int]] = field(default_factory=list)
+    source_count: int = 0
+    categories: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _midnight(day: date, settings: Settings) -> datetime:
+    return datetime.combine(day, time(), tzinfo=settings.tz)
+
+
+WHEN = func.coalesce(Mention.published_at, Mention.fetched_at)
+
+
+def overview(session: Session, settings: Settings, now: datetime) -> Overview:
+    today = now.astimezone(settings.tz).date()
+    start, end = _midnight(today, settings), _midnight(today + timedelta(days=1), settings)
+    judgement = aliased(Judgement)
+    force = in_force()
+    todays = (
+        select(Mention)
+        .outerjoin(force, force.c.mention_id == Mention.id)
+        .outerjoin(judgement, judgement.id == force.c.judgement_id)
+        .where(WHEN >= start, WHEN < end)
+    )
+    count = func.count(Mention.id)
+    new_today = session.scalar(todays.with_only_columns(count)) or 0
+    negative = session.scalar(
+        todays.with_only_columns(count).where(judgement.sentiment == "negative")
+    )
+    misinfo = session.scalar(todays.with_only_columns(count).where(judgement.misinfo.is_(True)))
+    attention = list(
+        session.scalars(
+            todays.where((judgement.sentiment == "negative") | judgement.misinfo.is_(True))
+            .options(selectinload(Mention.judgements), selectinload(Mention.incident))
+            .order_by(WHEN.desc(), Mention.id.desc())
+            .limit(ATTENTION_SHOWN)
+        )
+    )
+    open_incidents = sorted(
+        session.scalars(select(Incident).where(Incident.status == "open")),
+        key=lambda i: (-level_rank(i.level), -i.last_seen.timestamp()),
+    )
+    by_level = Counter(i.level for i in open_incidents)
+    return Overview(
+        today=today,
+        new_today=new_today,
+        negative_today=negative or 0,
+        misinfo_today=misinfo or 0,
+        open_by_level={level: by_level[level] for level in reversed(LEVELS)},
+        open_total=len(open_incidents),
+        incidents=open_incidents[:INCIDENTS_SHOWN],
+        attention=attention,
+        problems=[
+            h for h in source_health(session, settings) if h.alerting and h.configured and h.enabled
+        ],
+        duty=duty_day(session, settings, today),
+        handover=last_handover(session, today),
+        drafts_pending=session.scalar(select(func.count(Draft.id)).where(Draft.status == "pending"))
+        or 0,
+    )
+
+
+def week(session: Session, settings: Settings, now: datetime) -> Week:
+    today = now.astimezone(settings.tz).date()
+    first = today - timedelta(days=DAYS - 1)
+    edges = [_midnight(first + timedelta(days=n), settings) for n in range(DAYS + 1)]
+    judgement = aliased(Judgement)
+    force = in_force()
+    rows = session.execute(
+        select(WHEN, Mention.outlet, Source.name, Mention.author, judgement.sentiment)
+        .add_columns(judgement.category)
+        .outerjoin(Source, Source.id == Mention.source_id)
+        .outerjoin(force, force.c.mention_id == Mention.id)
+        .outerjoin(judgement, judgement.id == force.c.judgement_id)
+        .where(WHEN >= edges[0], WHEN < edges[-1])
+    ).all()
+    result = Week(days=[(edge, Counter()) for edge in edges[:-1]])
+    sources: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
+    for when, outlet, source, author, sentiment, category in rows:
+        index = (when.astimezone(settings.tz).date() - first).days
+        result.days[index][1][sentiment or "unjudged"] += 1
+        sources[outlet or source or author or UNKNOWN_SOURCE] += 1
+        if category:
+            categories[label("categories", category)] += 1
+    result.sources = sources.most_common(TOP_SOURCES)
+    result.source_count = len(sources)
+    result.categories = categories.most_common()
+    return result
+
+
+def routes(web: Web) -> list[Route]:
+    settings, db = web.settings, web.db
+
+    async def index(request: Request, user: User) -> Response:
+        with db.sessions() as session:
+            summary = overview(session, settings, utcnow())
+            return web.render(request, "index.html", user=user, o=summary, days=DAYS)
+
+    def chart(draw: Callable[[Week], bytes]) -> Endpoint:
+        async def endpoint(request: Request, user: User) -> Response:
+            with db.sessions() as session:
+                data = week(session, settings, utcnow())
+            # Drawing takes a while; off the event loop, other requests are not held up.
+            png = await run_in_threadpool(draw, data)
+            return Response(png, media_type="image/png", headers={"Cache-Control": CHART_CACHE})
+
+        return endpoint
+
+    sentiment = chart(lambda w: charts.trend_chart("weekly", w.days, SENTIMENTS))
+    sources = chart(lambda w: charts.sources_chart(w.sources, w.source_count > TOP_SOURCES))
+    categories = chart(lambda w: charts.categories_chart(w.categories))
+    return [
+        Route("/", guard(web, index)),
+        Route("/charts/sentiment.png", guard(web, sentiment)),
+        Route("/charts/sources.png", guard(web, sources)),
+        Route("/charts/categories.png", guard(web, categories)),
+    ]

@@ -1,0 +1,366 @@
+"""The incident pages: the list with its filters, and one incident with what people decide
+about it (level override, merge, split, close, reopen) and the acknowledgement of its notices.
+
+The decisions live in responder.incident_actions. A refused one raises IncidentActionError
+before it changes anything, and the transaction rolls back; the page shows its message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from responder.acks import acknowledge
+from responder.incident_actions import (
+    IncidentActionError,
+    close,
+    history,
+    merge,
+    override_level,
+    reopen,
+    split,
+)
+from responder.labels import label, labels
+from responder.models import (
+    DeliveryAttempt,
+    Draft,
+    Incident,
+    Mention,
+    Notice,
+    OutboxMessage,
+    User,
+    utcnow,
+)
+from responder.settings import Settings
+from responder.severity import LEVELS, level_rank
+from responder.spread import spread
+from responder.web.audit_log import readable_changes
+from responder.web.core import Endpoint, Web, flash, guard
+
+DECIDE = ("duty", "admin")
+ACKNOWLEDGE = ("duty", "admin", "leader")
+PAGE_SIZE = 50
+# Merge targets offered in the form: open incidents seen in the last days (any other open one
+# can still be given by its number).
+MERGE_DAYS = 7
+STATUSES = ("open", "closed", "merged")
+NEW_NOTICES = "按新级别的通知将在一分钟内发出"
+
+_level = func.coalesce(Incident.level_override, Incident.machine_level)
+_level_order = case({lvl: n for n, lvl in enumerate(reversed(LEVELS))}, value=_level, else_=9)
+_status_order = case({s: n for n, s in enumerate(STATUSES)}, value=Incident.status, else_=9)
+
+
+class BadForm(ValueError):
+    """A form field the page cannot read (an incident number that is no number, say)."""
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    status: str = "open"
+    level: str = ""
+    category: str = ""
+    page: int = 1
+
+
+def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
+    status = params.get("status", "open") or "open"
+    level = params.get("level", "")
+    category = params.get("category", "")
+    page = params.get("page", "1") or "1"
+    if status != "all" and status not in STATUSES:
+        raise BadForm(f"没有“{status}”这种状态，可选：处置中、已关闭、已合并、全部")
+    if level and level not in LEVELS:
+        raise BadForm(f"没有级别“{level}”，可选 {'、'.join(reversed(LEVELS))}")
+    if category and category not in labels()["categories"]:
+        raise BadForm(f"没有“{category}”这个类别，请从列表中选择")
+    if not page.isdigit() or int(page) < 1:
+        raise BadForm(f"页码“{page}”无效，应为正整数")
+    return ListFilter(status=status, level=level, category=category, page=int(page))
+
+
+def _notices_follow(incident: Incident, level_before: str | None) -> bool:
+    """Whether the scheduler's minute job will send notices for the incident's new level: it
+    rose, and above the level the office was last told about."""
+    return (
+        incident.status == "open"
+        and level_rank(incident.level) > level_rank(level_before)
+        and level_rank(incident.level) > level_rank(incident.notified_level)
+    )
+
+
+def _level_before(session: Session, incident_id: int) -> str | None:
+    found = session.get(Incident, incident_id)
+    return found.level if found else None
+
+
+# Each decision reads its form, calls the domain, and says what happened and where to go next.
+Decision = Callable[[Session, Settings, int, FormData, str], tuple[str, str]]
+
+
+def _override(
+    session: Session, settings: Settings, incident_id: int, form: FormData, actor: str
+) -> tuple[str, str]:
+    reason = str(form.get("reason", ""))
+    before = _level_before(session, incident_id)
+    if form.get("clear"):
+        done = override_level(session, settings, incident_id, None, actor, reason)
+        said = f"已清除人工定级，恢复机器定级 {label('levels', done.level)}"
+    else:
+        level = str(form.get("level", "")).strip()
+        if not level:
+            raise BadForm("请选择级别")
+        done = override_level(session, settings, incident_id, level, actor, reason)
+        said = f"已将事件 #{incident_id} 人工定为 {label('levels', done.level)}"
+    if _notices_follow(done, before):
+        said += f"；{NEW_NOTICES}"
+    return said, f"/incidents/{incident_id}"
+
+
+def _merge(
+    session: Session, settings: Settings, incident_id: int, form: FormData, actor: str
+) -> tuple[str, str]:
+    # A number typed in wins over the list, which only offers recent incidents.
+    chosen = str(form.get("target_id", "")).strip() or str(form.get("target", "")).strip()
+    if not chosen:
+        raise BadForm("请选择要并入的事件")
+    try:
+        target_id = int(chosen.lstrip("#"))
+    except ValueError:
+        raise BadForm(f"事件编号“{chosen}”应为数字") from None
+    before = _level_before(session, target_id)
+    target = merge(session, settings, incident_id, target_id, actor, str(form.get("reason", "")))
+    said = f"已将事件 #{incident_id} 并入事件 #{target.id}"
+    if _notices_follow(target, before):
+        said += f"，合并后级别升为 {label('levels', target.level)}；{NEW_NOTICES}"
+    return said, f"/incidents/{target.id}"
+
+
+def _split(
+    session: Session, settings: Settings, incident_id: int, form: FormData, actor: str
+) -> tuple[str, str]:
+    try:
+        ids = [int(str(v)) for v in form.getlist("mention")]
+    except ValueError:
+        raise BadForm("信息编号无效") from None
+    new = split(
+        session,
+        settings,
+        incident_id,
+        ids,
+        actor,
+        str(form.get("reason", "")),
+        title=str(form.get("title", "")),
+    )
+    return f"已将 {len(ids)} 条信息拆分为新事件 #{new.id}", f"/incidents/{incident_id}"
+
+
+def _close(
+    session: Session, settings: Settings, incident_id: int, form: FormData, actor: str
+) -> tuple[str, str]:
+    done = close(session, settings, incident_id, actor, str(form.get("reason", "")))
+    # The 终报 goes only to those who had the 初报 or a 续报.
+    told = session.scalar(
+        select(Notice.id)
+        .where(Notice.incident_id == done.id, Notice.stage.in_(("initial", "followup")))
+        .limit(1)
+    )
+    return (
+        f"已关闭事件 #{done.id}" + ("；终报将在一分钟内发出" if told else ""),
+        f"/incidents/{incident_id}",
+    )
+
+
+def _reopen(
+    session: Session, settings: Settings, incident_id: int, form: FormData, actor: str
+) -> tuple[str, str]:
+    done = reopen(session, settings, incident_id, actor, str(form.get("reason", "")))
+    return f"已重新打开事件 #{done.id}", f"/incidents/{incident_id}"
+
+
+DECISIONS: dict[str, Decision] = {
+    "level": _override,
+    "merge": _merge,
+    "split": _split,
+    "close": _close,
+    "reopen": _reopen,
+}
+
+
+def routes(web: Web) -> list[Route]:
+    settings, db = web.settings, web.db
+
+    async def incidents(request: Request, user: User) -> Response:
+        params = {k: request.query_params.get(k, "") for k in ("status", "level", "category")}
+        context: dict[str, Any] = {
+            "params": params,
+            "statuses": STATUSES,
+            "levels": list(reversed(LEVELS)),
+            "categories": labels()["categories"],
+            "show_status": True,
+        }
+        try:
+            chosen = parse_list_filter(request.query_params)
+        except BadForm as exc:
+            return web.render(
+                request, "incidents.html", status=400, user=user, error=str(exc), **context
+            )
+        context["params"] = {
+            "status": chosen.status,
+            "level": chosen.level,
+            "category": chosen.category,
+        }
+        query = select(Incident)
+        if chosen.status != "all":
+            query = query.where(Incident.status == chosen.status)
+        if chosen.level:
+            query = query.where(_level == chosen.level)
+        if chosen.category:
+            query = query.where(Incident.category == chosen.category)
+        with db.sessions() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            pages = max(1, math.ceil(total / PAGE_SIZE))
+            page = min(chosen.page, pages)
+            rows = session.scalars(
+                query.order_by(_status_order, _level_order, Incident.last_seen.desc())
+                .offset((page - 1) * PAGE_SIZE)
+                .limit(PAGE_SIZE)
+            ).all()
+        base = {k: v for k, v in context["params"].items() if v}
+        return web.render(
+            request,
+            "incidents.html",
+            user=user,
+            incidents=rows,
+            total=total,
+            page=page,
+            pages=pages,
+            page_query={"prev": {**base, "page": page - 1}, "next": {**base, "page": page + 1}},
+            **context,
+        )
+
+    async def incident(request: Request, user: User) -> Response:
+        with db.sessions() as session:
+            found = session.get(Incident, int(request.path_params["incident_id"]))
+            if found is None:
+                raise HTTPException(404, "没有这个事件")
+            rows = session.scalars(
+                select(Mention)
+                .where(Mention.incident_id == found.id)
+                .options(selectinload(Mention.judgements))
+                .order_by(Mention.published_at, Mention.id)
+            ).all()
+            drafts = session.scalars(select(Draft).where(Draft.incident_id == found.id)).all()
+            notices = session.scalars(
+                select(Notice).where(Notice.incident_id == found.id).order_by(Notice.id)
+            ).all()
+            messages = session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.incident_id == found.id)
+                .order_by(OutboxMessage.id)
+            ).all()
+            attempts = dict(
+                session.execute(
+                    select(DeliveryAttempt.message_id, func.count(DeliveryAttempt.id))
+                    .where(DeliveryAttempt.message_id.in_([m.id for m in messages]))
+                    .group_by(DeliveryAttempt.message_id)
+                ).all()
+            )
+            candidates = session.scalars(
+                select(Incident)
+                .where(
+                    Incident.status == "open",
+                    Incident.id != found.id,
+                    Incident.last_seen >= utcnow() - timedelta(days=MERGE_DAYS),
+                )
+                .order_by(Incident.last_seen.desc())
+                .limit(100)
+            ).all()
+            entries = history(session, found.id)
+            return web.render(
+                request,
+                "incident.html",
+                user=user,
+                incident=found,
+                mentions=rows,
+                drafts=drafts,
+                notices=notices,
+                messages=messages,
+                attempts=attempts,
+                spread=spread(rows, settings.severity, utcnow()),
+                history=[
+                    (e, readable_changes(e.before, e.after, e.object_type, settings.tz))
+                    for e in entries
+                ],
+                candidates=candidates,
+                merge_days=MERGE_DAYS,
+                levels=list(reversed(LEVELS)),
+                can_decide=user.role in DECIDE,
+                can_ack=user.role in ACKNOWLEDGE,
+            )
+
+    def decision(name: str, decide: Decision) -> Endpoint:
+        async def endpoint(request: Request, user: User) -> Response:
+            incident_id = int(request.path_params["incident_id"])
+            form = await request.form()
+            go = f"/incidents/{incident_id}"
+            try:
+                with db.transaction() as session:
+                    said, go = decide(session, settings, incident_id, form, user.name)
+            except (IncidentActionError, BadForm) as exc:
+                flash(request, str(exc), "error")
+            else:
+                flash(request, said)
+            return RedirectResponse(go, status_code=303)
+
+        endpoint.__name__ = f"incident_{name}"
+        return endpoint
+
+    async def ack(request: Request, user: User) -> Response:
+        incident_id = int(request.path_params["incident_id"])
+        notice_id = int(request.path_params["notice_id"])
+        with db.transaction() as session:
+            notice = session.get(Notice, notice_id)
+            if notice is None or notice.incident_id != incident_id:
+                flash(request, f"事件 #{incident_id} 没有通知 #{notice_id}", "error")
+            else:
+                waiting = notice.next_step_at is not None
+                what = f"{label('stages', notice.stage)} · {label('levels', notice.level)}"
+                if acknowledge(session, notice, user.name, utcnow(), via="web"):
+                    flash(
+                        request,
+                        f"已确认收到通知 #{notice.id}（{what}）"
+                        + ("，不再重复提醒和逐级上报" if waiting else ""),
+                    )
+                else:
+                    flash(request, f"通知 #{notice.id} 已由 {notice.acknowledged_by} 确认", "error")
+        return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+    return [
+        Route("/incidents", guard(web, incidents)),
+        Route("/incidents/{incident_id:int}", guard(web, incident)),
+        *(
+            Route(
+                f"/incidents/{{incident_id:int}}/{name}",
+                guard(web, decision(name, decide), DECIDE),
+                methods=["POST"],
+            )
+            for name, decide in DECISIONS.items()
+        ),
+        Route(
+            "/incidents/{incident_id:int}/notices/{notice_id:int}/ack",
+            guard(web, ack, ACKNOWLEDGE),
+            methods=["POST"],
+        ),
+    ]

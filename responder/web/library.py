@@ -1,0 +1,155 @@
+"""The 应答口径 library pages: every category with its version in force and any proposal
+waiting, one category's versions with diffs, and the press office's propose / approve /
+reject / withdraw forms. The rules live in `responder.template_library`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from responder import template_library as library
+from responder.drafts import diff_lines, seed_templates
+from responder.labels import labels
+from responder.models import TemplateVersion, User
+from responder.web.core import Web, flash, guard
+
+PRESS = ("press",)
+
+
+def routes(web: Web) -> list[Route]:
+    settings, db = web.settings, web.db
+
+    async def index(request: Request, user: User) -> Response:
+        with db.transaction() as session:
+            # Idempotent: the packaged templates become v1 the first time anyone looks.
+            seed_templates(session)
+            rows = library.overview(session)
+            return web.render(request, "library.html", user=user, rows=rows)
+
+    def show(
+        request: Request, user: User, category: str, status: int = 200, body: str | None = None
+    ) -> Response:
+        if category not in labels()["categories"]:
+            raise HTTPException(404, "没有这个类别的应答口径")
+        with db.transaction() as session:
+            seed_templates(session)
+            template = library.entry(session, category)
+            versions = list(template.versions) if template else []
+            current = library.in_force(template) if template else None
+            pending = library.waiting(template) if template else None
+            previous = [None, *versions[:-1]]
+            # Newest first, each with what it changed against the version before it.
+            history = [
+                (v, diff_lines(library.version_diff(p, v)))
+                for p, v in zip(previous, versions, strict=True)
+            ][::-1]
+            preview, preview_error = "", ""
+            if pending is not None:
+                try:
+                    preview = library.check(settings, category, pending.body)
+                except library.InvalidTemplate as exc:
+                    preview_error = str(exc)
+            context: dict[str, Any] = {
+                "category": category,
+                "template": template,
+                "current": current,
+                "pending": pending,
+                "pending_diff": diff_lines(library.version_diff(current, pending))
+                if pending
+                else [],
+                "preview": preview,
+                "preview_error": preview_error,
+                "history": history,
+                "decisions": library.decisions(session, template) if template else {},
+                "body": body if body is not None else (current.body if current else ""),
+                "names": library.NAMES,
+                "can_write": user.role in library.AUTHORS,
+                "can_approve": user.role in library.APPROVERS,
+            }
+            return web.render(request, "template.html", status=status, user=user, **context)
+
+    async def detail(request: Request, user: User) -> Response:
+        return show(request, user, request.path_params["category"])
+
+    async def propose(request: Request, user: User) -> Response:
+        category = request.path_params["category"]
+        body = str((await request.form()).get("body", ""))
+        try:
+            with db.transaction() as session:
+                version = library.propose(session, settings, category, body, user.name)
+                number = version.version
+        except library.TemplateLibraryError as exc:
+            # Shown again with the text as typed, so a syntax error costs no rewriting.
+            flash(request, str(exc), "error")
+            return show(request, user, category, status=400, body=body)
+        flash(request, f"已提交 v{number}，须由另一位宣传/审核人员批准后生效")
+        return _back(category)
+
+    def decide(
+        request: Request, change: Callable[[Session], object], done: str
+    ) -> RedirectResponse:
+        category = request.path_params["category"]
+        version_id = request.path_params["version_id"]
+        try:
+            with db.transaction() as session:
+                version = session.get(TemplateVersion, version_id)
+                if version is None or version.template.category != category:
+                    raise HTTPException(404, "没有这个模板版本")
+                change(session)
+        except library.TemplateLibraryError as exc:
+            flash(request, str(exc), "error")
+        else:
+            flash(request, done)
+        return _back(category)
+
+    async def approve(request: Request, user: User) -> Response:
+        version_id = request.path_params["version_id"]
+        return decide(
+            request,
+            lambda s: library.approve(s, version_id, user.name),
+            "已批准，新生成的草稿将使用此版本",
+        )
+
+    async def reject(request: Request, user: User) -> Response:
+        version_id = request.path_params["version_id"]
+        comment = str((await request.form()).get("comment", ""))
+        return decide(
+            request, lambda s: library.reject(s, version_id, user.name, comment), "已退回"
+        )
+
+    async def withdraw(request: Request, user: User) -> Response:
+        version_id = request.path_params["version_id"]
+        return decide(request, lambda s: library.withdraw(s, version_id, user.name), "已撤回")
+
+    base = "/templates/{category:str}"
+    return [
+        Route("/templates", guard(web, index)),
+        Route(base, guard(web, detail)),
+        Route(f"{base}/propose", guard(web, propose, PRESS), methods=["POST"]),
+        Route(
+            f"{base}/versions/{{version_id:int}}/approve",
+            guard(web, approve, library.APPROVERS),
+            methods=["POST"],
+        ),
+        Route(
+            f"{base}/versions/{{version_id:int}}/reject",
+            guard(web, reject, library.APPROVERS),
+            methods=["POST"],
+        ),
+        Route(
+            f"{base}/versions/{{version_id:int}}/withdraw",
+            guard(web, withdraw, PRESS),
+            methods=["POST"],
+        ),
+    ]
+
+
+def _back(category: str) -> RedirectResponse:
+    return RedirectResponse(f"/templates/{category}", status_code=303)

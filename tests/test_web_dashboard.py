@@ -1,0 +1,248 @@
+"""The duty officer's dashboard: today's mentions and negative share, open incidents by level,
+sources with problems, who is on duty with the last handover, and the seven-day charts the app
+draws itself."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from responder.db import Database
+from responder.duty import on_duty, record_handover
+from responder.mentions import MentionRecord, source_for, store
+from responder.models import CrawlRun, Incident, Judgement, utcnow
+from responder.settings import Settings
+from responder.web import create_app
+from responder.web.dashboard import week
+from tests.webclient import client_as
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def local_midnight(settings: Settings, days_ago: int = 0) -> datetime:
+    today = utcnow().astimezone(settings.tz).date() - timedelta(days=days_ago)
+    return datetime.combine(today, time(), tzinfo=settings.tz)
+
+
+def add(
+    session: Any,
+    n: int,
+    title: str,
+    at: datetime,
+    sentiment: str | None,
+    category: str = "general",
+    misinfo: bool = False,
+    source: str = "临江新闻网",
+    outlet: str = "",
+) -> int:
+    src = source_for(session, source, "site", "http://news.example/")
+    mention = store(
+        session,
+        MentionRecord(
+            url=f"http://news.example/{n}",
+            title=title,
+            text=f"{title}，临江县统计局第{n}条相关报道。",
+            outlet=outlet,
+            published_at=at,
+        ),
+        source_id=src.id,
+    )
+    assert mention is not None
+    if sentiment:
+        session.add(
+            Judgement(
+                mention=mention,
+                sentiment=sentiment,
+                sentiment_score=0.9,
+                category=category,
+                category_score=0.8,
+                misinfo=misinfo,
+            )
+        )
+    session.flush()
+    return mention.id
+
+
+def incident(session: Any, title: str, level: str, status: str = "open") -> int:
+    now = utcnow()
+    row = Incident(
+        title=title,
+        category="data_doubt",
+        first_seen=now,
+        last_seen=now,
+        machine_level=level,
+        status=status,
+        sentiment="negative",
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def seed(settings: Settings, db: Database) -> dict[str, int]:
+    midnight = local_midnight(settings)
+    with db.transaction() as session:
+        add(
+            session,
+            1,
+            "临江县统计局发布前三季度经济数据",
+            midnight + timedelta(hours=1),
+            "positive",
+        )
+        add(
+            session,
+            2,
+            "网传临江县普查数据造假",
+            midnight + timedelta(hours=2),
+            "negative",
+            "data_fraud",
+            misinfo=True,
+            source="临江论坛",
+        )
+        add(
+            session,
+            3,
+            "普查员入户遭居民投诉",
+            midnight + timedelta(hours=3),
+            "negative",
+            "staff_conduct",
+            source="微博搜索",
+            outlet="临江身边事",
+        )
+        add(session, 4, "经济普查登记工作启动", midnight + timedelta(hours=4), None)
+        add(session, 5, "昨日：统计公报解读", midnight - timedelta(hours=2), "negative")
+        ids = {
+            "major": incident(session, "网传临江县普查数据造假", "II"),
+            "minor": incident(session, "普查员入户遭居民投诉", "IV"),
+            "other": incident(session, "统计数据质疑帖", "IV"),
+            "closed": incident(session, "已处置的旧事件", "III", status="closed"),
+        }
+        yesterday = local_midnight(settings, 1).date()
+        record_handover(
+            session, settings, yesterday, "论坛普查造假帖需继续跟踪，已报刘副局长。", "李强"
+        )
+    return ids
+
+
+def test_the_dashboard_shows_today_incidents_by_level_and_who_is_on_duty(settings, db):
+    ids = seed(settings, db)
+    page = client_as(settings, db).get("/")
+
+    assert page.status_code == 200
+    text = page.text
+    cards = dict(
+        re.findall(r'<div class="muted">([^<]+)</div><div class="n[^"]*">([^<]+)</div>', text)
+    )
+    assert cards["今日新增信息"] == "4"  # yesterday's is not counted
+    assert cards["今日负面占比"] == "50%" and "负面 2 条" in text
+    assert cards["今日疑似失实"] == "1"
+    assert cards["处置中事件"] == "3"
+    assert "II级 1" in text and "IV级 2" in text and "III级 0" in text
+    for key in ("major", "minor", "other"):
+        assert f'href="/incidents/{ids[key]}"' in text
+    assert "已处置的旧事件" not in text
+    # The most severe first.
+    assert text.index("网传临江县普查数据造假</a>") < text.index("普查员入户遭居民投诉</a>")
+    # Today's negative mentions, linked to their pages.
+    assert re.search(r'<a class="title" href="/mentions/\d+">网传临江县普查数据造假</a>', text)
+    with db.sessions() as session:
+        person = on_duty(session, settings, local_midnight(settings).date())
+    assert person is not None and f'<strong class="who-on-duty">{person.name}</strong>' in text
+    assert "论坛普查造假帖需继续跟踪，已报刘副局长。" in text and "李强" in text
+    today = local_midnight(settings).date().isoformat()
+    assert f'href="/mentions?from={today}&amp;to={today}&amp;sentiment=negative"' in text
+
+
+def test_sources_that_keep_failing_are_listed_with_their_error(settings, db):
+    with db.transaction() as session:
+        forum = source_for(session, "临江论坛", "site", "http://forum.example/")
+        news = source_for(session, "临江新闻网", "site", "http://news.example/")
+        for n in range(settings.crawl.alert_after_runs):
+            session.add(
+                CrawlRun(
+                    cycle_id=f"c{n}",
+                    source_id=forum.id,
+                    status="failed",
+                    error="http://forum.example/: Connection refused",
+                )
+            )
+            session.add(CrawlRun(cycle_id=f"c{n}", source_id=news.id, status="ok", found=3))
+    text = client_as(settings, db).get("/").text
+
+    problems = text[text.index("<h3>信息源异常</h3>") : text.index("<h3>今日需关注的信息")]
+    assert "临江论坛" in problems and "临江新闻网" not in problems
+    assert "采集失败" in problems and f"{settings.crawl.alert_after_runs} 次" in problems
+    assert "Connection refused" in problems
+
+
+def test_an_empty_database_gives_a_calm_dashboard(settings, db):
+    text = client_as(settings, db).get("/").text
+    assert "暂无事件" in text and "全部信息源运行正常" in text and "暂无交接记录" in text
+    assert "今日暂无负面或疑似失实信息" in text
+
+
+def test_the_charts_are_pngs_the_app_draws_itself_for_logged_in_users_only(settings, db):
+    seed(settings, db)
+    client = client_as(settings, db, "leader")
+    page = client.get("/").text
+    sources = re.findall(r'<img class="chart" src="([^"]+)"', page)
+    assert sources == ["/charts/sentiment.png", "/charts/sources.png", "/charts/categories.png"]
+    for src in sources:
+        image = client.get(src)
+        assert image.status_code == 200, src
+        assert image.headers["content-type"] == "image/png"
+        assert image.headers["cache-control"] == "private, max-age=60"
+        assert image.content.startswith(PNG)
+
+    stranger = TestClient(create_app(settings, db))
+    refused = stranger.get("/charts/sentiment.png", follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
+
+
+def test_no_dashboard_resource_comes_from_the_internet(settings, db):
+    seed(settings, db)
+    text = client_as(settings, db).get("/").text
+    for attribute in re.findall(r'(?:src|href)="([^"]*)"', text):
+        assert attribute.startswith("/"), attribute
+    assert "<link" not in text and "<script" not in text
+
+
+def test_the_week_counts_each_local_day_by_the_judgement_in_force(settings, db):
+    midnight = local_midnight(settings)
+    with db.transaction() as session:
+        first = add(session, 1, "统计局发布数据", midnight - timedelta(days=6), "neutral")
+        add(session, 2, "普查数据遭质疑", midnight - timedelta(days=1), "negative", "data_doubt")
+        add(session, 3, "普查员上门", midnight + timedelta(hours=1), None, outlet="临江晚报")
+        add(session, 4, "七天前的旧闻", midnight - timedelta(days=7), "negative")  # too old
+        session.add(
+            Judgement(
+                mention_id=first,
+                origin="correction",
+                actor="王敏",
+                sentiment="positive",
+                sentiment_score=1,
+                category="general",
+                category_score=1,
+            )
+        )
+
+    with db.sessions() as session:
+        data = week(session, settings, utcnow())
+
+    assert [day.astimezone(settings.tz).date() for day, _ in data.days] == [
+        (midnight - timedelta(days=n)).date() for n in range(6, -1, -1)
+    ]
+    assert [dict(counts) for _, counts in data.days] == [
+        {"positive": 1},
+        {},
+        {},
+        {},
+        {},
+        {"negative": 1},
+        {"unjudged": 1},
+    ]
+    assert dict(data.sources) == {"临江新闻网": 2, "临江晚报": 1}
+    assert dict(data.categories) == {"一般提及": 1, "数据质疑": 1}
