@@ -20,8 +20,10 @@ demo: $(STAMP)
 
 # The distributed-crawl tests start a real redis-server; the report tests draw Chinese charts
 # (fonts-noto-cjk) and render a report in the system's Chromium (chromium; Playwright's own
-# browser download is never used). Installed here when missing and we are root with apt-get;
-# never fails the build: without them those tests skip, naming the package.
+# browser download is never used); the PostgreSQL and backup tests start a throwaway cluster
+# of Debian's postgresql (as the `postgres` user when root). Installed here when missing and we
+# are root with apt-get; never fails the build: without them those tests skip, naming the
+# package.
 test-servers:
 	@command -v redis-server >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
 		&& command -v apt-get >/dev/null 2>&1 \
@@ -36,6 +38,13 @@ test-servers:
 		|| { apt-get update -qq >/dev/null 2>&1 \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1; }; }; \
 		} || echo "chromium or fonts-noto-cjk not installed: the report chart and browser tests will skip"
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; } \
+		|| { [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null 2>&1 \
+		&& { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 \
+		|| { apt-get update -qq >/dev/null 2>&1 \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1; }; }; \
+		} || echo "postgresql not installed: the PostgreSQL and backup tests will skip"
 
 test: $(STAMP) test-servers
 	$(BIN)/python -m pytest

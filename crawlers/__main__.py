@@ -8,6 +8,7 @@ import argparse
 import sys
 
 from crawlers.runner import UnknownSource, crawl
+from responder import logs
 from responder.settings import ConfigError, load_settings
 
 
@@ -29,17 +30,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--round needs --worker")
     try:
         settings = load_settings(args.config)
-        if args.worker:
-            # Imported only here: scrapy-redis and redis take a second to import.
-            from crawlers.distributed import WorkerError, crawl_as_worker
+        if settings.log_format == "json":
+            # One JSON object per line like the scheduler that started the crawl (Scrapy then
+            # installs no handler of its own); text logs keep Scrapy's format.
+            logs.setup(settings.log_level, "json")
+        with logs.in_run(args.cycle_id):  # the scheduler's cycle id, as in its own records
+            if args.worker:
+                # Imported only here: scrapy-redis and redis take a second to import.
+                from crawlers.distributed import WorkerError, crawl_as_worker
 
-            try:
-                crawl_as_worker(settings, args.source, args.round)
-            except WorkerError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
-        else:
-            crawl(settings, args.source, args.cycle_id)
+                try:
+                    crawl_as_worker(settings, args.source, args.round)
+                except WorkerError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    return 2
+            else:
+                crawl(settings, args.source, args.cycle_id)
     except (ConfigError, UnknownSource) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -45,7 +45,10 @@ def parse_time(text: str, tz: ZoneInfo, now: datetime | None = None) -> datetime
     if "刚刚" in text or "剛剛" in text:
         return now
     if m := _RELATIVE.search(text):
-        return now - timedelta(**{_UNITS[m.group("unit")]: int(m.group("n"))})
+        try:
+            return now - timedelta(**{_UNITS[m.group("unit")]: int(m.group("n"))})
+        except (OverflowError, ValueError):
+            return None  # "99999999999天前" is before any date there is
     if m := _DAY_WORD.search(text):
         day = now - timedelta(days=_DAYS_BACK[m.group("word")])
         hour, minute = int(m.group("H") or 0), int(m.group("M") or 0)

@@ -20,5 +20,8 @@ class MentionItem:
     comments: int = 0
     likes: int = 0
     keywords_matched: list[str] = field(default_factory=list)
+    # Title and text before masking, kept only with `privacy.keep_original` (see clean()).
+    original_title: str | None = None
+    original_text: str | None = None
     # URLs that redirected to `url` (see crawlers.spiders.base.redirected_from).
     aliases: list[str] = field(default_factory=list)

@@ -62,6 +62,8 @@ def _record(item: MentionItem) -> MentionRecord:
         comments=item.comments,
         likes=item.likes,
         keywords_matched=item.keywords_matched,
+        original_title=item.original_title,
+        original_text=item.original_text,
     )
 
 
@@ -78,10 +80,11 @@ class NormalisePipeline:
         return cls(crawler, _yuqing(crawler))
 
     def process_item(self, item: MentionItem) -> MentionItem:
-        record = clean(_record(item), self.settings.tz)
+        record = clean(_record(item), self.settings.tz, self.settings.privacy)
         if record is None:
             raise DropItem(f"no text extracted from {item.url}")
         item.title, item.text = record.title, record.text
+        item.original_title, item.original_text = record.original_title, record.original_text
         item.author, item.outlet = record.author, record.outlet
         spider = self.crawler.spider
         configured = getattr(getattr(spider, "source", None), "outlet", None)

@@ -57,6 +57,9 @@ def scrapy_settings(settings: Settings, cycle_id: str) -> ScrapySettings:
             "RETRY_TIMES": crawl.retries,
             "YUQING_RETRY_BACKOFF": crawl.retry_backoff_seconds,
             "LOG_LEVEL": settings.log_level,
+            # With JSON logs, responder.logs' handler (set up by __main__) formats Scrapy's
+            # records too, so every line of the crawl is one JSON object.
+            "LOG_INSTALL_ROOT_HANDLER": settings.log_format != "json",
             "YUQING": settings,
             "YUQING_CYCLE_ID": cycle_id,
         },

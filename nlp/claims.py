@@ -207,7 +207,8 @@ def read_quantity(before: str, match: re.Match[str], after: str, fact: Fact) -> 
         value = float(number[:-2].replace(",", ""))
         return Quantity(match.group(), value * scale, (value + 1) * scale, percent)
     value = float(number.replace(",", ""))
-    step = _precision(number)
+    # Nobody rounds a rate to tens: "增长10%" states ten percent, not anything from 5 to 15.
+    step = 1.0 if percent and "." not in number else _precision(number)
     low, high = value - step / 2, value + step / 2
     if _AT_LEAST.search(before) or _ABOVE_AFTER.match(after):
         low, high = value, math.inf
@@ -334,7 +335,10 @@ def claims_about(text: str, fact: Fact) -> list[Claim]:
             window = sentence[window_start : window_start + CLAIM_WINDOW]
             for match in _NUMBER.finditer(window):
                 after = window[match.end() :] + sentence[window_start + CLAIM_WINDOW :][:4]
-                if _NOT_A_VALUE.match(after) or re.match(r"20\d\d$", match.group("num")):
+                if _NOT_A_VALUE.match(after) or (
+                    # A bare 2025 is a year; "2050元" is a value.
+                    not match.group("unit") and re.match(r"20\d\d$", match.group("num"))
+                ):
                     continue
                 if not _is_percent(fact.unit) and _CHANGE.search(window[: match.start()]):
                     break  # "常住人口减少了1万人" states a change, not the population

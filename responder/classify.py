@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -67,6 +68,7 @@ def judgement_row(mention: Mention, judgement: nlp.Judgement) -> Judgement:
 
 def classify_pending(session: Session, classifier: nlp.Classifier, batch_size: int) -> int:
     """Judge unjudged mentions in batches; returns how many were judged."""
+    started = time.monotonic()
     done = 0
     while batch := unjudged(session, batch_size):
         judgements = classifier.classify_many([(m.title, m.text) for m in batch])
@@ -75,5 +77,5 @@ def classify_pending(session: Session, classifier: nlp.Classifier, batch_size: i
         session.flush()
         done += len(batch)
     if done:
-        log.info("classified %d mentions", done)
+        log.info("classified %d mentions in %.2f s", done, time.monotonic() - started)
     return done

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 import nlp
+from responder import logs
 from responder.classify import build_classifier, classify_pending
 from responder.db import Database
 from responder.drafts import draft_missing
@@ -109,13 +110,15 @@ class Cycle:
         side by side, the steps after them one at a time.
         """
         summary = CycleSummary(cycle_id=uuid.uuid4().hex[:12])
-        if crawl and sources != []:
-            # With Redis configured, the scheduler's crawl is one worker of the shared round.
-            worker = ["--worker"] if self.settings.crawl.redis_url else None
-            crawl_subprocess(self.settings, summary.cycle_id, sources, worker)
-        with self._steps:
-            self._process(summary, now)
-        log.info("cycle %s: %s", summary.cycle_id, summary.to_dict())
+        # Every record logged during the cycle carries its id as the run id (responder.logs).
+        with logs.in_run(summary.cycle_id):
+            if crawl and sources != []:
+                # With Redis configured, the scheduler's crawl is one worker of the shared round.
+                worker = ["--worker"] if self.settings.crawl.redis_url else None
+                crawl_subprocess(self.settings, summary.cycle_id, sources, worker)
+            with self._steps:
+                self._process(summary, now)
+            log.info("cycle %s: %s", summary.cycle_id, summary.to_dict())
         return summary
 
     def tick(self, now: datetime | None = None) -> int:

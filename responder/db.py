@@ -46,9 +46,46 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config(engine)
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+        return
+    # SQLite alters a table by rebuilding it (copy, drop, rename). With foreign keys enforced,
+    # dropping a table whose rows others reference fails, so upgrading a database holding data
+    # broke. SQLite's documented procedure: keys off (outside a transaction), change, verify
+    # with foreign_key_check, keys back on.
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, revision)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+        except BaseException:
+            # Never hand a connection with foreign keys off back to the pool.
+            connection.invalidate()
+            raise
+
+
+def begin_writes(session: Session) -> None:
+    """Make sure the session's SQLite transaction has begun before a SAVEPOINT.
+
+    pysqlite begins a transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT that comes
+    first is then a transaction of its own, and releasing it commits: the work after it would
+    no longer be atomic with it. Other backends begin on the first statement anyway.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.driver_connection
+    if raw is not None and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN")
 
 
 class Database:

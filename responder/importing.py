@@ -19,6 +19,7 @@ import re
 import uuid
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
@@ -366,26 +367,52 @@ def _xlsx(path: Path, mapping: dict[str, str], sheet: str | None) -> Table:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # What openpyxl raises on a damaged file: a broken archive (BadZipFile, zlib.error,
+    # EOFError; zipfile's RuntimeError and NotImplementedError for a part flagged encrypted or
+    # compressed with an unknown method), a missing part (KeyError), malformed XML
+    # (SyntaxError: both ElementTree's and lxml's parse errors), values its descriptors
+    # reject (TypeError, ValueError).
+    damaged = (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+        KeyError,
+        OSError,
+        SyntaxError,
+        TypeError,
+        ValueError,
+    )
     try:
         with warnings.catch_warnings():
             # Exports from other tools often lack a default style; that is no reason to stop.
             warnings.simplefilter("ignore", UserWarning)
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+    except damaged as exc:
         raise UnusableInput(f"{path.name}: not a readable .xlsx file ({exc})") from None
     if sheet is not None and sheet not in book.sheetnames:
         book.close()
         raise UnusableInput(
             f"{path.name} has no sheet {sheet!r}; its sheets: {', '.join(book.sheetnames)}"
         )
+    if not book.worksheets:  # a damaged workbook may list no sheet, or only chart sheets
+        book.close()
+        raise UnusableInput(f"{path.name}: the workbook has no worksheet")
     ws = book[sheet] if sheet is not None else book.worksheets[0]
     # Some exporters write a wrong sheet size; without it every cell present is read.
     ws.reset_dimensions()  # type: ignore[union-attr]
 
     def numbered() -> Generator[tuple[int, list[Any], str], None, None]:
+        number = 0
         try:
+            # Read-only sheets are parsed while iterating: damage shows up here, as a bad row
+            # ending the file, so the rows before it are still imported.
             for number, cells in enumerate(ws.iter_rows(values_only=True), 1):
                 yield number, list(cells), ""
+        except damaged as exc:
+            yield number + 1, [], f"unreadable from here on, the file is damaged ({exc})"
         finally:
             book.close()
 
@@ -447,7 +474,7 @@ class _Importer:
 
     def _store(self, session: Session, values: dict[str, Any]) -> None:
         raw = _record(values, self.resolved)
-        record = clean(raw, self.settings.tz)
+        record = clean(raw, self.settings.tz, self.settings.privacy)
         if record is None:
             raise BadRow("no text (or under 10 characters)")
         if raw.published and record.published_at is None:

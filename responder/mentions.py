@@ -21,7 +21,10 @@ from sqlalchemy.orm import Session
 
 import nlp
 from crawlers.dates import parse_time
+from nlp import pii
+from responder.db import begin_writes
 from responder.models import Mention, SeenPage, Source
+from responder.settings import PrivacySettings
 
 TRACKING_PARAMS = re.compile(
     r"^(utm_\w+|spm|from|share_token|share_from|isappinstalled|scene|clicktime|wxshare_count|"
@@ -67,24 +70,45 @@ class MentionRecord:
     comments: int = 0
     likes: int = 0
     keywords_matched: list[str] = field(default_factory=list)
+    # Before masking; set by `clean` only when masking changed something and
+    # `privacy.keep_original` is on.
+    original_title: str | None = None
+    original_text: str | None = None
 
 
 MIN_TEXT_CHARS = 10
 
 
-def clean(record: MentionRecord, tz: ZoneInfo) -> MentionRecord | None:
-    """Normalised text fields and a parsed publication time; None when there is no text."""
+def clean(
+    record: MentionRecord, tz: ZoneInfo, privacy: PrivacySettings | None = None
+) -> MentionRecord | None:
+    """Normalised text fields with personal identifiers masked (as `privacy` says; masked by
+    default) and a parsed publication time; None when there is no text.
+
+    Masking here, before the content hash, means everything downstream (de-duplication,
+    reprints, notices, drafts, exports, the web) only ever sees the mask; the mask is
+    deterministic, so the same story still hashes and groups the same."""
+    privacy = privacy or PrivacySettings()
     text = nlp.normalise(record.text, keep_lines=True)
     if len(text) < MIN_TEXT_CHARS:
         return None
+    title = nlp.normalise(record.title)
+    original_title = original_text = None
+    if privacy.mask:
+        masked_title, masked_text = pii.mask(title, privacy.kinds), pii.mask(text, privacy.kinds)
+        if privacy.keep_original and (masked_title, masked_text) != (title, text):
+            original_title, original_text = title, text
+        title, text = masked_title, masked_text
     published_at = record.published_at or parse_time(record.published, tz)
     return replace(
         record,
-        title=nlp.normalise(record.title),
+        title=title,
         text=text,
         author=record.author.strip(),
         outlet=record.outlet.strip(),
         published_at=published_at,
+        original_title=original_title,
+        original_text=original_text,
     )
 
 
@@ -160,6 +184,7 @@ def store_many(
             rows.append(_row(record, canonical, digest, source_id, crawl_run_id))
     if not rows:
         return 0, duplicates
+    begin_writes(session)
     try:
         with session.begin_nested():
             # Core, not ORM, insert: the rows need no objects back, and it halves the cost.
@@ -198,6 +223,8 @@ def _row(
         "comments": record.comments,
         "likes": record.likes,
         "keywords_matched": record.keywords_matched,
+        "original_title": record.original_title,
+        "original_text": record.original_text,
     }
 
 

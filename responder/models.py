@@ -123,6 +123,10 @@ class Mention(Base):
     reprint_of: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"), index=True)
     # MinHash signature of the text; None until reprint grouping has looked at the mention.
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The title and text before personal identifiers were masked; only with
+    # `privacy.keep_original`, only when masking changed something, shown to admin only.
+    original_title: Mapped[str | None] = mapped_column(Text)
+    original_text: Mapped[str | None] = mapped_column(Text)
 
     source: Mapped[Source | None] = relationship()
     judgements: Mapped[list[Judgement]] = relationship(

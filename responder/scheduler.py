@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from responder.cycle import CrawlFailed, Cycle
@@ -33,6 +34,18 @@ def _job(cycle: Cycle, sources: list[str], what: str) -> Callable[[], None]:
         except CrawlFailed as exc:
             # The rest of the cycle still ran on what is stored; the next tick retries the crawl.
             log.error("%s: %s", what, exc)
+
+    return run
+
+
+def _purge(cycle: Cycle, settings: Settings) -> Callable[[], None]:
+    def run() -> None:
+        from responder.models import utcnow
+        from responder.retention import purge
+
+        with cycle.db.transaction() as session:
+            summary = purge(session, settings, utcnow())
+        log.info("purge: %s", summary.to_dict())
 
     return run
 
@@ -70,6 +83,14 @@ def build_scheduler(settings: Settings, cycle: Cycle) -> BackgroundScheduler:
             max_instances=1,
             coalesce=True,
         )
+    scheduler.add_job(
+        _purge(cycle, settings),
+        CronTrigger(hour=3, minute=30, timezone=settings.tz),
+        id="purge",
+        name="purge aged-out data",
+        max_instances=1,
+        coalesce=True,
+    )
     # The daily and weekly reports, at their local times when enabled.
     add_report_jobs(scheduler, settings, cycle.db)
     return scheduler

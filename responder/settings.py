@@ -46,7 +46,11 @@ class Section(BaseModel):
 
 
 class DatabaseSettings(Section):
-    url: str = Field("", description="SQLAlchemy URL; empty means SQLite in the data directory")
+    url: str = Field(
+        "",
+        description="SQLAlchemy URL; empty means SQLite in the data directory",
+        repr=False,  # it may hold the database password
+    )
 
 
 class CrawlSettings(Section):
@@ -76,7 +80,11 @@ class CrawlSettings(Section):
     weibo_cookie: str = Field(
         "", description="Cookie header for Weibo (prefer YUQING_CRAWL__WEIBO_COOKIE)", repr=False
     )
-    redis_url: str = Field("", description="Redis URL shared by `yuqing crawl --worker` processes")
+    redis_url: str = Field(
+        "",
+        description="Redis URL shared by `yuqing crawl --worker` processes",
+        repr=False,  # it may hold the Redis password
+    )
 
 
 class FieldModelSettings(Section):
@@ -187,9 +195,31 @@ class WebSettings(Section):
     )
     login_attempts: int = Field(5, ge=1, description="failed logins in a row before a lockout")
     lockout_minutes: float = Field(15, gt=0, description="minutes an account stays locked")
+    metrics_token: str = Field(
+        "",
+        description="bearer token /metrics asks for; empty: /metrics answers loopback clients only",
+        repr=False,
+    )
 
 
 _CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class MonitoringSettings(Section):
+    unsent_minutes: float = Field(
+        15, gt=0, description="`yuqing status` flags an outbox message unsent for this long"
+    )
+
+
+class RetentionSettings(Section):
+    seen_pages_days: float = Field(
+        90,
+        gt=0,
+        description="days a page a crawl fetched and set aside (irrelevant, old...) is kept",
+    )
+    report_images_days: float = Field(
+        30, gt=0, description="days the HTML and chart images of a sent report email are kept"
+    )
 
 
 class DraftSettings(Section):
@@ -206,6 +236,26 @@ class ReportSettings(Section):
         "mon", description="day of the weekly report"
     )
     weekly_time: str = Field("09:00", pattern=_CLOCK, description="local time of the weekly report")
+
+
+IdentifierKind = Literal["email", "id_card", "bank_card", "mobile", "landline"]  # nlp.pii.KINDS
+
+
+def _every_identifier_kind() -> list[IdentifierKind]:
+    return ["email", "id_card", "bank_card", "mobile", "landline"]
+
+
+class PrivacySettings(Section):
+    mask: bool = Field(
+        True, description="mask personal identifiers in mention titles and texts when stored"
+    )
+    kinds: list[IdentifierKind] = Field(
+        default_factory=_every_identifier_kind, description="which identifiers are masked"
+    )
+    keep_original: bool = Field(
+        False,
+        description="also keep the unmasked title and text, shown to admin only; never exported",
+    )
 
 
 class DemoSettings(Section):
@@ -355,6 +405,9 @@ class Settings(Section):
     data_dir: Path = Field(Path("data"), description="database, mailbox and logs (YUQING_DATA)")
     timezone: str = Field("Asia/Shanghai", description="office time zone for dates and schedules")
     log_level: str = Field("INFO", description="logging level")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="log lines as text, or as one JSON object per line"
+    )
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     nlp: NlpSettings = Field(default_factory=NlpSettings)
@@ -365,6 +418,9 @@ class Settings(Section):
     )
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    retention: RetentionSettings = Field(
+        default_factory=RetentionSettings, description="what `yuqing purge` removes, and when"
+    )
     drafts: DraftSettings = Field(
         default_factory=DraftSettings, description="review of reply drafts"
     )
@@ -372,6 +428,12 @@ class Settings(Section):
         default_factory=ReportSettings, description="when the daily and weekly reports go out"
     )
     demo: DemoSettings = Field(default_factory=DemoSettings)
+    privacy: PrivacySettings = Field(
+        default_factory=PrivacySettings, description="masking of personal identifiers"
+    )
+    monitoring: MonitoringSettings = Field(
+        default_factory=MonitoringSettings, description="what `yuqing status` calls a problem"
+    )
     # Loaded from the YAML files, not from settings.toml.
     config_dir: Path | None = Field(None, description="the selected configuration directory")
     sources: list[Source] = Field(default_factory=list, description="sources.yaml")
@@ -483,7 +545,7 @@ def _env_layer(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, 
     layer: dict[str, Any] = {}
     names: dict[tuple[str, ...], str] = {}
     for name, value in env.items():
-        if not name.startswith(ENV_PREFIX) or name == "YUQING_CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in ("YUQING_CONFIG", SECRETS_ENV):
             continue
         path = name[len(ENV_PREFIX) :].lower().split("__")
         if path == ["data"]:
@@ -499,25 +561,99 @@ def _env_layer(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, 
 
 
 def _describe(
-    exc: ValidationError, where_for_key: Mapping[str, str], env_names: Mapping[tuple[str, ...], str]
+    exc: ValidationError,
+    where_for_key: Mapping[str, str],
+    env_names: Mapping[tuple[str, ...], str],
+    secret_paths: Mapping[tuple[str, ...], str],
 ) -> ConfigError:
+    # Only pydantic's message, never the input: the value may be a password or a token.
     err = exc.errors()[0]
     loc = tuple(str(p) for p in err["loc"])
     where = next(
         (
             f"environment variable {name}"
             for path, name in env_names.items()
-            if loc[: len(path)] == path
+            # YUQING_MAIL__NOPE__DEEPER is reported at mail.nope, above the variable's path.
+            if loc[: len(path)] == path or path[: len(loc)] == loc
         ),
+        None,
+    ) or next(
+        (where for path, where in secret_paths.items() if loc[: len(path)] == path),
         where_for_key.get(loc[0] if loc else "", "settings.toml"),
     )
     return ConfigError(where, ".".join(loc), err["msg"])
 
 
+SECRETS_ENV = "YUQING_SECRETS_FILE"
+SECRETS_FILE = "secrets.toml"
+# What may (and should) live in the secrets file rather than settings.toml; "*" is any name.
+SECRET_KEYS = (
+    ("mail", "password"),
+    ("crawl", "weibo_cookie"),
+    ("crawl", "redis_url"),
+    ("database", "url"),
+    ("web", "secret_key"),
+    ("webhooks", "*", "url"),
+    ("webhooks", "*", "secret"),
+)
+
+
+def _paths(node: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            out += _paths(value, (*prefix, key))
+        else:
+            out.append((*prefix, key))
+    return out
+
+
+def _is_secret_key(path: tuple[str, ...]) -> bool:
+    return any(
+        len(path) == len(pattern) and all(p in ("*", k) for p, k in zip(pattern, path, strict=True))
+        for pattern in SECRET_KEYS
+    )
+
+
+def secrets_file(config_dir: Path | None, env: Mapping[str, str]) -> Path | None:
+    """`YUQING_SECRETS_FILE`, else `secrets.toml` in the configuration directory if present."""
+    if env.get(SECRETS_ENV):
+        path = Path(env[SECRETS_ENV]).resolve()
+        if not path.is_file():
+            raise ConfigError(f"environment variable {SECRETS_ENV}", "", f"{path} does not exist")
+        return path
+    path = (config_dir or DEFAULT_CONFIG_DIR) / SECRETS_FILE
+    return path if path.is_file() else None
+
+
+def _read_secrets(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """The secrets layer and the file behind each of its paths. The file must be private to its
+    owner, and may hold only secrets (a typo must not silently become a plain setting)."""
+    if os.name == "posix" and path.stat().st_mode & 0o077:
+        raise ConfigError(
+            str(path),
+            "",
+            f"the secrets file is readable by group or others; run: chmod 600 {path}",
+        )
+    layer = _read_toml(path)
+    where: dict[tuple[str, ...], str] = {}
+    for key_path in _paths(layer):
+        if not _is_secret_key(key_path):
+            raise ConfigError(
+                str(path), ".".join(key_path), "not a secret; put it in settings.toml"
+            )
+        where[key_path] = f"secrets file {path}"
+    return layer, where
+
+
 def _expand_demo_world(data: dict[str, Any]) -> None:
     """`{demo_world}` in a source URL is the bundled demo world's address."""
-    port = data.get("demo", {}).get("world_port", DemoSettings.model_fields["world_port"].default)
-    for source in data.get("sources") or []:
+    # Either may be anything a file or variable said ("demo = 5"): validation reports that.
+    demo, sources = data.get("demo"), data.get("sources")
+    port = DemoSettings.model_fields["world_port"].default
+    if isinstance(demo, dict):
+        port = demo.get("world_port", port)
+    for source in sources if isinstance(sources, list) else []:
         if isinstance(source, dict) and isinstance(source.get("url"), str):
             source["url"] = source["url"].replace("{demo_world}", f"http://127.0.0.1:{port}")
 
@@ -555,6 +691,10 @@ def load_settings(
     for key in data:
         if key not in Settings.model_fields:
             raise ConfigError(where_for_key.get(key, "settings.toml"), key, "unknown setting")
+    # Precedence: environment > secrets file > settings.toml.
+    secrets_path = secrets_file(chosen, env)
+    secret_layer, secret_paths = _read_secrets(secrets_path) if secrets_path else ({}, {})
+    data = _merge(data, secret_layer)
     env_layer, env_names = _env_layer(env)
     data = _merge(data, env_layer)
     data = _merge(data, dict(overrides or {}))
@@ -563,7 +703,7 @@ def load_settings(
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise _describe(exc, where_for_key, env_names) from None
+        raise _describe(exc, where_for_key, env_names, secret_paths) from None
     if not settings.data_dir.is_absolute():
         settings.data_dir = (Path.cwd() / settings.data_dir).resolve()
     return settings

@@ -149,3 +149,27 @@ def browser_page(chromium: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One throwaway PostgreSQL cluster on 127.0.0.1 for the whole test session."""
+    from tests.postgres import PostgresServer, Unavailable
+
+    try:
+        server = PostgresServer().start()
+    except Unavailable as exc:
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_settings(
+    postgres_server: Any, data_dir: Path, ports: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Settings whose database is a fresh, empty PostgreSQL database of its own."""
+    url = postgres_server.create_database()
+    monkeypatch.setenv("YUQING_DATABASE__URL", url)
+    yield load_settings()
+    postgres_server.drop_database(url)

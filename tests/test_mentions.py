@@ -200,3 +200,27 @@ def test_different_url_and_text_are_both_stored(db: Database) -> None:
         assert store(s, record(url=f"{ARTICLE}?id=2", text="普查员上门登记，请配合。")) is not None
 
     assert mention_count(db) == 2
+
+
+def test_a_batch_store_stays_in_the_callers_transaction(db):
+    """A failure later in the same transaction takes the stored batch back with it (pysqlite
+    would otherwise commit the batch's SAVEPOINT on its own)."""
+    from sqlalchemy import func, select
+
+    from responder.mentions import MentionRecord, store_many
+    from responder.models import Mention
+
+    class Later(Exception):
+        pass
+
+    records = [
+        MentionRecord(url=f"http://a.example/{n}", text=f"统计局发布公报第{n}期") for n in range(3)
+    ]
+    try:
+        with db.transaction() as session:
+            assert store_many(session, records)[0] == 3
+            raise Later
+    except Later:
+        pass
+    with db.sessions() as session:
+        assert session.scalar(select(func.count(Mention.id))) == 0

@@ -125,6 +125,7 @@ def test_sources_without_a_schedule_ride_the_cycle_and_the_others_get_their_own_
     assert set(jobs) == {
         "cycle",
         "notices",
+        "purge",
         "report:daily",
         "report:weekly",
         "source:论坛",

@@ -16,8 +16,11 @@ from responder.settings import (
     DraftSettings,
     IncidentSettings,
     MailSettings,
+    MonitoringSettings,
     NlpSettings,
+    PrivacySettings,
     ReportSettings,
+    RetentionSettings,
     ScheduleSettings,
     Settings,
     WebSettings,
@@ -34,7 +37,10 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "web": WebSettings,
     "reports": ReportSettings,
     "drafts": DraftSettings,
+    "retention": RetentionSettings,
     "demo": DemoSettings,
+    "privacy": PrivacySettings,
+    "monitoring": MonitoringSettings,
 }
 # Settings fields filled from the YAML files and the directory itself, never from TOML.
 NOT_FROM_TOML = {

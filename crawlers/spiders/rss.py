@@ -21,9 +21,29 @@ from crawlers.spiders.base import SourceSpider
 SUMMARY_CHARS = 120
 
 
+def _first_of(entry: Any, *keys: str) -> Any:
+    """The first of these fields the entry has and is not empty. `entry.get("updated")` on an
+    entry without one answers `published` with a DeprecationWarning (feedparser issue 310),
+    so a field is read only when the entry has it."""
+    return next((entry[key] for key in keys if key in entry and entry[key]), None)
+
+
 def _entry_time(entry: Any) -> datetime | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime.fromtimestamp(timegm(parsed), UTC) if parsed else None
+    parsed = _first_of(entry, "published_parsed", "updated_parsed")
+    try:
+        return datetime.fromtimestamp(timegm(parsed), UTC) if parsed else None
+    except (ValueError, OverflowError):
+        return None  # "9999-12-31T23:59:59-23:59" is past year 9999 in UTC
+
+
+def _link(response: Response, entry: Any) -> str:
+    """The entry's absolute link; "" for none or one that cannot be fetched ("javascript:",
+    "mailto:", a malformed host), which would otherwise end the whole feed's parsing."""
+    try:
+        link = response.urljoin(entry["link"]) if entry.get("link") else ""
+    except ValueError:
+        return ""
+    return link if link.startswith(("http://", "https://")) else ""
 
 
 class RssSpider(SourceSpider):
@@ -37,10 +57,7 @@ class RssSpider(SourceSpider):
         if feed.bozo and not feed.entries:
             self.parse_error(response.url, f"feed does not parse: {feed.get('bozo_exception')}")
             return
-        links = {
-            id(entry): response.urljoin(entry["link"]) if entry.get("link") else ""
-            for entry in feed.entries
-        }
+        links = {id(entry): _link(response, entry) for entry in feed.entries}
         new = set(self.new_links(link for link in links.values() if link))
         for entry in feed.entries:
             link = links[id(entry)]
@@ -64,7 +81,7 @@ class RssSpider(SourceSpider):
                 outlet=entry.get("source", {}).get("title", "")
                 or entry.get("author", "")
                 or feed.feed.get("title", ""),
-                published=entry.get("published") or entry.get("updated") or "",
+                published=_first_of(entry, "published", "updated") or "",
                 published_at=published_at,
             )
             if len(item.text) < SUMMARY_CHARS and link:

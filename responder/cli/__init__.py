@@ -7,7 +7,20 @@ from responder.cli.app import app
 
 # Each module registers its commands; this order is the order of `yuqing --help`.
 # isort: off
-from responder.cli import running, sources, judgements, duty, incidents, notices, reports, users  # noqa: E402, F401
+from responder.cli import (
+    running,
+    sources,
+    judgements,
+    duty,
+    incidents,
+    notices,
+    reports,
+    users,
+    status,
+    backup,
+    purge,
+    privacy,
+)  # noqa: E402, E501, F401
 # isort: on
 
 __all__ = ["app", "main"]

@@ -3,13 +3,12 @@ by the callback, and clear exits for bad input."""
 
 from __future__ import annotations
 
-import logging
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from responder import logs
 from responder.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(
@@ -35,13 +34,7 @@ def main_options(
     except ConfigError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Alembic reports every plugin and context at INFO on each start; only problems matter.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+    logs.setup(settings.log_level, settings.log_format)
     ctx.obj = settings
 
 

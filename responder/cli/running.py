@@ -77,7 +77,13 @@ def run(ctx: typer.Context) -> None:
     scheduler = build_scheduler(settings, Cycle(settings, db))
     scheduler.start()
     try:
-        uvicorn.run(create_app(settings, db), host=settings.web.host, port=settings.web.port)
+        # log_config=None: uvicorn's records go through yuqing's handler (text or JSON).
+        uvicorn.run(
+            create_app(settings, db),
+            host=settings.web.host,
+            port=settings.web.port,
+            log_config=None,
+        )
     finally:
         scheduler.shutdown()
 
@@ -95,7 +101,10 @@ def web(
 
     settings = settings_of(ctx)
     uvicorn.run(
-        create_app(settings), host=host or settings.web.host, port=port or settings.web.port
+        create_app(settings),
+        host=host or settings.web.host,
+        port=port or settings.web.port,
+        log_config=None,
     )
 
 

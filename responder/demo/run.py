@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import make_url, select
 
 from responder.accounts import add_user
 from responder.cycle import Cycle, CycleSummary
@@ -88,7 +88,7 @@ class Demo:
                 f"密码均为 {DEMO_PASSWORD}\n"
                 f"  演示新闻站: {self.world.base_url}/\n"
                 f"  邮件 (.eml): {self.sink.handler.mailbox}\n"
-                f"  数据库:     {self.settings.database_url}\n"
+                f"  数据库:     {make_url(self.settings.database_url).render_as_string()}\n"
                 f"  每 {self.settings.schedule.cycle_minutes} 分钟运行一次采集-研判-处置周期",
                 flush=True,
             )

@@ -9,8 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
 from responder.acks import signing_key
 from responder.db import Database
@@ -26,6 +25,7 @@ from responder.web import (
     incidents,
     library,
     mentions,
+    monitoring,
 )
 from responder.web.core import Web, current_user
 
@@ -38,9 +38,6 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, settings.tz, fmt)
     env.globals["office"] = settings.office_name
     web = Web(settings=settings, db=db or Database(settings), env=env)
-
-    async def healthz(request: Request) -> PlainTextResponse:
-        return PlainTextResponse("ok")
 
     async def error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
@@ -60,7 +57,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *audit_log.routes(web),
         *drafts.routes(web),
         *library.routes(web),
-        Route("/healthz", healthz),
+        *monitoring.routes(web),
     ]
     middleware = [
         Middleware(

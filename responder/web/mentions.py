@@ -283,6 +283,8 @@ def routes(web: Web) -> list[Route]:
                 can_correct=user.role in CORRECTORS,
                 sentiments=sentiments(),
                 categories=categories(),
+                # The unmasked original (privacy.keep_original) is for admin's eyes only.
+                show_original=user.role == "admin" and mention.original_text is not None,
             )
 
     async def correction(request: Request, user: User) -> Response:

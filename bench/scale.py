@@ -1,0 +1,261 @@
+"""`python -m bench.scale`: yuqing with many stored mentions, in one table.
+
+1. Processing. N synthetic mentions (default 10,000; `--process 10000,100000`) are stored as a
+   crawl leaves them (`store_many`), then one `Cycle.run(crawl=False)` does everything after
+   the crawl: reprint grouping, classification, triage into incidents, drafts, notices. The
+   table shows its seconds and mentions per second.
+2. Reading at scale. A database of `--stored` mentions (default 1,000,000) with judgements,
+   spread over 30 days, is written with Core inserts. The real web app (Starlette TestClient,
+   logged in) then answers the dashboard and a mention search `--requests` times each (default
+   20); the table shows p50 and p95 latency. `--database URL` runs this part on another
+   database (for example PostgreSQL) instead of a temporary SQLite file.
+3. Memory: the process's peak resident set size.
+
+The synthetic texts are Chinese sentences about the office built from a few hundred phrases,
+so they are relevant, varied enough for MinHash, and about 150 characters long.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+SUBJECTS = ["临江县统计局", "县统计局", "普查办", "统计执法队", "临江县第七次人口普查办公室"]
+TOPICS = [
+    "人口普查入户登记",
+    "经济普查数据发布",
+    "居民收入统计",
+    "GDP增速公报",
+    "统计数据造假举报",
+    "普查员上门",
+    "个人信息保护",
+    "统计调查问卷",
+    "失业率数据",
+    "物价指数",
+]
+VIEWS = [
+    "网友质疑数据与实际感受不符",
+    "居民反映普查员态度很好",
+    "有人称接到冒充普查员的诈骗电话",
+    "评论区有人要求公开统计方法",
+    "当地媒体进行了解读报道",
+    "部分住户对入户登记表示担心",
+    "有网友转发相关截图并配文",
+    "官方回应已安排专人核实",
+]
+PLACES = ["临江镇", "江北街道", "南湖社区", "青石村", "东关街道", "城西区", "新华路", "北塘镇"]
+OUTLETS = ["临江论坛", "微博", "临江新闻网", "江州日报", "东川日报", "微信公众号 临江身边事", ""]
+SENTIMENTS = ["negative", "neutral", "positive"]
+CATEGORIES = ["general", "data_doubt", "privacy_leak", "scam", "procedure", "staff_conduct"]
+
+
+def synthetic_text(rng: random.Random, n: int) -> tuple[str, str]:
+    subject, topic, place = rng.choice(SUBJECTS), rng.choice(TOPICS), rng.choice(PLACES)
+    views = "，".join(rng.sample(VIEWS, 3))
+    title = f"{place}{topic}引关注（{n}）"
+    text = (
+        f"{subject}近日开展{topic}工作，{place}的情况在网上引发讨论。{views}。"
+        f"记者从{subject}了解到，相关工作按计划推进，第{n % 97}批数据将于近期公布。"
+        f"编号{n}，{rng.randint(1, 9999)}人参与讨论。"
+    )
+    return title, text
+
+
+def settings_for(folder: Path, database_url: str = "") -> object:
+    from responder.settings import load_settings
+
+    overrides: dict[str, object] = {"data_dir": str(folder)}
+    if database_url:
+        overrides["database"] = {"url": database_url}
+    return load_settings(overrides=overrides)
+
+
+def process(count: int) -> tuple[float, int]:
+    """Seconds of one cycle over `count` freshly stored mentions, and incidents opened."""
+    from responder.cycle import Cycle
+    from responder.db import Database
+    from responder.mentions import MentionRecord, store_many
+    from responder.models import Incident
+
+    rng = random.Random(count)
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        settings = settings_for(Path(folder))
+        db = Database(settings)  # type: ignore[arg-type]
+        records = []
+        for n in range(count):
+            title, text = synthetic_text(rng, n)
+            records.append(
+                MentionRecord(
+                    url=f"http://bench.example/{n}",
+                    title=title,
+                    text=text,
+                    outlet=rng.choice(OUTLETS),
+                    published_at=now - timedelta(minutes=rng.randint(0, 6 * 24 * 60)),
+                    keywords_matched=["统计局"],
+                )
+            )
+        for start in range(0, count, 1000):
+            with db.transaction() as session:
+                store_many(session, records[start : start + 1000])
+        cycle = Cycle(settings, db)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        cycle.run(crawl=False)
+        seconds = time.perf_counter() - started
+        with db.sessions() as session:
+            incidents = len(session.scalars(select(Incident.id)).all())
+        db.dispose()
+    return seconds, incidents
+
+
+def _rows(
+    count: int, now: datetime
+) -> Iterator[tuple[list[dict[str, object]], list[dict[str, object]]]]:
+    rng = random.Random(1)
+    batch = 10_000
+    for start in range(0, count, batch):
+        mentions, judgements = [], []
+        for n in range(start, min(start + batch, count)):
+            title, text = synthetic_text(rng, n)
+            at = now - timedelta(seconds=rng.randint(0, 30 * 86400))
+            mentions.append(
+                {
+                    "id": n + 1,
+                    "url": f"http://bench.example/{n}",
+                    "canonical_url": f"http://bench.example/{n}",
+                    "content_hash": f"{n:064x}",
+                    "title": title,
+                    "text": text,
+                    "author": "",
+                    "outlet": rng.choice(OUTLETS),
+                    "published_at": at,
+                    "fetched_at": at,
+                    "reposts": rng.randint(0, 50),
+                    "comments": 0,
+                    "likes": 0,
+                    "keywords_matched": ["统计局"],
+                    "triaged": True,
+                    "minhash": b"",
+                }
+            )
+            judgements.append(
+                {
+                    "mention_id": n + 1,
+                    "origin": "machine",
+                    "sentiment": rng.choice(SENTIMENTS),
+                    "sentiment_score": 0.8,
+                    "category": rng.choice(CATEGORIES),
+                    "category_score": 0.7,
+                    "misinfo": rng.random() < 0.02,
+                    "misinfo_reasons": [],
+                    "terms": {},
+                    "backend": "bench",
+                    "actor": "system",
+                    "created_at": at,
+                }
+            )
+        yield mentions, judgements
+
+
+def populate(db: object, count: int) -> float:
+    """Write `count` mentions with judgements; returns seconds."""
+    from responder.models import Judgement, Mention
+
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    done = 0
+    for mentions, judgements in _rows(count, now):
+        with db.transaction() as session:  # type: ignore[attr-defined]
+            session.execute(insert(Mention), mentions)
+            session.execute(insert(Judgement), judgements)
+        done += len(mentions)
+        if done % 100_000 == 0:
+            print(f"  stored {done:,} / {count:,}", flush=True)
+    return time.perf_counter() - started
+
+
+def latencies(client: object, path: str, requests: int) -> tuple[float, float]:
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        answer = client.get(path)  # type: ignore[attr-defined]
+        times.append(time.perf_counter() - started)
+        assert answer.status_code == 200, (path, answer.status_code)
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)]
+
+
+def read_at_scale(count: int, requests: int, database_url: str) -> list[tuple[str, str]]:
+    from responder.db import Database
+    from responder.models import Mention
+    from tests.webclient import client_as
+
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        settings = settings_for(Path(folder), database_url)
+        db = Database(settings)  # type: ignore[arg-type]
+        backend = db.engine.dialect.name
+        with db.sessions() as session:
+            have = len(session.scalars(select(Mention.id).limit(1)).all())
+        if not have:
+            seconds = populate(db, count)
+            rows.append((f"{backend}: write {count:,} mentions + judgements", f"{seconds:.0f} s"))
+        client = client_as(settings, db, "duty")  # type: ignore[arg-type]
+        for label, path in [
+            ("dashboard /", "/"),
+            ("search one word", "/mentions?q=%E6%99%AE%E6%9F%A5"),  # 普查
+            ("search two words", "/mentions?q=%E7%A4%BE%E5%8C%BA+%E8%AF%88%E9%AA%97"),  # 社区 诈骗
+            ("filter negative, 7 days", "/mentions?sentiment=negative"),
+        ]:
+            p50, p95 = latencies(client, path, requests)
+            rows.append(
+                (
+                    f"{backend} at {count:,}: {label}",
+                    f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms",
+                )
+            )
+        db.dispose()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--process", default="10000", help="comma-separated mention counts")
+    parser.add_argument("--stored", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--database", default="", help="URL for the reading part")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("YUQING_LOG_LEVEL", "WARNING")
+    table: list[tuple[str, str]] = []
+    for count in [int(c) for c in args.process.split(",") if c]:
+        seconds, incidents = process(count)
+        table.append(
+            (
+                f"cycle over {count:,} new mentions",
+                f"{seconds:.1f} s, {count / seconds:,.0f} mentions/s, {incidents:,} incidents",
+            )
+        )
+        print(f"  {table[-1][0]}: {table[-1][1]}", flush=True)
+    if args.stored:
+        table += read_at_scale(args.stored, args.requests, args.database)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    table.append(("peak memory (RSS)", f"{peak:,.0f} MB"))
+    width = max(len(name) for name, _ in table)
+    print(f"\n{'measure':<{width}}  result")
+    for name, value in table:
+        print(f"{name:<{width}}  {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
