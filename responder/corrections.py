@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Subquery, case, func, select
+from sqlalchemy import ColumnElement, Subquery, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from nlp import CATEGORIES, SENTIMENTS
@@ -137,19 +137,22 @@ def machine_judgement(mention: Mention) -> Judgement | None:
     return machine[-1] if machine else None
 
 
-def in_force() -> Subquery:
+def in_force(*mentions_where: ColumnElement[bool]) -> Subquery:
     """(mention_id, judgement_id) of the judgement in force for each judged mention: the newest
     correction, else the newest machine judgement — `Mention.judgement` in SQL. Ids grow with
-    time, so "newest" is the largest id, as in the relationship's order."""
+    time, so "newest" is the largest id, as in the relationship's order.
+
+    `mentions_where` limits it to the mentions a page looks at (today's, a week's): grouping
+    every judgement ever made was most of a dashboard's time at a million mentions.
+    """
     newest_correction = func.max(case((Judgement.origin == "correction", Judgement.id)))
-    return (
-        select(
-            Judgement.mention_id.label("mention_id"),
-            func.coalesce(newest_correction, func.max(Judgement.id)).label("judgement_id"),
-        )
-        .group_by(Judgement.mention_id)
-        .subquery("in_force")
+    query = select(
+        Judgement.mention_id.label("mention_id"),
+        func.coalesce(newest_correction, func.max(Judgement.id)).label("judgement_id"),
     )
+    if mentions_where:
+        query = query.where(Judgement.mention_id.in_(select(Mention.id).where(*mentions_where)))
+    return query.group_by(Judgement.mention_id).subquery("in_force")
 
 
 def _labels(judgement: Judgement) -> dict[str, Any]:

@@ -3,25 +3,27 @@ passed to what runs; each module below adds one group of commands."""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from responder.cli.app import app
 
-# Each module registers its commands; this order is the order of `yuqing --help`.
-# isort: off
-from responder.cli import (
-    running,
-    sources,
-    judgements,
-    duty,
-    incidents,
-    notices,
-    reports,
-    users,
-    status,
-    backup,
-    purge,
-    privacy,
-)  # noqa: E402, E501, F401
-# isort: on
+# Importing a module registers its commands; this order is the order of `yuqing --help`.
+COMMAND_MODULES = (
+    "running",
+    "sources",
+    "judgements",
+    "duty",
+    "incidents",
+    "notices",
+    "reports",
+    "users",
+    "status",
+    "backup",
+    "purge",
+    "privacy",
+)
+for _name in COMMAND_MODULES:
+    import_module(f"responder.cli.{_name}")
 
 __all__ = ["app", "main"]
 

@@ -80,7 +80,7 @@ def overview(session: Session, settings: Settings, now: datetime) -> Overview:
     today = now.astimezone(settings.tz).date()
     start, end = _midnight(today, settings), _midnight(today + timedelta(days=1), settings)
     judgement = aliased(Judgement)
-    force = in_force()
+    force = in_force(WHEN >= start, WHEN < end)
     todays = (
         select(Mention)
         .outerjoin(force, force.c.mention_id == Mention.id)
@@ -130,7 +130,7 @@ def week(session: Session, settings: Settings, now: datetime) -> Week:
     first = today - timedelta(days=DAYS - 1)
     edges = [_midnight(first + timedelta(days=n), settings) for n in range(DAYS + 1)]
     judgement = aliased(Judgement)
-    force = in_force()
+    force = in_force(WHEN >= edges[0], WHEN < edges[-1])
     rows = session.execute(
         select(WHEN, Mention.outlet, Source.name, Mention.author, judgement.sentiment)
         .add_columns(judgement.category)
