@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from responder.db import Database
 from responder.demo.mailsink import MailSink, free_port
 from responder.demo.world import DemoWorld, DemoWorldServer
 from responder.settings import Settings, load_settings
+
+# Property tests pick their examples from a fixed seed in the suite, so `make test` gives the
+# same verdict on every run; HYPOTHESIS_PROFILE=explore searches afresh each time.
+hypothesis_settings.register_profile("suite", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

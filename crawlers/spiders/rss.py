@@ -53,7 +53,13 @@ class RssSpider(SourceSpider):
         yield self.request(self.source.url, self.parse_feed)
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
-        feed = feedparser.parse(response.body)
+        try:
+            feed = feedparser.parse(response.body)
+        except (ValueError, LookupError) as exc:
+            # feedparser itself raises on a garbled XML encoding declaration
+            # (encoding='\x80utf-8' → UnicodeDecodeError, '\x00' → ValueError).
+            self.parse_error(response.url, f"feed does not parse: {type(exc).__name__}: {exc}")
+            return
         if feed.bozo and not feed.entries:
             self.parse_error(response.url, f"feed does not parse: {feed.get('bozo_exception')}")
             return
