@@ -52,11 +52,9 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import pickle
 import re
 import secrets
-import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -79,6 +77,7 @@ from crawlers.runner import SPIDERS, after_crawl, scrapy_settings, select_source
 from responder.db import Database
 from responder.mentions import source_for
 from responder.models import CrawlRun
+from responder.processes import this_process
 from responder.settings import Settings, Source
 
 log = logging.getLogger(__name__)
@@ -130,10 +129,6 @@ def connect(url: str) -> redis.Redis:
 
 def new_round_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 _NOW_MS = """
@@ -542,7 +537,7 @@ def crawl_as_worker(settings: Settings, names: list[str], round_id: str | None =
     key_ttl_ms = 2 * settings.crawl.timeout_minutes * 60_000
     try:
         db = prepare_database(settings, client, sources)
-        round_ = Round.join(client, round_id, worker_id(), key_ttl_ms)
+        round_ = Round.join(client, round_id, this_process(), key_ttl_ms)
     except redis.RedisError as exc:
         raise WorkerError(f"crawl.redis_url {redacted(url)}: {exc}") from None
     last = False

@@ -48,6 +48,39 @@ _FIELD_LABEL = re.compile(
 _TITLE_SUFFIX = re.compile(r"\s*[_|｜]\s*|\s+[-–—]\s+")
 
 
+# What readable text holds next to none of: U+FFFD (bytes no codec could read) and control
+# characters other than whitespace. A page with a stray byte or two is readable; random bytes
+# read with any Chinese encoding come out a quarter of these.
+_NOT_TEXT = re.compile("[\ufffd\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+MAX_NOT_TEXT_SHARE = 0.05
+_VISIBLE_TEXT = "//text()[not(ancestor::script or ancestor::style)]"
+
+
+def page_problem(response: TextResponse) -> str | None:
+    """Why a page a source lists its items on (a list or search result page) is broken, or
+    None. Broken is either of:
+
+    - not readable text: more than `MAX_NOT_TEXT_SHARE` of its characters are undecodable bytes
+      or control characters (random bytes, a binary file, an encoding nothing reads);
+    - nothing in it: no text and no link (a blank page, or one cut short before any content).
+
+    A readable page with something in it but no link to an article ("今天没有新闻", or only
+    the site's navigation) is the source listing nothing today ("empty"), not a broken one.
+    """
+    text = response.text
+    unreadable = len(_NOT_TEXT.findall(text))
+    if unreadable > MAX_NOT_TEXT_SHARE * len(text):
+        return (
+            f"is not readable text ({unreadable} of its {len(text)} characters are"
+            " undecodable bytes or control characters)"
+        )
+    if not response.xpath("//*[@href][not(self::link or self::base)]") and not any(
+        text.strip() for text in response.xpath(_VISIBLE_TEXT).getall()
+    ):
+        return "has nothing in it: no text, no link (blank, or cut short before any content)"
+    return None
+
+
 def _same_site(base: str, link: str) -> bool:
     return urlsplit(base).netloc == urlsplit(link).netloc
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 import nlp
 from crawlers.items import MentionItem
 from responder.db import Database
+from responder.health import close_abandoned_runs
 from responder.mentions import (
     MentionRecord,
     canonical_url,
@@ -29,6 +30,7 @@ from responder.mentions import (
     store_many,
 )
 from responder.models import CrawlRun, utcnow
+from responder.processes import this_process
 from responder.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -165,7 +167,9 @@ class SavePipeline:
         source = self.crawler.spider.source  # type: ignore[union-attr]
         with self.db.transaction() as session:
             row = source_for(session, source.name, source.kind, source.url)
-            run = CrawlRun(cycle_id=self.cycle_id, source_id=row.id)
+            # A run of this source whose process died (SIGKILL, a timeout) is closed first.
+            close_abandoned_runs(session, self.settings, source_id=row.id)
+            run = CrawlRun(cycle_id=self.cycle_id, source_id=row.id, worker=this_process())
             session.add(run)
             session.flush()
             self.run_id, self.source_id = run.id, row.id
@@ -235,9 +239,10 @@ class SavePipeline:
             run.skipped = max(found - self.stored, 0)
             run.failed = failed
             run.status = self.run_status(fetched, found, failed, stats)
-            if errors:
-                run.error = "\n".join(errors)
-            elif run.status == "failed":
+            # Set even when None: a live run on another host taken as dead
+            # (responder.health.close_abandoned_runs) is put right here.
+            run.error = "\n".join(errors) or None
+            if run.status == "failed" and not errors:
                 run.error = f"fetched {fetched} pages, {failed} errors"
             skipped = run.skipped
         log.info(

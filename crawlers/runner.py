@@ -29,7 +29,7 @@ from crawlers.spiders.search import SearchSpider
 from crawlers.spiders.site import SiteSpider
 from crawlers.spiders.weibo import WeiboSpider
 from responder.db import Database
-from responder.health import alert_unhealthy
+from responder.health import alert_unhealthy, close_abandoned_runs
 from responder.reprints import group_reprints
 from responder.settings import Settings, Source
 
@@ -119,7 +119,10 @@ def crawl(settings: Settings, names: list[str], cycle_id: str) -> int:
 
 
 def after_crawl(settings: Settings, db: Database) -> None:
-    """Group reprints among the new mentions and alert on sources that stopped working."""
+    """Close the runs whose process died, group reprints among the new mentions and alert on
+    sources that stopped working."""
+    with db.transaction() as session:
+        close_abandoned_runs(session, settings)
     with db.transaction() as session:
         reprints = group_reprints(session, settings)
     if reprints:

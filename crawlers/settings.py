@@ -21,6 +21,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.retry.BackoffRetryMiddleware": 550,
 }
 
+# Per-domain concurrency counted when a request is handed over and shared by the crawlers (one
+# per source) of a crawl: see crawlers/downloader.py.
+DOWNLOADER = "crawlers.downloader.PoliteDownloader"
+
 # Scrapy 2.13+ starts a telnet/remote console by default; a monitor has no use for one.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, inspect, select, table
 from sqlalchemy.engine import URL, make_url
 
+from responder.models import Base
 from responder.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,9 @@ def rows_held(settings: Settings) -> int:
     engine = create_engine(settings.database_url)
     try:
         with engine.connect() as conn:
-            names = [n for n in inspect(conn).get_table_names() if n != "alembic_version"]
+            # The application's tables: the search index's are derived from mentions (and
+            # SQLite's FTS5 table cannot be counted).
+            names = [n for n in inspect(conn).get_table_names() if n in Base.metadata.tables]
             return sum(
                 conn.execute(select(func.count()).select_from(table(n))).scalar() or 0
                 for n in names

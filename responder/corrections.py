@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, case, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from nlp import CATEGORIES, SENTIMENTS
 from responder import audit
@@ -137,22 +137,21 @@ def machine_judgement(mention: Mention) -> Judgement | None:
     return machine[-1] if machine else None
 
 
-def in_force(*mentions_where: ColumnElement[bool]) -> Subquery:
-    """(mention_id, judgement_id) of the judgement in force for each judged mention: the newest
-    correction, else the newest machine judgement — `Mention.judgement` in SQL. Ids grow with
-    time, so "newest" is the largest id, as in the relationship's order.
+def in_force(judgement: Any) -> ColumnElement[bool]:
+    """`judgement` (an alias of Judgement) is the one in force for its mention: no newer
+    correction, and, for a machine judgement, no correction and no newer judgement at all.
+    `Mention.judgement` in SQL; ids grow with time, so "newer" is the larger id.
 
-    `mentions_where` limits it to the mentions a page looks at (today's, a week's): grouping
-    every judgement ever made was most of a dashboard's time at a million mentions.
+    A NOT EXISTS probe of the mention's few judgements, not a grouping of all of them: a page
+    that stops at its fifty newest rows, or a capped count, then reads only what it shows.
     """
-    newest_correction = func.max(case((Judgement.origin == "correction", Judgement.id)))
-    query = select(
-        Judgement.mention_id.label("mention_id"),
-        func.coalesce(newest_correction, func.max(Judgement.id)).label("judgement_id"),
+    other = aliased(Judgement)
+    is_correction = judgement.origin == "correction"
+    beats = or_(
+        and_(other.origin == "correction", ~is_correction),
+        and_(other.id > judgement.id, or_(other.origin == "correction", ~is_correction)),
     )
-    if mentions_where:
-        query = query.where(Judgement.mention_id.in_(select(Mention.id).where(*mentions_where)))
-    return query.group_by(Judgement.mention_id).subquery("in_force")
+    return ~exists().where(other.mention_id == judgement.mention_id, beats)
 
 
 def _labels(judgement: Judgement) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from responder import logs
 from responder.classify import build_classifier, classify_pending
 from responder.db import Database
 from responder.drafts import draft_missing
+from responder.health import close_abandoned_runs
 from responder.incidents import Triage
 from responder.models import CrawlRun, Draft, Incident, Mention, utcnow
 from responder.notices import notify_all
@@ -135,7 +136,9 @@ class Cycle:
 
     def _process(self, summary: CycleSummary, now: datetime | None) -> None:
         with self.db.transaction() as session:
-            # The crawl groups its own reprints; this catches a crawl that died before it did.
+            # The crawl closes the runs of dead crawls and groups its own reprints; this
+            # catches a crawl that died (or timed out) before it did.
+            close_abandoned_runs(session, self.settings)
             group_reprints(session, self.settings)
         with self.db.transaction() as session:
             classify_pending(session, self.classifier, self.settings.nlp.batch_size)

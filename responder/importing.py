@@ -37,6 +37,7 @@ from responder.export import MENTION_FIELDS
 from responder.mentions import MentionRecord, canonical_url, clean, content_hash, source_for
 from responder.mentions import store as store_mention
 from responder.models import CrawlRun, utcnow
+from responder.processes import this_process
 from responder.reprints import group_reprints
 from responder.settings import Settings
 
@@ -533,7 +534,7 @@ def import_table(
     )
     with db.transaction() as session:
         source = source_for(session, summary.source, "import", path.resolve().as_uri())
-        run = CrawlRun(cycle_id=summary.cycle_id, source_id=source.id)
+        run = CrawlRun(cycle_id=summary.cycle_id, source_id=source.id, worker=this_process())
         session.add(run)
         session.flush()
         importer = _Importer(settings, summary, table.resolved, relevance, source.id, run.id, say)

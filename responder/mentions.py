@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 import nlp
 from crawlers.dates import parse_time
 from nlp import pii
+from responder import search
 from responder.db import begin_writes
 from responder.models import Mention, SeenPage, Source
 from responder.settings import PrivacySettings
@@ -188,7 +189,17 @@ def store_many(
     try:
         with session.begin_nested():
             # Core, not ORM, insert: the rows need no objects back, and it halves the cost.
-            session.execute(insert(Mention.metadata.tables[Mention.__tablename__]), rows)
+            # The ids come back for the search index, written in the same transaction.
+            ids = session.scalars(
+                insert(Mention.metadata.tables[Mention.__tablename__]).returning(
+                    Mention.id, sort_by_parameter_order=True
+                ),
+                rows,
+            ).all()
+            search.index_rows(
+                session.connection(),
+                [(i, r["title"], r["text"]) for i, r in zip(ids, rows, strict=True)],
+            )
     except IntegrityError:
         # A concurrent writer (another crawl worker) stored some of them since the lookup.
         added = 0

@@ -54,9 +54,9 @@ class SourceFacts:
     enabled: bool
     stored: int
     stored_24h: int
-    runs: dict[str, int]  # crawl runs by status: ok, empty, failed, running
+    runs: dict[str, int]  # crawl runs by status: ok, empty, failed, interrupted, running
     errors: int  # failed requests and items, summed over every run
-    last_status: str  # ok | empty | failed | running | never
+    last_status: str  # ok | empty | failed | interrupted | never
     last_run: datetime | None
     bad_streak: int
     alerting: bool

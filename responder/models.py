@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -70,6 +71,7 @@ class CrawlRun(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # running | ok | empty | failed | interrupted (its process died before finishing)
     status: Mapped[str] = mapped_column(String(20), default="running")
     fetched: Mapped[int] = mapped_column(default=0)
     # Items the source listed this run, including those skipped as already stored or too old:
@@ -79,6 +81,9 @@ class CrawlRun(Base):
     skipped: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # The process that writes the run, "host:pid" (responder.processes): a run left "running"
+    # by a process that died is closed as "interrupted" (responder.health.close_abandoned_runs).
+    worker: Mapped[str | None] = mapped_column(String(300))
 
     source: Mapped[Source] = relationship()
 
@@ -145,6 +150,13 @@ class Mention(Base):
     @property
     def engagement(self) -> int:
         return self.reposts + self.comments + self.likes
+
+
+# When a mention counts: its publication time, else when it was collected. Lists, the dashboard
+# and the date filters order and narrow by it, so it has its own (expression) index: without
+# one, every dashboard request scanned all stored mentions.
+MENTION_TIME = func.coalesce(Mention.published_at, Mention.fetched_at)
+Index("ix_mentions_time", MENTION_TIME)
 
 
 class Judgement(Base):

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import smtplib
-import socket
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +27,7 @@ from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from responder.models import DeliveryAttempt, OutboxAttachment, OutboxMessage, utcnow
+from responder.processes import HOST, is_dead, this_process
 from responder.settings import MailSettings, Recipient, WebhookSettings
 from responder.webhooks import DeliveryFailure, PermanentFailure, deliver
 
@@ -37,7 +36,6 @@ log = logging.getLogger(__name__)
 PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
 # A claim older than this is taken over even when its sender may be alive on another host.
 STALE_CLAIM = timedelta(minutes=10)
-HOST = socket.gethostname()
 
 
 def enqueue(
@@ -232,22 +230,15 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
 
 def _dead_local_claims(session: Session) -> list[int]:
     """Messages claimed by a sender process on this host that no longer runs."""
-    dead = []
-    for message_id, claimed_by in session.execute(
-        select(OutboxMessage.id, OutboxMessage.claimed_by).where(
-            OutboxMessage.status == "sending", OutboxMessage.claimed_by.like(f"{HOST}:%")
+    return [
+        message_id
+        for message_id, claimed_by in session.execute(
+            select(OutboxMessage.id, OutboxMessage.claimed_by).where(
+                OutboxMessage.status == "sending", OutboxMessage.claimed_by.like(f"{HOST}:%")
+            )
         )
-    ):
-        pid = int(str(claimed_by).rpartition(":")[2])
-        if pid == os.getpid():
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            dead.append(message_id)
-        except PermissionError:
-            pass  # alive, under another user
-    return dead
+        if is_dead(claimed_by)
+    ]
 
 
 def _claim(session: Session, message_id: int, now: datetime, dead: set[int]) -> str | None:
@@ -263,7 +254,7 @@ def _claim(session: Session, message_id: int, now: datetime, dead: set[int]) -> 
         .values(
             status="sending",
             claimed_at=utcnow(),
-            claimed_by=f"{HOST}:{os.getpid()}",
+            claimed_by=this_process(),
             attempts=OutboxMessage.attempts + 1,
         )
         .execution_options(synchronize_session=False)

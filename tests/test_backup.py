@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, MetaData, create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, select
 from typer.testing import CliRunner
 
+from responder import search
 from responder.accounts import add_user
 from responder.backup import BackupError, backup, restore
 from responder.cli import app
@@ -21,6 +22,7 @@ from responder.db import Database
 from responder.mentions import MentionRecord, store_many
 from responder.models import Judgement, Mention
 from responder.settings import Settings, load_settings
+from tests.schema import reflected
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -78,11 +80,12 @@ def contents(url: str) -> dict[str, tuple[int, str]]:
     """Every table's row count and a checksum of all its rows, in primary-key order."""
     engine = create_engine(url)
     try:
-        meta = MetaData()
-        meta.reflect(engine)
+        meta = reflected(engine)
         found = {}
         with engine.connect() as conn:
             for table in meta.sorted_tables:
+                if table.name == search.TABLE and engine.dialect.name == "sqlite":
+                    continue  # FTS5 cannot list a contentless table; its shadow tables count
                 rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
                 digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
                 found[table.name] = (len(rows), digest)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from typer.testing import CliRunner
 
 from responder.cli import app
@@ -174,11 +175,11 @@ def test_the_sql_judgement_in_force_agrees_with_the_mentions_property(
                 category_score=0.5,
             )
         )
-    force = in_force()
+    force = aliased(Judgement)
     with db.sessions() as session:
-        chosen = {
-            m: j for m, j in session.execute(select(force.c.mention_id, force.c.judgement_id))
-        }
+        rows = session.execute(select(force.mention_id, force.id).where(in_force(force))).all()
+        chosen = dict(rows)
+        assert len(rows) == len(chosen) == 2  # exactly one judgement in force per mention
         for mention in session.scalars(select(Mention)):
             assert mention.judgement is not None
             assert chosen[mention.id] == mention.judgement.id

@@ -29,9 +29,11 @@ import responder.db
 from responder.cycle import Cycle
 from responder.db import Database
 from responder.demo.mailsink import MailSink
+from responder.health import BAD, source_health
 from responder.mentions import MentionRecord, store
 from responder.models import CrawlRun, Incident, Judgement, Mention, Notice
 from responder.models import Source as SourceRow
+from responder.processes import HOST
 from responder.settings import Settings, load_settings
 from tests.crawling import LoopbackSite, run_crawl, write_sources
 
@@ -313,8 +315,16 @@ def test_sources_answering_garbage_fail_readably_and_the_good_source_is_stored(
         body=truncated[:40],
         headers={"Content-Type": html, "Content-Encoding": "gzip"},
     )
+    # A working list page on a day it lists nothing: navigation links, no article.
+    site.page(
+        "/quiet/list.html",
+        '<html><head><title>通知公告</title></head><body><nav><a href="/">首页</a>'
+        '<a href="/about.html">关于我们</a></nav><ul class="news-list"></ul><p>暂无信息</p>'
+        "</body></html>",
+    )
     sources = [
         {"name": "good", "kind": "site", "url": site.url("/good/list.html")},
+        {"name": "nothing-today", "kind": "site", "url": site.url("/quiet/list.html")},
         {"name": "noise-page", "kind": "site", "url": site.url("/noise/list.html")},
         {"name": "truncated-gzip", "kind": "site", "url": site.url("/gz/list.html")},
         {"name": "noise-feed", "kind": "rss", "url": site.url("/feeds/noise.xml")},
@@ -336,9 +346,19 @@ def test_sources_answering_garbage_fail_readably_and_the_good_source_is_stored(
     for name, path in (("noise-feed", "/feeds/noise.xml"), ("html-feed", "/feeds/html.xml")):
         status, error = latest[name]
         assert status == "failed" and site.url(path) in error and "feed does not parse" in error
-    # A list page of noise (or one cut short) links no articles: the run says so, not "ok".
-    for name in ("noise-page", "truncated-gzip", "broken-encoding"):
-        assert latest[name][0] == "empty"
+    # A list page of noise, one cut short or one in bytes no encoding reads is a broken
+    # source ("failed", with a parse error naming the source and the page), not a source that
+    # lists nothing today ("empty").
+    for name, path, problem in (
+        ("noise-page", "/noise/list.html", "is not readable text"),
+        ("truncated-gzip", "/gz/list.html", "has nothing in it: no text, no link"),
+        ("broken-encoding", "/badenc/list.html", "is not readable text"),
+    ):
+        status, error = latest[name]
+        assert status == "failed", (name, error)
+        assert error.startswith(f"{site.url(path)}: the list page of source {name} {problem}")
+        assert (runs[name][-1].found, runs[name][-1].failed) == (0, 1)
+    assert latest["nothing-today"] == ("empty", "")
 
 
 @pytest.mark.slow
@@ -389,8 +409,19 @@ def test_a_crawl_killed_mid_way_is_finished_by_the_next_one_without_duplicates(
     assert sorted(urls) == sorted(articles)  # each article once, none lost
     assert set(killed_urls) <= set(urls)
     killed, finished = runs["slow"]
-    # The killed run's record is not closed by anyone yet (a known gap, issue 7): only its
-    # identity is checked here, so the test does not hold that gap in place.
-    assert killed.cycle_id == "killed"
+    # The next crawl of the source closed the killed run: its process is gone from this host.
+    assert (killed.cycle_id, killed.status) == ("killed", "interrupted")
+    assert killed.worker == f"{HOST}:{process.pid}" and killed.finished_at is not None
+    assert killed.error == f"the crawling process ({HOST}:{process.pid}) died before finishing"
     assert (finished.cycle_id, finished.status) == ("again", "ok")
+    assert finished.worker != killed.worker and finished.error is None
     assert finished.stored == len(articles) - len(killed_urls)
+    # Source health counts the interrupted run, as a bad one.
+    database = crawl_database(data_dir)
+    try:
+        with database.sessions() as session:
+            [health] = source_health(session, load_settings(config))
+    finally:
+        database.dispose()
+    assert (health.name, health.runs, health.last_status) == ("slow", 2, "ok")
+    assert "interrupted" in BAD

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from datetime import UTC, datetime
+
+from sqlalchemy import inspect, select, text
 
 from responder.db import Database
-from responder.models import Base
+from responder.models import MENTION_TIME, Base, Mention
+from tests.schema import EXPRESSION_INDEXES, expression_indexes, schema_diff
 
 
 def test_migrations_create_every_table_the_models_declare(settings):
@@ -16,9 +17,27 @@ def test_migrations_create_every_table_the_models_declare(settings):
         tables = set(inspect(db.engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
         assert "alembic_version" in tables
+        assert schema_diff(db.engine) == []
+        assert expression_indexes(db.engine) == EXPRESSION_INDEXES
+    finally:
+        db.dispose()
+
+
+def test_lists_narrow_and_order_by_the_mention_time_index(settings):
+    """The dashboard and the mentions list filter and sort on when a mention counts; without
+    the index the planner scans every stored mention."""
+    db = Database(settings)
+    try:
+        newest = (
+            select(Mention.id)
+            .where(MENTION_TIME >= datetime(2026, 11, 1, tzinfo=UTC))
+            .order_by(MENTION_TIME.desc())
+            .limit(50)
+        )
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-        assert diff == []
+            sql = str(newest.compile(conn, compile_kwargs={"literal_binds": True}))
+            plan = " ".join(str(row) for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+        assert "USING INDEX ix_mentions_time" in plan, plan
     finally:
         db.dispose()
 

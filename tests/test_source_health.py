@@ -4,6 +4,8 @@ officer once per bad streak, and `yuqing sources` shows the state of every sourc
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,9 +17,15 @@ from responder.cli import app
 from responder.db import Database
 from responder.demo.mailsink import MailSink
 from responder.duty import on_duty
-from responder.health import alert_unhealthy, source_health
+from responder.health import (
+    REMOTE_RUN_TIMEOUTS,
+    alert_unhealthy,
+    close_abandoned_runs,
+    source_health,
+)
 from responder.models import CrawlRun, OutboxMessage, utcnow
 from responder.outbox import drain
+from responder.processes import HOST, this_process
 from responder.settings import Settings, load_settings
 from tests.crawling import LoopbackSite, run_crawl, write_sources
 
@@ -198,3 +206,88 @@ def test_sources_exits_zero_when_every_source_is_healthy(tmp_path, data_dir):
     cli = CliRunner().invoke(app, ["--config", str(tmp_path / "config"), "sources"])
     assert cli.exit_code == 0, cli.stdout
     assert "正常" in cli.stdout
+
+
+def running_run(db: Database, name: str, worker: str | None, age: timedelta) -> int:
+    """A run left "running" by `worker`, started `age` ago."""
+    from responder.mentions import source_for
+
+    with db.transaction() as session:
+        source = source_for(session, name, "site", "http://127.0.0.1:9/")
+        run = CrawlRun(cycle_id="t", source_id=source.id, worker=worker)
+        run.started_at = utcnow() - age
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # reaped: its pid no longer runs
+    return child.pid
+
+
+def test_runs_whose_process_died_are_closed_as_interrupted_and_live_ones_are_left(
+    tmp_path, data_dir
+):
+    settings = settings_with(tmp_path, FEED)
+    db = Database(settings)
+    remote_limit = timedelta(minutes=REMOTE_RUN_TIMEOUTS * settings.crawl.timeout_minutes)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = f"{HOST}:{dead_pid()}"
+        ids = {
+            "dead here": running_run(db, "县政府网", dead, timedelta(minutes=1)),
+            "alive here, old": running_run(db, "县政府网", f"{HOST}:{alive.pid}", 2 * remote_limit),
+            "this process, old": running_run(db, "县政府网", this_process(), 2 * remote_limit),
+            "other host, recent": running_run(
+                db, "县政府网", "crawler-2:4242", remote_limit - timedelta(minutes=5)
+            ),
+            "other host, old": running_run(
+                db, "县政府网", "crawler-2:4243", remote_limit + timedelta(minutes=5)
+            ),
+            "unrecorded, old": running_run(
+                db, "县政府网", None, remote_limit + timedelta(minutes=5)
+            ),
+        }
+        with db.transaction() as session:
+            assert close_abandoned_runs(session, settings) == 3
+        with db.transaction() as session:
+            assert close_abandoned_runs(session, settings) == 0  # each is closed once
+        with db.sessions() as session:
+            runs = {name: session.get(CrawlRun, run_id) for name, run_id in ids.items()}
+            status = {name: run.status for name, run in runs.items() if run is not None}
+            dead_run = runs["dead here"]
+            assert dead_run is not None and dead_run.finished_at is not None
+            assert dead_run.error == f"the crawling process ({dead}) died before finishing"
+            old_remote = runs["other host, old"]
+            assert old_remote is not None and "crawler-2:4243" in (old_remote.error or "")
+            report = source_health(session, settings)
+    finally:
+        alive.kill()
+        alive.wait()
+    assert status == {
+        "dead here": "interrupted",
+        "alive here, old": "running",
+        "this process, old": "running",
+        "other host, recent": "running",
+        "other host, old": "interrupted",
+        "unrecorded, old": "interrupted",
+    }
+    # Interrupted runs count against the source like failed ones.
+    [health] = report
+    assert (health.runs, health.last_status, health.bad_streak) == (3, "interrupted", 3)
+    assert health.alerting
+    db.dispose()
+
+
+def test_an_interrupted_run_is_labelled_in_status_and_sources(tmp_path, data_dir):
+    settings = settings_with(tmp_path, FEED)
+    db = Database(settings)
+    add_runs(db, "县政府网", "ok", "interrupted")
+    db.dispose()
+    config = str(tmp_path / "config")
+    status = CliRunner().invoke(app, ["--config", config, "status"])
+    assert "最近 中断" in status.stdout and "中断 1" in status.stdout, status.stdout
+    sources = CliRunner().invoke(app, ["--config", config, "sources"])
+    assert "中断" in sources.stdout, sources.stdout

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+import responder.web.mentions
 from responder.db import Database
 from responder.duty import record_handover
 from responder.mentions import MentionRecord, source_for, store
@@ -278,7 +279,7 @@ def test_a_bad_filter_value_gets_a_chinese_message_not_a_500(settings, db, query
     assert 'name="q"' in page.text  # the form is there to fix it
 
 
-def test_the_list_has_fifty_a_page_and_page_links_keep_the_filters(settings, db):
+def test_the_list_has_fifty_a_page_and_page_links_keep_the_filters(settings, db, monkeypatch):
     with db.transaction() as session:
         for n in range(120):
             add(
@@ -304,6 +305,14 @@ def test_the_list_has_fifty_a_page_and_page_links_keep_the_filters(settings, db)
     )
     assert len(titles(third.text)) == 10 and titles(third.text)[-1] == "第0条：临江县统计数据解读"
     assert "上一页" in third.text and "下一页" not in third.text
+
+    # Past the counting limit the page says so, and pages stop where the count did.
+    monkeypatch.setattr(responder.web.mentions, "COUNT_LIMIT", 55)
+    capped = client.get("/mentions?sentiment=negative&q=统计数据&page=2")
+    assert "超过 55 条，可缩小日期范围或增加筛选条件，第 2 页" in capped.text
+    assert "共 60 条" not in capped.text
+    assert len(titles(capped.text)) == 10 and "下一页" not in capped.text
+    assert client.get("/mentions?sentiment=negative&q=统计数据&page=3").status_code == 400
 
 
 def test_a_mention_shows_the_machines_judgement_and_why(settings, db):

@@ -10,12 +10,13 @@ from typing import Any
 
 import scrapy
 from scrapy.exceptions import DownloadTimeoutError
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from sqlalchemy import select
 from twisted.internet.error import TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
+from crawlers.extract import page_problem
 from responder.db import Database
 from responder.mentions import canonical_url
 from responder.models import Mention, SeenPage, utcnow
@@ -92,6 +93,16 @@ class SourceSpider(scrapy.Spider):
         if len(self.errors) < KEPT_ERRORS:
             self.errors.append(f"{url}: {problem}")
         log.warning("source %s: %s: %s", self.source.name, url, problem)
+
+    def broken_list(self, response: TextResponse, what: str = "list page") -> bool:
+        """True, with a parse error naming the source and the URL, when a page the source lists
+        its items on is broken (`crawlers.extract.page_problem`): the source is failing, which
+        is not the same as listing nothing today."""
+        problem = page_problem(response)
+        if problem is None:
+            return False
+        self.parse_error(response.url, f"the {what} of source {self.source.name} {problem}")
+        return True
 
     def new_links(self, urls: Iterable[str]) -> list[str]:
         """The listed URLs not stored, not set aside by an earlier crawl (`seen_pages`) and not

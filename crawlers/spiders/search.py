@@ -119,6 +119,8 @@ class SearchSpider(SourceSpider):
         if not isinstance(response, TextResponse):
             self.parse_error(response.url, "search result page is not text")
             return
+        if self.broken_list(response, "search result page"):
+            return
         anchors = self.result_anchors(response)
         titles: dict[str, str] = {}
         for anchor in anchors:

@@ -22,6 +22,8 @@ class SiteSpider(SourceSpider):
         if not isinstance(response, TextResponse):
             self.parse_error(response.url, "list page is not text")
             return
+        if self.broken_list(response):
+            return
         listed = listed_articles(response, self.selectors, self.yuqing.tz)
         fresh = [link for link in self.new_links(listed) if not self.is_old(listed[link])]
         for link in fresh:

@@ -78,7 +78,13 @@ def _print_crawl_runs(settings: Settings, cycle_id: str) -> None:
     db.dispose()
 
 
-STATUS_LABELS = {"ok": "正常", "empty": "无结果", "failed": "失败", "never": "未抓取"}
+STATUS_LABELS = {
+    "ok": "正常",
+    "empty": "无结果",
+    "failed": "失败",
+    "interrupted": "中断",
+    "never": "未抓取",
+}
 
 
 @app.command()

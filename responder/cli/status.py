@@ -18,6 +18,7 @@ STATUS_LABELS = {
     "empty": "无结果",
     "failed": "失败",
     "running": "进行中",
+    "interrupted": "中断",
     "never": "未抓取",
 }
 

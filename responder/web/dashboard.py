@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,7 +25,17 @@ from responder.corrections import in_force
 from responder.duty import DutyDay, duty_day, last_handover
 from responder.health import SourceHealth, source_health
 from responder.labels import label
-from responder.models import Draft, DutyRoster, Incident, Judgement, Mention, Source, User, utcnow
+from responder.models import (
+    MENTION_TIME,
+    Draft,
+    DutyRoster,
+    Incident,
+    Judgement,
+    Mention,
+    Source,
+    User,
+    utcnow,
+)
 from responder.reports import SENTIMENTS, TOP_SOURCES, UNKNOWN_SOURCE
 from responder.settings import Settings
 from responder.severity import LEVELS, level_rank
@@ -73,19 +83,14 @@ def _midnight(day: date, settings: Settings) -> datetime:
     return datetime.combine(day, time(), tzinfo=settings.tz)
 
 
-WHEN = func.coalesce(Mention.published_at, Mention.fetched_at)
-
-
 def overview(session: Session, settings: Settings, now: datetime) -> Overview:
     today = now.astimezone(settings.tz).date()
     start, end = _midnight(today, settings), _midnight(today + timedelta(days=1), settings)
     judgement = aliased(Judgement)
-    force = in_force(WHEN >= start, WHEN < end)
     todays = (
         select(Mention)
-        .outerjoin(force, force.c.mention_id == Mention.id)
-        .outerjoin(judgement, judgement.id == force.c.judgement_id)
-        .where(WHEN >= start, WHEN < end)
+        .outerjoin(judgement, and_(judgement.mention_id == Mention.id, in_force(judgement)))
+        .where(MENTION_TIME >= start, MENTION_TIME < end)
     )
     count = func.count(Mention.id)
     new_today = session.scalar(todays.with_only_columns(count)) or 0
@@ -97,7 +102,7 @@ def overview(session: Session, settings: Settings, now: datetime) -> Overview:
         session.scalars(
             todays.where((judgement.sentiment == "negative") | judgement.misinfo.is_(True))
             .options(selectinload(Mention.judgements), selectinload(Mention.incident))
-            .order_by(WHEN.desc(), Mention.id.desc())
+            .order_by(MENTION_TIME.desc(), Mention.id.desc())
             .limit(ATTENTION_SHOWN)
         )
     )
@@ -130,14 +135,12 @@ def week(session: Session, settings: Settings, now: datetime) -> Week:
     first = today - timedelta(days=DAYS - 1)
     edges = [_midnight(first + timedelta(days=n), settings) for n in range(DAYS + 1)]
     judgement = aliased(Judgement)
-    force = in_force(WHEN >= edges[0], WHEN < edges[-1])
     rows = session.execute(
-        select(WHEN, Mention.outlet, Source.name, Mention.author, judgement.sentiment)
+        select(MENTION_TIME, Mention.outlet, Source.name, Mention.author, judgement.sentiment)
         .add_columns(judgement.category)
         .outerjoin(Source, Source.id == Mention.source_id)
-        .outerjoin(force, force.c.mention_id == Mention.id)
-        .outerjoin(judgement, judgement.id == force.c.judgement_id)
-        .where(WHEN >= edges[0], WHEN < edges[-1])
+        .outerjoin(judgement, and_(judgement.mention_id == Mention.id, in_force(judgement)))
+        .where(MENTION_TIME >= edges[0], MENTION_TIME < edges[-1])
     ).all()
     result = Week(days=[(edge, Counter()) for edge in edges[:-1]])
     sources: Counter[str] = Counter()

@@ -17,13 +17,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from responder import search
 from responder.corrections import (
     CorrectionError,
     categories,
@@ -34,11 +35,12 @@ from responder.corrections import (
     parse_misinfo,
     sentiments,
 )
-from responder.models import Judgement, Mention, Source, User
+from responder.models import MENTION_TIME, Judgement, Mention, Source, User
 from responder.settings import Settings
 from responder.web.core import Web, flash, guard
 
 PAGE_SIZE = 50
+COUNT_LIMIT = 10_000
 CORRECTORS = ("duty", "admin")
 FILTERS = ("from", "to", "source", "sentiment", "category", "misinfo", "incident", "keyword", "q")
 MAX_TERMS = 10
@@ -127,23 +129,15 @@ def parse_filter(
     return found, errors
 
 
-def _conditions(f: MentionFilter, judgement: Any) -> list[ColumnElement[bool]]:
-    when = func.coalesce(Mention.published_at, Mention.fetched_at)
+def _mention_conditions(f: MentionFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """The conditions on the mention itself (not on its judgement)."""
     where: list[ColumnElement[bool]] = []
     if f.start:
-        where.append(when >= f.start)
+        where.append(MENTION_TIME >= f.start)
     if f.end:
-        where.append(when < f.end)
+        where.append(MENTION_TIME < f.end)
     if f.source_id is not None:
         where.append(Mention.source_id == f.source_id)
-    if f.sentiment == "unjudged":
-        where.append(judgement.id.is_(None))
-    elif f.sentiment:
-        where.append(judgement.sentiment == f.sentiment)
-    if f.category:
-        where.append(judgement.category == f.category)
-    if f.misinfo is not None:
-        where.append(judgement.misinfo.is_(f.misinfo))
     if f.incident == "yes":
         where.append(Mention.incident_id.is_not(None))
     elif f.incident == "no":
@@ -156,31 +150,40 @@ def _conditions(f: MentionFilter, judgement: Any) -> list[ColumnElement[bool]]:
         where.append(
             cast(Mention.keywords_matched, Text).contains(json.dumps(f.keyword), autoescape=True)
         )
-    for term in f.terms:
-        # autoescape: a % or _ typed by a person is a character, not a wildcard.
-        where.append(
-            or_(
-                Mention.title.icontains(term, autoescape=True),
-                Mention.text.icontains(term, autoescape=True),
-            )
-        )
+    where += [search.containing(term, dialect) for term in f.terms]
+    return where
+
+
+def _judgement_conditions(f: MentionFilter, judgement: Any) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if f.sentiment == "unjudged":
+        where.append(judgement.id.is_(None))
+    elif f.sentiment:
+        where.append(judgement.sentiment == f.sentiment)
+    if f.category:
+        where.append(judgement.category == f.category)
+    if f.misinfo is not None:
+        where.append(judgement.misinfo.is_(f.misinfo))
     return where
 
 
 def find_mentions(session: Session, f: MentionFilter) -> tuple[list[Mention], int]:
-    """One page of the mentions matching `f`, newest first, and how many match in all."""
-    force = in_force()
+    """One page of the mentions matching `f`, newest first, and how many match in all (up to
+    COUNT_LIMIT + 1, meaning "more than COUNT_LIMIT")."""
     judgement = aliased(Judgement)
-    ids: Select[Any] = (
-        select(Mention.id)
-        .outerjoin(force, force.c.mention_id == Mention.id)
-        .outerjoin(judgement, judgement.id == force.c.judgement_id)
-        .where(*_conditions(f, judgement))
-    )
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
-    page_ids = ids.order_by(
-        func.coalesce(Mention.published_at, Mention.fetched_at).desc(), Mention.id.desc()
-    )
+    on_mention = _mention_conditions(f, session.get_bind().dialect.name)
+    on_judgement = _judgement_conditions(f, judgement)
+    ids: Select[Any] = select(Mention.id).where(*on_mention)
+    if on_judgement:
+        # The judgement in force is looked up only when a filter asks about it.
+        ids = ids.outerjoin(
+            judgement, and_(judgement.mention_id == Mention.id, in_force(judgement))
+        ).where(*on_judgement)
+    # Counting stops past COUNT_LIMIT: an exact count of a million matches costs seconds and
+    # says no more than "narrow the filters" to the person reading it.
+    capped = ids.limit(COUNT_LIMIT + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    page_ids = ids.order_by(MENTION_TIME.desc(), Mention.id.desc())
     page_ids = page_ids.limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)
     order = [row for row in session.scalars(page_ids)]
     rows = {
@@ -223,7 +226,7 @@ def routes(web: Web) -> list[Route]:
             total = 0
             if not errors:
                 rows, total = find_mentions(session, found)
-            pages = max(1, math.ceil(total / PAGE_SIZE))
+            pages = max(1, math.ceil(min(total, COUNT_LIMIT) / PAGE_SIZE))
             if not errors and found.page > pages:
                 errors.append(f"没有第 {found.page} 页，共 {pages} 页")
             sources = session.scalars(select(Source.name).order_by(Source.name)).all()
@@ -234,6 +237,7 @@ def routes(web: Web) -> list[Route]:
                 user=user,
                 mentions=rows,
                 total=total,
+                count_limit=COUNT_LIMIT,
                 pages=pages,
                 filter=found,
                 errors=errors,
@@ -263,7 +267,7 @@ def routes(web: Web) -> list[Route]:
             group = session.scalars(
                 select(Mention)
                 .where(Mention.reprint_of == original.id)
-                .order_by(func.coalesce(Mention.published_at, Mention.fetched_at), Mention.id)
+                .order_by(MENTION_TIME, Mention.id)
                 .limit(REPRINTS_SHOWN)
             ).all()
             group_size = session.scalar(

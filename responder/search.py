@@ -1,0 +1,207 @@
+"""The mention search index: every pair of neighbouring characters of a mention's title and
+text, so that a search for a word finds the mentions containing it without reading them all.
+
+Written here because no tokenizer at hand indexes Chinese for substring search. SQLite FTS5's
+unicode61 tokenizer keeps a run of Chinese characters as one token, and its trigram tokenizer,
+like PostgreSQL's pg_trgm, cannot look up a two-character word (普查, 诈骗), the most common
+kind of search. jieba's segmentation would miss a word that straddles two of its words. Pairs
+of characters are what CJK search engines index (Lucene's CJK bigrams).
+
+A search term of two or more characters is the phrase of its pairs: pair i and pair i+1 of the
+term are neighbours in the text exactly where the term occurs, so the index answers exactly
+what a substring match (LIKE) would, with case folded per character. A one-character term has
+no pair and falls back to LIKE. Each pair is written as a token of ASCII letters and hex digits
+(`4eba` `g` `53e3`), so neither backend's tokenizer or locale can split or drop it.
+
+Storage: SQLite, a contentless FTS5 table (the index only; the words stay in `mentions`), with
+the mention id as rowid. PostgreSQL, a table of tsvectors with a GIN index. A tsvector keeps
+positions only up to 16383, so a text with more pairs than that is marked `overflow` and
+searched with ILIKE instead. The index is written in the same transaction as the mention
+(`index_rows` for bulk inserts, mapper events for the ORM), so it never lags the table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    cast,
+    column,
+    event,
+    inspect,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.orm import Mapper
+
+from responder.models import Mention
+
+log = logging.getLogger(__name__)
+
+TABLE = "mention_search"
+# PostgreSQL's tsvector position limit (MAXENTRYPOS - 1); positions beyond it are clamped,
+# which would break phrase matching, so such texts are searched without the index.
+MAX_POSITION = 16383
+BACKFILL_BATCH = 5000
+# The index's table as queries see it; outside the models, as the migration creates it per
+# backend and Alembic's comparison cannot describe an FTS5 table.
+_SQLITE = table(TABLE)
+_PG = table(TABLE, column("mention_id"), column("terms"), column("overflow"))
+
+
+def _fold(char: str) -> str:
+    lower = char.lower()
+    # A character whose lower case is longer (İ) keeps its case: pairs must stay aligned
+    # with the characters of the text.
+    return lower if len(lower) == 1 else char
+
+
+def pairs(words: str) -> list[str]:
+    """The tokens of `words`: one per pair of neighbouring characters, case folded."""
+    codes = [format(ord(_fold(c)), "x") for c in words]
+    return [f"{a}g{b}" for a, b in zip(codes, codes[1:], strict=False)]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def create(connection: Connection) -> None:
+    """Create the index's table on `connection`'s backend (used by the migration)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(
+            f"CREATE VIRTUAL TABLE {TABLE} USING fts5(title, text, content='', columnsize=0)"
+        )
+    else:
+        connection.exec_driver_sql(
+            f"CREATE TABLE {TABLE} ("
+            " mention_id INTEGER PRIMARY KEY REFERENCES mentions (id) ON DELETE CASCADE,"
+            " terms TSVECTOR NOT NULL,"
+            " overflow BOOLEAN NOT NULL DEFAULT false)"
+        )
+        connection.exec_driver_sql(f"CREATE INDEX ix_{TABLE}_terms ON {TABLE} USING gin (terms)")
+
+
+def drop(connection: Connection) -> None:
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+
+
+def _tsvector(title: str, body: str) -> tuple[str, bool]:
+    """A tsvector literal of the title's pairs then the text's, one position apart so that
+    no phrase spans the two; and whether it overflowed the position limit."""
+    first, second = pairs(title), pairs(body)
+    if len(first) + len(second) + 1 > MAX_POSITION:
+        return "", True
+    positions: dict[str, list[int]] = {}
+    for n, token in enumerate(first, start=1):
+        positions.setdefault(token, []).append(n)
+    for n, token in enumerate(second, start=len(first) + 2):
+        positions.setdefault(token, []).append(n)
+    literal = " ".join(f"{t}:{','.join(map(str, p))}" for t, p in positions.items())
+    return literal, False
+
+
+def index_rows(connection: Connection, rows: Iterable[tuple[int, str, str]]) -> None:
+    """Add (mention id, title, text) rows to the index."""
+    if connection.dialect.name == "sqlite":
+        values = [(i, " ".join(pairs(t)), " ".join(pairs(b))) for i, t, b in rows]
+        if values:
+            connection.exec_driver_sql(
+                f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", values
+            )
+        return
+    pg_values = []
+    for i, t, b in rows:
+        terms, overflow = _tsvector(t, b)
+        pg_values.append({"id": i, "terms": terms, "overflow": overflow})
+    if pg_values:
+        connection.execute(
+            text(
+                f"INSERT INTO {TABLE} (mention_id, terms, overflow)"
+                " VALUES (:id, CAST(:terms AS tsvector), :overflow)"
+            ),
+            pg_values,
+        )
+
+
+def reindex(
+    connection: Connection, mention_id: int, old: tuple[str, str], new: tuple[str, str]
+) -> None:
+    """The mention's title and text changed from `old` to `new` (masking, say)."""
+    if connection.dialect.name == "sqlite":
+        # A contentless FTS5 table forgets a row given the very tokens it was indexed with.
+        connection.exec_driver_sql(
+            f"INSERT INTO {TABLE} ({TABLE}, rowid, title, text) VALUES ('delete', ?, ?, ?)",
+            (mention_id, " ".join(pairs(old[0])), " ".join(pairs(old[1]))),
+        )
+    else:
+        connection.execute(text(f"DELETE FROM {TABLE} WHERE mention_id = :id"), {"id": mention_id})
+    index_rows(connection, [(mention_id, *new)])
+
+
+def backfill(connection: Connection) -> int:
+    """Index every stored mention (the migration that creates the index); returns how many."""
+    done = 0
+    last = 0
+    total = connection.exec_driver_sql("SELECT count(*) FROM mentions").scalar() or 0
+    while True:
+        rows: Sequence[Any] = connection.execute(
+            text("SELECT id, title, text FROM mentions WHERE id > :last ORDER BY id LIMIT :n"),
+            {"last": last, "n": BACKFILL_BATCH},
+        ).all()
+        if not rows:
+            break
+        index_rows(connection, [(r[0], r[1] or "", r[2] or "") for r in rows])
+        last = rows[-1][0]
+        done += len(rows)
+        if done % 100_000 < BACKFILL_BATCH:
+            log.warning("search index: %d of %d mentions indexed", done, total)
+    return done
+
+
+@event.listens_for(Mention, "after_insert")
+def _indexed_on_insert(mapper: Mapper[Any], connection: Connection, mention: Mention) -> None:
+    index_rows(connection, [(mention.id, mention.title or "", mention.text or "")])
+
+
+@event.listens_for(Mention, "after_update")
+def _indexed_on_update(mapper: Mapper[Any], connection: Connection, mention: Mention) -> None:
+    state = inspect(mention)
+    title, body = state.attrs.title.history, state.attrs.text.history
+    if not (title.deleted or body.deleted):
+        return
+    old = (
+        title.deleted[0] if title.deleted else mention.title,
+        body.deleted[0] if body.deleted else mention.text,
+    )
+    reindex(connection, mention.id, (old[0] or "", old[1] or ""), (mention.title, mention.text))
+
+
+# --- searching -------------------------------------------------------------------------------
+
+
+def containing(term: str, dialect: str) -> ColumnElement[bool]:
+    """Mentions whose title or text contains `term` (case folded), through the index where
+    the term has a pair of characters."""
+    like = or_(
+        Mention.title.icontains(term, autoescape=True),
+        Mention.text.icontains(term, autoescape=True),
+    )
+    phrase = pairs(term)
+    if not phrase:
+        return like
+    if dialect == "sqlite":
+        match = literal_column(TABLE).op("MATCH")(literal('"' + " ".join(phrase) + '"'))
+        return Mention.id.in_(select(literal_column("rowid")).select_from(_SQLITE).where(match))
+    query = cast(literal(" <-> ".join(phrase)), TSQUERY)
+    indexed = select(_PG.c.mention_id).where(_PG.c.terms.op("@@")(query))
+    overflowed = select(_PG.c.mention_id).where(_PG.c.overflow)
+    return or_(Mention.id.in_(indexed), Mention.id.in_(overflowed) & like)
