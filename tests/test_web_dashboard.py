@@ -16,7 +16,7 @@ from responder.mentions import MentionRecord, source_for, store
 from responder.models import CrawlRun, Incident, Judgement, utcnow
 from responder.settings import Settings
 from responder.web import create_app
-from responder.web.dashboard import week
+from responder.web.dashboard import WeekCache, week
 from tests.webclient import client_as
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -246,3 +246,31 @@ def test_the_week_counts_each_local_day_by_the_judgement_in_force(settings, db):
     ]
     assert dict(data.sources) == {"临江新闻网": 2, "临江晚报": 1}
     assert dict(data.categories) == {"一般提及": 1, "数据质疑": 1}
+
+
+def test_the_charts_share_one_week_until_a_mention_or_judgement_is_added(settings, db):
+    midnight = local_midnight(settings)
+    with db.transaction() as session:
+        add(session, 1, "统计局发布数据", midnight, "neutral")
+    weeks = WeekCache()
+    with db.sessions() as session:
+        first = weeks.get(session, settings, utcnow())
+        assert weeks.get(session, settings, utcnow()) is first
+    with db.transaction() as session:
+        second_id = add(session, 2, "普查数据遭质疑", midnight + timedelta(minutes=1), None)
+    with db.sessions() as session:
+        second = weeks.get(session, settings, utcnow())
+    assert second is not first and dict(second.days[-1][1]) == {"neutral": 1, "unjudged": 1}
+    with db.transaction() as session:
+        session.add(
+            Judgement(
+                mention_id=second_id,
+                sentiment="negative",
+                sentiment_score=0.9,
+                category="data_doubt",
+                category_score=0.8,
+            )
+        )
+    with db.sessions() as session:
+        third = weeks.get(session, settings, utcnow())
+    assert dict(third.days[-1][1]) == {"neutral": 1, "negative": 1}

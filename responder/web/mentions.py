@@ -150,7 +150,7 @@ def _mention_conditions(f: MentionFilter, dialect: str) -> list[ColumnElement[bo
         where.append(
             cast(Mention.keywords_matched, Text).contains(json.dumps(f.keyword), autoescape=True)
         )
-    where += [search.containing(term, dialect) for term in f.terms]
+    where += search.containing(f.terms, dialect)
     return where
 
 
