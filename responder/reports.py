@@ -22,14 +22,14 @@ from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from responder import charts
 from responder.duty import on_duty
 from responder.health import SourceHealth, source_health
 from responder.labels import label
-from responder.models import CrawlRun, DutyRoster, Incident, Mention, utcnow
+from responder.models import MENTION_TIME, CrawlRun, DutyRoster, Incident, Mention, utcnow
 from responder.paths import TEMPLATES_DIR
 from responder.settings import Settings
 from responder.severity import LEVELS, level_rank
@@ -175,13 +175,9 @@ def _when(mention: Mention) -> datetime:
 
 
 def _mentions(session: Session, start: datetime, end: datetime) -> list[Mention]:
-    in_period = or_(
-        and_(Mention.published_at >= start, Mention.published_at < end),
-        and_(Mention.published_at.is_(None), Mention.fetched_at >= start, Mention.fetched_at < end),
-    )
     query = (
         select(Mention)
-        .where(in_period)
+        .where(MENTION_TIME >= start, MENTION_TIME < end)
         .options(selectinload(Mention.judgements), selectinload(Mention.source))
     )
     return list(session.scalars(query))

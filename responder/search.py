@@ -180,7 +180,7 @@ def backfill(connection: Connection) -> int:
         last = rows[-1][0]
         done += len(rows)
         if done % 100_000 < BACKFILL_BATCH:
-            log.warning("search index: %d of %d mentions indexed", done, total)
+            log.info("search index: %d of %d mentions indexed", done, total)
     return done
 
 
@@ -216,10 +216,11 @@ def containing(terms: list[str], dialect: str) -> list[ColumnElement[bool]]:
     """Conditions for mentions whose title or text contains every one of `terms` (case
     folded): the terms of two or more characters through one lookup of the index, those of
     one character by LIKE."""
-    phrases = [pairs(term) for term in terms if len(term) > 1]
+    indexed = [term for term in terms if len(term) > 1]
     where = [_like(term) for term in terms if len(term) == 1]
-    if not phrases:
+    if not indexed:
         return where
+    phrases = [pairs(term) for term in indexed]
     if dialect == "sqlite":
         query = " AND ".join('"' + " ".join(phrase) + '"' for phrase in phrases)
         match = literal_column(TABLE).op("MATCH")(literal(query))
@@ -233,5 +234,5 @@ def containing(terms: list[str], dialect: str) -> list[ColumnElement[bool]]:
     # either side of an OR is not one; it made a search of a common word take minutes.
     candidates = select(_PG.c.mention_id).where(or_(_PG.c.terms.op("@@")(tsquery), _PG.c.overflow))
     overflowed = select(_PG.c.mention_id).where(_PG.c.overflow)
-    words = and_(*(_like(term) for term in terms if len(term) > 1))
+    words = and_(*(_like(term) for term in indexed))
     return [*where, Mention.id.in_(candidates), or_(Mention.id.not_in(overflowed), words)]
