@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-servers bench lint clean
+.PHONY: demo test test-clock test-servers bench lint clean
 
 $(STAMP): pyproject.toml $(wildcard nlp/corpus/parts/*.jsonl)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,17 @@ test-servers:
 
 test: $(STAMP) test-servers
 	$(BIN)/python -m pytest
+
+# The date-sensitive tests (marker `clock`) as at instants that catch the calendar's edges: just
+# after midnight office time on the first of a month, the end of a leap day, New Year's Eve one
+# minute before midnight (UTC is still in the old day), and an ordinary day years ahead.
+CLOCK_INSTANTS := 2027-03-01T00:05+08:00 2028-02-29T23:55+08:00 2026-12-31T23:59+08:00 2030-07-15T12:00+08:00
+
+test-clock: $(STAMP) test-servers
+	@set -e; for instant in $(CLOCK_INSTANTS); do \
+		echo "== pytest -m clock --now $$instant"; \
+		$(BIN)/python -m pytest -q -m clock --now $$instant; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check crawlers nlp responder tests bench

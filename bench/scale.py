@@ -36,6 +36,8 @@ from urllib.parse import quote
 
 from sqlalchemy import insert, select
 
+from responder import clock
+
 if TYPE_CHECKING:
     from responder.settings import Settings
 
@@ -219,7 +221,7 @@ def latencies(client: object, path: str, requests: int) -> tuple[float, float]:
 
 def read_at_scale(count: int, requests: int, database_url: str) -> list[tuple[str, str]]:
     from responder.db import Database
-    from responder.models import Mention, utcnow
+    from responder.models import Mention
     from responder.web.dashboard import week
     from tests.webclient import client_as
 
@@ -257,7 +259,7 @@ def read_at_scale(count: int, requests: int, database_url: str) -> list[tuple[st
         # The three charts share one week, worked out again once a mention or judgement is
         # added: timed here directly, as the app serves it from its cache in between.
         with db.sessions() as session:
-            p50, p95 = timed(lambda: week(session, settings, utcnow()), requests)
+            p50, p95 = timed(lambda: week(session, settings, clock.now()), requests)
         rows.append(
             (
                 f"{backend} at {count:,}: 7-day chart data",

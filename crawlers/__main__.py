@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from crawlers.runner import UnknownSource, crawl
-from responder import logs
+from responder import clock, logs
 from responder.settings import ConfigError, load_settings
 
 
@@ -53,4 +53,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # The process entry, not main(): a test calling main() in process has its time moved already.
+    clock.follow_environment()
     sys.exit(main())

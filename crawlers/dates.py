@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from responder import clock
+
 _FULL = re.compile(
     r"(?P<y>\d{4})\s*[年/.-]\s*(?P<m>\d{1,2})\s*[月/.-]\s*(?P<d>\d{1,2})\s*日?"
     r"(?:\s*(?P<H>\d{1,2})[:：时](?P<M>\d{2})(?:[:：分](?P<S>\d{2}))?)?"
@@ -37,7 +39,7 @@ def parse_time(text: str, tz: ZoneInfo, now: datetime | None = None) -> datetime
     """The first time found in `text`, as an aware datetime; None when there is none."""
     if not text:
         return None
-    now = (now or datetime.now(tz)).astimezone(tz)
+    now = (now or clock.now()).astimezone(tz)
     text = text.strip()
     iso = _iso(text, tz)
     if iso is not None:

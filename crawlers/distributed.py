@@ -56,7 +56,6 @@ import pickle
 import re
 import secrets
 import time
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -74,6 +73,7 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawlers.pipelines import SavePipeline
 from crawlers.runner import SPIDERS, after_crawl, scrapy_settings, select_sources
+from responder import clock
 from responder.db import Database
 from responder.mentions import source_for
 from responder.models import CrawlRun
@@ -128,7 +128,7 @@ def connect(url: str) -> redis.Redis:
 
 
 def new_round_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
+    return f"{clock.now():%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
 
 
 _NOW_MS = """

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 import nlp
 from crawlers.items import MentionItem
+from responder import clock
 from responder.db import Database
 from responder.health import close_abandoned_runs
 from responder.mentions import (
@@ -29,7 +30,7 @@ from responder.mentions import (
     source_for,
     store_many,
 )
-from responder.models import CrawlRun, utcnow
+from responder.models import CrawlRun
 from responder.processes import this_process
 from responder.settings import Settings
 
@@ -232,7 +233,7 @@ class SavePipeline:
         with self.db.transaction() as session:
             run = session.scalar(select(CrawlRun).where(CrawlRun.id == self.run_id))
             assert run is not None
-            run.finished_at = utcnow()
+            run.finished_at = clock.now()
             run.fetched = fetched
             run.found = found
             run.stored = self.stored

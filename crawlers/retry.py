@@ -17,7 +17,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from responder.models import utcnow
+from responder import clock
 
 RETRY_MAX_DELAY = 60.0
 
@@ -33,7 +33,7 @@ def retry_after(response: Response | None) -> float:
     if text.isdigit():
         return float(text)
     try:
-        return max((parsedate_to_datetime(text) - utcnow()).total_seconds(), 0.0)
+        return max((parsedate_to_datetime(text) - clock.now()).total_seconds(), 0.0)
     except (TypeError, ValueError):
         return 0.0
 

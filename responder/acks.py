@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from responder import audit
+from responder import audit, clock
 from responder.labels import label
 from responder.models import Notice
 from responder.settings import Settings
@@ -49,8 +49,15 @@ def signing_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+class _ClockSigner(TimestampSigner):
+    """Signs and expires links by yuqing's clock, so a pinned clock governs expiry too."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.timestamp())
+
+
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_key(settings), salt=SALT)
+    return URLSafeTimedSerializer(signing_key(settings), salt=SALT, signer=_ClockSigner)
 
 
 def ack_token(settings: Settings, notice_id: int, recipient: str) -> str:

@@ -19,13 +19,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 import nlp
-from responder import logs
+from responder import clock, logs
 from responder.classify import build_classifier, classify_pending
 from responder.db import Database
 from responder.drafts import draft_missing
 from responder.health import close_abandoned_runs
 from responder.incidents import Triage
-from responder.models import CrawlRun, Draft, Incident, Mention, utcnow
+from responder.models import CrawlRun, Draft, Incident, Mention
 from responder.notices import notify_all
 from responder.outbox import drain
 from responder.reprints import group_reprints
@@ -126,7 +126,7 @@ class Cycle:
         """The scheduler's minute job: open due notices, repeat or escalate unacknowledged
         ones, and deliver the outbox; returns how many messages were sent."""
         with self._steps:
-            return self._notify_and_send(now or utcnow())
+            return self._notify_and_send(now or clock.now())
 
     def _notify_and_send(self, now: datetime) -> int:
         with self.db.transaction() as session:
@@ -146,7 +146,7 @@ class Cycle:
             self.triage.run(session)
         with self.db.transaction() as session:
             draft_missing(session, self.settings)
-        summary.emails_sent = self._notify_and_send(now or utcnow())
+        summary.emails_sent = self._notify_and_send(now or clock.now())
         with self.db.transaction() as session:
             summary.new_mentions = (
                 session.scalar(

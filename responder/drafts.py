@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from responder import audit
+from responder import audit, clock
 from responder.accounts import require_role
 from responder.labels import label
 from responder.models import (
@@ -28,7 +28,6 @@ from responder.models import (
     Mention,
     ResponseTemplate,
     TemplateVersion,
-    utcnow,
 )
 from responder.paths import TEMPLATES_DIR
 from responder.rendering import IncidentView, render_string
@@ -85,7 +84,7 @@ def seed_templates(session: Session) -> int:
             status="approved",
             author="system",
             approved_by="system",
-            approved_at=utcnow(),
+            approved_at=clock.now(),
         )
         session.add(version)
         session.flush()
@@ -125,7 +124,7 @@ def reply_context(
         "incident": incident,
         "category": label("categories", incident.category),
         "level": label("levels", incident.level),
-        "today": datetime.now(settings.tz).strftime("%Y年%m月%d日"),
+        "today": clock.now().astimezone(settings.tz).strftime("%Y年%m月%d日"),
         "facts_contradicted": [r for r in reasons if r["kind"] == "contradicts_fact"],
         "debunks_matched": [r for r in reasons if r["kind"] == "matches_debunk"],
     }

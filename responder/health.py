@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
+from responder import clock
 from responder.duty import on_duty
-from responder.models import CrawlRun, Mention, OutboxMessage, Source, utcnow
+from responder.models import CrawlRun, Mention, OutboxMessage, Source
 from responder.outbox import enqueue_for_person
 from responder.processes import is_dead, on_this_host
 from responder.rendering import local_time, render_text, split_subject
@@ -148,7 +149,7 @@ def close_abandoned_runs(
     runs, never while it does; a run of another host's process (or of an unrecorded one) once it
     started `REMOTE_RUN_TIMEOUTS` crawl timeouts ago. Several workers may crawl one source at
     once (crawlers.distributed): each closes only what no live process owns."""
-    now = now or utcnow()
+    now = now or clock.now()
     remote_limit = timedelta(minutes=REMOTE_RUN_TIMEOUTS * settings.crawl.timeout_minutes)
     query = select(CrawlRun.id, CrawlRun.worker, CrawlRun.started_at).where(
         CrawlRun.status == "running"
@@ -183,7 +184,7 @@ def close_abandoned_runs(
 def alert_unhealthy(session: Session, settings: Settings, now: datetime | None = None) -> int:
     """Enqueue an alert for every source whose bad streak reached its threshold; returns how
     many were newly enqueued (an alert already sent for the same streak is not repeated)."""
-    now = now or utcnow()
+    now = now or clock.now()
     person = on_duty(session, settings, now.astimezone(settings.tz).date())
     if person is None:
         log.warning("source health: nobody on duty to alert")

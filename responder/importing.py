@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session
 
 import nlp
 from crawlers.counts import parse_count as read_count
-from responder import audit
+from responder import audit, clock
 from responder.classify import classify_pending
 from responder.db import Database
 from responder.export import MENTION_FIELDS
 from responder.mentions import MentionRecord, canonical_url, clean, content_hash, source_for
 from responder.mentions import store as store_mention
-from responder.models import CrawlRun, utcnow
+from responder.models import CrawlRun
 from responder.processes import this_process
 from responder.reprints import group_reprints
 from responder.settings import Settings
@@ -503,7 +503,7 @@ class _Importer:
         run.skipped = s.duplicates + s.not_relevant
         run.failed = s.bad_rows
         if finished:
-            run.finished_at = utcnow()
+            run.finished_at = clock.now()
             run.status = "ok" if s.read else "empty"
             if s.bad_rows:
                 run.error = f"{s.bad_rows} bad rows in {s.file}"

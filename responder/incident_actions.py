@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from responder import audit
+from responder import audit, clock
 from responder.incidents import TERMS_PER_INCIDENT, refresh, seen_at
 from responder.labels import label
-from responder.models import AuditEntry, Incident, Mention, Notice, utcnow
+from responder.models import AuditEntry, Incident, Mention, Notice
 from responder.settings import Settings
 from responder.severity import LEVELS
 
@@ -263,7 +263,7 @@ def override_level(
     }
     incident.level_override = level
     incident.override_reason = reason if level is not None else None
-    incident.updated_at = utcnow()
+    incident.updated_at = clock.now()
     audit.record(
         session,
         actor,
@@ -298,7 +298,7 @@ def close(
         raise InvalidTransition(f"事件 #{incident.id} 已关闭")
     before = {"status": incident.status, "closed_at": None, "close_reason": None}
     incident.status = "closed"
-    incident.closed_at = now or utcnow()
+    incident.closed_at = now or clock.now()
     incident.close_reason = reason
     audit.record(
         session,

@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 import nlp
-from responder import audit
-from responder.models import Incident, Mention, utcnow
+from responder import audit, clock
+from responder.models import Incident, Mention
 from responder.settings import Settings
 from responder.severity import assess, level_rank
 
@@ -175,7 +175,7 @@ def refresh(
         .options(selectinload(Mention.judgements))
     ).all()
     incident.mention_count = len(mentions)
-    incident.updated_at = utcnow()
+    incident.updated_at = clock.now()
     if not mentions:
         return False
     times = [seen_at(m) for m in mentions]

@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from responder import clock
 from responder.db import Database
 from responder.health import source_health
 from responder.models import (
@@ -36,7 +37,6 @@ from responder.models import (
     Notice,
     OutboxMessage,
     Source,
-    utcnow,
 )
 from responder.settings import Settings
 from responder.severity import LEVELS
@@ -98,7 +98,7 @@ class Facts:
 
 def gather(session: Session, settings: Settings, now: datetime | None = None) -> Facts:
     """Every fact, read now; `problems` lists what needs a person's attention."""
-    now = now or utcnow()
+    now = now or clock.now()
     day_ago = now - timedelta(hours=24)
     names = {id_: name for id_, name in session.execute(select(Source.id, Source.name))}
 

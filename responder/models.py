@@ -25,9 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from responder import clock
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -58,7 +56,7 @@ class Source(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     url: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class CrawlRun(Base):
@@ -69,7 +67,7 @@ class CrawlRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[str] = mapped_column(String(40), index=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(default=clock.now)
     finished_at: Mapped[datetime | None]
     # running | ok | empty | failed | interrupted (its process died before finishing)
     status: Mapped[str] = mapped_column(String(20), default="running")
@@ -98,7 +96,7 @@ class SeenPage(Base):
     canonical_url: Mapped[str] = mapped_column(String(700), unique=True)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
     outcome: Mapped[str] = mapped_column(String(20))  # irrelevant | old | duplicate
-    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Mention(Base):
@@ -116,7 +114,7 @@ class Mention(Base):
     author: Mapped[str] = mapped_column(String(200), default="")
     outlet: Mapped[str] = mapped_column(String(200), default="")
     published_at: Mapped[datetime | None]
-    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(default=clock.now)
     reposts: Mapped[int] = mapped_column(default=0)
     comments: Mapped[int] = mapped_column(default=0)
     likes: Mapped[int] = mapped_column(default=0)
@@ -175,7 +173,7 @@ class Judgement(Base):
     terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     backend: Mapped[str] = mapped_column(String(40), default="")
     actor: Mapped[str] = mapped_column(String(100), default="system")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     mention: Mapped[Mention] = relationship(back_populates="judgements")
 
@@ -203,8 +201,8 @@ class Incident(Base):
     close_reason: Mapped[str | None] = mapped_column(Text)
     # Set when a person merged this incident into another; its mentions moved there.
     merged_into: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
     mentions: Mapped[list[Mention]] = relationship(
         back_populates="incident", foreign_keys="Mention.incident_id"
@@ -223,7 +221,7 @@ class ResponseTemplate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[str] = mapped_column(String(30), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     versions: Mapped[list[TemplateVersion]] = relationship(
         back_populates="template", order_by="TemplateVersion.version"
@@ -242,7 +240,7 @@ class TemplateVersion(Base):
     author: Mapped[str] = mapped_column(String(100))
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     template: Mapped[ResponseTemplate] = relationship(back_populates="versions")
 
@@ -256,8 +254,8 @@ class Draft(Base):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|approved|rejected
     last_editor: Mapped[str] = mapped_column(String(100), default="system")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
     incident: Mapped[Incident] = relationship()
     template_version: Mapped[TemplateVersion] = relationship()
@@ -275,7 +273,7 @@ class DraftEvent(Base):
     actor: Mapped[str] = mapped_column(String(100))
     comment: Mapped[str] = mapped_column(Text, default="")
     diff: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Notice(Base):
@@ -299,7 +297,7 @@ class Notice(Base):
     next_step_at: Mapped[datetime | None] = mapped_column(index=True)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     incident: Mapped[Incident] = relationship()
 
@@ -322,12 +320,12 @@ class OutboxMessage(Base):
     # pending | sending (claimed by a sender) | sent | failed
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.now)
     claimed_at: Mapped[datetime | None]
     # "host:pid" of the sender that claimed it, so a restarted sender can tell a dead claim.
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[datetime | None]
     # An HTML alternative to `body` (reports); its images are attachments referenced by cid.
     html: Mapped[str | None] = mapped_column(Text)
@@ -357,7 +355,7 @@ class DeliveryAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=clock.now)
     outcome: Mapped[str] = mapped_column(String(20))  # sent | deferred | failed | in_doubt
     error: Mapped[str | None] = mapped_column(Text)
     seconds: Mapped[float] = mapped_column(Float, default=0)
@@ -379,7 +377,7 @@ class User(Base):
     # every session of the user at once.
     session_epoch: Mapped[int] = mapped_column(default=0)
     last_login_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class DutyRoster(Base):
@@ -391,7 +389,7 @@ class DutyRoster(Base):
     day: Mapped[date] = mapped_column(Date, unique=True)
     person: Mapped[str] = mapped_column(String(100))
     handover_note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class AuditEntry(Base):
@@ -400,7 +398,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(60))
     object_type: Mapped[str] = mapped_column(String(40))
@@ -429,5 +427,4 @@ __all__ = [
     "Source",
     "TemplateVersion",
     "User",
-    "utcnow",
 ]

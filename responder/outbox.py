@@ -26,7 +26,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from responder.models import DeliveryAttempt, OutboxAttachment, OutboxMessage, utcnow
+from responder import clock
+from responder.models import DeliveryAttempt, OutboxAttachment, OutboxMessage
 from responder.processes import HOST, is_dead, this_process
 from responder.settings import MailSettings, Recipient, WebhookSettings
 from responder.webhooks import DeliveryFailure, PermanentFailure, deliver
@@ -253,7 +254,7 @@ def _claim(session: Session, message_id: int, now: datetime, dead: set[int]) -> 
         .where(OutboxMessage.id == message_id, condition)
         .values(
             status="sending",
-            claimed_at=utcnow(),
+            claimed_at=clock.now(),
             claimed_by=this_process(),
             attempts=OutboxMessage.attempts + 1,
         )
@@ -271,7 +272,7 @@ def drain(
 ) -> SendResult:
     """Deliver due messages, email over one SMTP connection; each outcome is committed at
     once with its attempt."""
-    now = now or utcnow()
+    now = now or clock.now()
     result = SendResult()
     with sessions() as session:
         dead = set(_dead_local_claims(session))
@@ -337,7 +338,7 @@ def drain(
                 )
                 message.claimed_at = message.claimed_by = None
                 if outcome == "sent":
-                    message.status, message.sent_at = "sent", utcnow()
+                    message.status, message.sent_at = "sent", clock.now()
                     result.sent += 1
                 elif outcome == "failed":
                     message.status, message.last_error = "failed", error
@@ -345,7 +346,7 @@ def drain(
                     log.error("outbox %d to %s refused: %s", message.id, message.recipient, error)
                 else:
                     message.status, message.last_error = "pending", error
-                    message.next_attempt_at = utcnow() + backoff(message.attempts, mail)
+                    message.next_attempt_at = clock.now() + backoff(message.attempts, mail)
                     result.deferred += 1
                     log.warning(
                         "outbox %d to %s deferred: %s", message.id, message.recipient, error

@@ -15,9 +15,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session
 
+from responder import clock
 from responder.db import Database
 from responder.duty import on_duty
-from responder.models import utcnow
 from responder.outbox import SendResult, drain, enqueue_for_person
 from responder.reports import (
     Report,
@@ -88,7 +88,7 @@ def send_report(
     db: Database, settings: Settings, kind: str, now: datetime | None = None
 ) -> Delivery:
     """The scheduled job: the newest report of this kind that is due, sent once."""
-    now = now or utcnow()
+    now = now or clock.now()
     issued = latest_issue(settings, kind, now)
     with db.sessions() as session:
         report = gather(session, settings, kind, issued, now)

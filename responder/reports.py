@@ -25,11 +25,11 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from responder import charts
+from responder import charts, clock
 from responder.duty import on_duty
 from responder.health import SourceHealth, source_health
 from responder.labels import label
-from responder.models import MENTION_TIME, CrawlRun, DutyRoster, Incident, Mention, utcnow
+from responder.models import MENTION_TIME, CrawlRun, DutyRoster, Incident, Mention
 from responder.paths import TEMPLATES_DIR
 from responder.settings import Settings
 from responder.severity import LEVELS, level_rank
@@ -278,7 +278,7 @@ def gather(
         kind=kind,
         office=settings.office_name,
         period=period,
-        generated_at=(now or utcnow()).astimezone(tz),
+        generated_at=(now or clock.now()).astimezone(tz),
         duty_name=duty.name if duty else "",
         duty_phone=duty.phone if duty else "",
         total=len(mentions),

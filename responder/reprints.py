@@ -21,7 +21,8 @@ from datasketch import MinHash, MinHashLSH
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from responder.models import Mention, utcnow
+from responder import clock
+from responder.models import Mention
 from responder.settings import Settings
 
 NUM_PERM = 128
@@ -62,7 +63,7 @@ def group_reprints(session: Session, settings: Settings) -> int:
     if not pending:
         return 0
     threshold = settings.crawl.reprint_similarity
-    since = utcnow() - timedelta(days=settings.crawl.reprint_days)
+    since = clock.now() - timedelta(days=settings.crawl.reprint_days)
     lsh = MinHashLSH(threshold=min(threshold, MAX_LSH_THRESHOLD), num_perm=NUM_PERM)
     roots: dict[int, int] = {}
     signatures: dict[int, MinHash] = {}

@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from responder import clock
 from responder.cycle import CrawlFailed, Cycle
 from responder.report_delivery import add_report_jobs
 from responder.schedules import parse_schedule
@@ -40,11 +41,10 @@ def _job(cycle: Cycle, sources: list[str], what: str) -> Callable[[], None]:
 
 def _purge(cycle: Cycle, settings: Settings) -> Callable[[], None]:
     def run() -> None:
-        from responder.models import utcnow
         from responder.retention import purge
 
         with cycle.db.transaction() as session:
-            summary = purge(session, settings, utcnow())
+            summary = purge(session, settings, clock.now())
         log.info("purge: %s", summary.to_dict())
 
     return run
@@ -54,6 +54,8 @@ def build_scheduler(settings: Settings, cycle: Cycle) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=settings.tz)
     enabled = [s for s in settings.sources if s.enabled]
     every_cycle = [s.name for s in enabled if s.schedule is None]
+    # APScheduler compares run times with its own (real) clock, not yuqing's: the first run is
+    # due at the real now, so it starts at once even when the clock is shifted.
     now = datetime.now(settings.tz)
     scheduler.add_job(
         _job(cycle, every_cycle, "cycle"),

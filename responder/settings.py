@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from nlp import Debunk, Fact, KeywordRules
+from responder import clock
 from responder.paths import DEFAULT_CONFIG_DIR
 from responder.schedules import parse_schedule
 
@@ -545,7 +546,11 @@ def _env_layer(env: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, 
     layer: dict[str, Any] = {}
     names: dict[tuple[str, ...], str] = {}
     for name, value in env.items():
-        if not name.startswith(ENV_PREFIX) or name in ("YUQING_CONFIG", SECRETS_ENV):
+        if not name.startswith(ENV_PREFIX) or name in (
+            "YUQING_CONFIG",
+            SECRETS_ENV,
+            clock.OFFSET_ENV,
+        ):
             continue
         path = name[len(ENV_PREFIX) :].lower().split("__")
         if path == ["data"]:

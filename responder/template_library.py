@@ -13,11 +13,11 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from responder import audit
+from responder import audit, clock
 from responder.accounts import require_role
 from responder.drafts import reply_context, seed_templates, tidy, unified_diff
 from responder.labels import label, labels
-from responder.models import AuditEntry, ResponseTemplate, TemplateVersion, utcnow
+from responder.models import AuditEntry, ResponseTemplate, TemplateVersion
 from responder.rendering import IncidentView, text_environment
 from responder.settings import Settings
 
@@ -63,7 +63,7 @@ SAMPLE_REASONS: list[dict[str, object]] = [
 
 
 def sample_context(settings: Settings, category: str) -> dict[str, object]:
-    now = utcnow().astimezone(settings.tz)
+    now = clock.now().astimezone(settings.tz)
     incident = IncidentView(
         id=0,
         title="示例事件：网传普查数据被泄露",
@@ -221,7 +221,7 @@ def approve(session: Session, version_id: int, approver: str) -> TemplateVersion
             )
     version.status = "approved"
     version.approved_by = approver
-    version.approved_at = utcnow()
+    version.approved_at = clock.now()
     audit.record(
         session,
         approver,

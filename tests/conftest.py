@@ -1,5 +1,10 @@
 """Each test builds its own world: settings over a temporary data directory, a real SQLite
-database, and real servers on 127.0.0.1 where it needs them."""
+database, and real servers on 127.0.0.1 where it needs them.
+
+`pytest --now INSTANT` runs the whole suite as at that instant: this process through
+time-machine (ticking from the instant), the processes it starts through the clock offset they
+inherit (`responder.clock`). Without it, the real clock; either way tests take dates from the
+clock, never from the calendar."""
 
 from __future__ import annotations
 
@@ -9,12 +14,15 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from hypothesis import settings as hypothesis_settings
 
+from responder import clock
 from responder.db import Database
 from responder.demo.mailsink import MailSink, free_port
 from responder.demo.world import DemoWorld, DemoWorldServer
@@ -25,6 +33,86 @@ from responder.settings import Settings, load_settings
 hypothesis_settings.register_profile("suite", derandomize=True)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--now",
+        metavar="INSTANT",
+        help="run as at this instant, ISO 8601 with an offset (e.g. 2027-03-01T00:05+08:00)",
+    )
+
+
+def pinned_instant(raw: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError:
+        raise pytest.UsageError(f"--now {raw!r}: not an ISO 8601 instant") from None
+    if instant.tzinfo is None:
+        raise pytest.UsageError(f"--now {raw!r}: give the UTC offset, e.g. {raw}+08:00")
+    return instant
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    raw = config.getoption("--now")
+    if not raw:
+        # The real clock, here and in every process the suite starts.
+        os.environ.pop(clock.OFFSET_ENV, None)
+        return
+    instant = pinned_instant(raw)
+    # Processes the suite starts inherit the offset; this one travels (and keeps ticking, so
+    # timeouts and ordering behave as on any day).
+    os.environ[clock.OFFSET_ENV] = repr((instant - datetime.now(UTC)).total_seconds())
+    traveller = time_machine.travel(instant, tick=True)
+    traveller.start()
+    config.stash[TRAVELLER] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+        os.environ.pop(clock.OFFSET_ENV, None)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    raw = config.getoption("--now")
+    return f"clock: pinned at {raw}" if raw else "clock: real"
+
+
+TRAVELLER = pytest.StashKey[time_machine.travel]()
+
+# Modules whose verdict depends on the date or the time of day (look-back windows, the office's
+# today, duty days, report periods, link and session expiry, retention, relative dates):
+# `make test-clock` runs them at the instants that catch the calendar's edges.
+DATE_SENSITIVE = {
+    "test_clock",
+    "test_crawl",
+    "test_crawl_search_weibo",
+    "test_cycle",
+    "test_dates",
+    "test_demo_cli",
+    "test_duty",
+    "test_escalation",
+    "test_import",
+    "test_metrics",
+    "test_outbox",
+    "test_reports",
+    "test_reprints",
+    "test_retention",
+    "test_schedules",
+    "test_source_health",
+    "test_web_auth",
+    "test_web_dashboard",
+    "test_web_mentions",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in DATE_SENSITIVE:
+            item.add_marker(pytest.mark.clock)
+
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

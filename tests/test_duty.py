@@ -12,10 +12,11 @@ import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from responder import clock
 from responder.cli import app
 from responder.db import Database
 from responder.duty import duty_day, record_handover, schedule
-from responder.models import AuditEntry, DutyRoster, utcnow
+from responder.models import AuditEntry, DutyRoster
 from responder.settings import ConfigError, load_settings
 
 PEOPLE = [
@@ -102,7 +103,7 @@ def test_yuqing_duty_shows_today_the_next_fourteen_days_and_the_handover(tmp_pat
     shown = runner.invoke(app, ["--config", str(folder), "duty"])
     assert shown.exit_code == 0
     lines = shown.stdout.splitlines()
-    today = utcnow().astimezone(load_settings(folder).tz).date()
+    today = clock.now().astimezone(load_settings(folder).tz).date()
     assert lines[0].startswith(f"今天 {today.isoformat()}")
     days = [line for line in lines if re.match(r"^(今天 | {5})\d{4}-\d\d-\d\d 周", line)]
     assert len(days) == 15

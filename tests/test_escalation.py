@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -14,9 +13,11 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+import time_machine
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from responder import clock
 from responder.acks import ack_link
 from responder.cycle import Cycle
 from responder.db import Database
@@ -295,7 +296,7 @@ def test_a_low_level_notice_carries_a_link_but_is_not_repeated(world):
     assert "/ack/" in alert.get_content()
 
 
-def test_a_tampered_or_expired_link_is_refused_with_a_clear_page(world, monkeypatch):
+def test_a_tampered_or_expired_link_is_refused_with_a_clear_page(world):
     settings, db, sink = world
     open_level_iii(db)
     Cycle(settings, db).tick(T0)
@@ -307,9 +308,7 @@ def test_a_tampered_or_expired_link_is_refused_with_a_clear_page(world, monkeypa
 
     with db.sessions() as session:
         notice_id = session.scalars(select(Notice.id)).one()
-    with monkeypatch.context() as past:
-        signed_at = time.time() - (settings.web.ack_link_hours + 1) * 3600
-        past.setattr(time, "time", lambda: signed_at)
+    with time_machine.travel(clock.now() - timedelta(hours=settings.web.ack_link_hours + 1)):
         old_link = ack_link(settings, notice_id, PEOPLE["duty"])
     expired = client.post(old_link.removeprefix(settings.web.base_url))
     assert expired.status_code == 400 and "已过期" in expired.text

@@ -12,11 +12,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from responder import clock
 from responder.cli import app
 from responder.db import Database
 from responder.mentions import source_for
 from responder.metrics import NO_SOURCE, gather
-from responder.models import CrawlRun, Incident, Judgement, Mention, Notice, OutboxMessage, utcnow
+from responder.models import CrawlRun, Incident, Judgement, Mention, Notice, OutboxMessage
 from responder.settings import Settings, load_settings
 from responder.web import create_app
 from tests.crawling import write_sources
@@ -32,7 +33,7 @@ def world(tmp_path: Path, **env: str) -> tuple[Settings, Database]:
     config = write_sources(tmp_path / "config", [NEWS, FORUM])
     settings = load_settings(config, env={"YUQING_DATA": str(tmp_path / "data"), **env})
     db = Database(settings)
-    now = utcnow()
+    now = clock.now()
     with db.transaction() as session:
         news = source_for(session, NEWS["name"], "site", NEWS["url"])
         forum = source_for(session, FORUM["name"], "site", FORUM["url"])

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from responder import clock
 from responder.demo.mailsink import MailSink
-from responder.models import OutboxMessage, utcnow
+from responder.models import OutboxMessage
 from responder.outbox import drain, enqueue
 
 
@@ -34,7 +35,7 @@ def test_smtp_down_defers_the_message_and_it_arrives_once_when_smtp_is_back(sett
         assert message.status == "pending" and message.attempts == 1
         assert "ConnectionRefused" in (message.last_error or "")
         retry_at = message.next_attempt_at
-    assert retry_at > utcnow()
+    assert retry_at > clock.now()
     assert drain(db.sessions, settings.mail).sent == 0  # not due yet
 
     sink = MailSink(settings.data_dir / "mailbox", port=settings.mail.smtp_port).start()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
+from responder import clock
 from responder.mentions import MentionRecord, store
 from responder.models import Mention
 from responder.reprints import group_reprints
@@ -104,9 +108,11 @@ def test_a_crawl_groups_the_same_story_reprinted_on_two_sites(tmp_path, data_dir
     from responder.settings import load_settings
     from tests.crawling import LoopbackSite, run_crawl
 
+    # Published a day before the clock's now: inside the crawl's look-back window on any day.
+    published = clock.now().astimezone(ZoneInfo("Asia/Shanghai")) - timedelta(days=1)
     article = (
         "<html><head><title>{title}</title></head><body><h1>{title}</h1>"
-        "<p>发布时间：2026-11-20 09:00 来源：{outlet}</p><p>{text}</p></body></html>"
+        f"<p>发布时间：{published:%Y-%m-%d %H:%M} 来源：{{outlet}}</p><p>{{text}}</p></body></html>"
     )
     sites = [LoopbackSite().start(), LoopbackSite().start()]
     try:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from responder import clock
 from responder.cli import app
 from responder.mentions import MentionRecord, store
 from responder.models import (
@@ -18,13 +19,12 @@ from responder.models import (
     OutboxAttachment,
     OutboxMessage,
     SeenPage,
-    utcnow,
 )
 from responder.outbox import enqueue
 
 
 def seed(db) -> None:  # type: ignore[no-untyped-def]
-    now = utcnow()
+    now = clock.now()
     old = now - timedelta(days=200)
     with db.transaction() as session:
         session.add(

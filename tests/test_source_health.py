@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from responder import clock
 from responder.cli import app
 from responder.db import Database
 from responder.demo.mailsink import MailSink
@@ -23,7 +24,7 @@ from responder.health import (
     close_abandoned_runs,
     source_health,
 )
-from responder.models import CrawlRun, OutboxMessage, utcnow
+from responder.models import CrawlRun, OutboxMessage
 from responder.outbox import drain
 from responder.processes import HOST, this_process
 from responder.settings import Settings, load_settings
@@ -54,7 +55,7 @@ def add_runs(db: Database, name: str, *statuses: str) -> list[int]:
                 error="http://127.0.0.1:9/news/: Connection refused"
                 if status == "failed"
                 else None,
-                finished_at=utcnow(),
+                finished_at=clock.now(),
             )
             session.add(run)
             session.flush()
@@ -83,7 +84,7 @@ def test_three_bad_runs_in_a_row_alert_the_duty_officer_once(tmp_path, data_dir)
 
     [message] = outbox(db)
     with db.sessions() as session:
-        person = on_duty(session, settings, utcnow().astimezone(settings.tz).date())
+        person = on_duty(session, settings, clock.today(settings.tz))
     assert person is not None and message.recipient == person.email
     assert message.subject == "【信息源异常】县政府网 连续 3 次抓取失败"
     assert "Connection refused" in message.body and "漏监测" in message.body
@@ -175,7 +176,7 @@ def test_a_failing_source_is_recorded_alerted_and_emailed(tmp_path, data_dir, po
 
     sink = MailSink(settings.data_dir / "mailbox", port=settings.mail.smtp_port).start()
     try:
-        result = drain(db.sessions, settings.mail, now=utcnow() + timedelta(seconds=1))
+        result = drain(db.sessions, settings.mail, now=clock.now() + timedelta(seconds=1))
     finally:
         sink.stop()
     assert result.sent == 1
@@ -215,7 +216,7 @@ def running_run(db: Database, name: str, worker: str | None, age: timedelta) -> 
     with db.transaction() as session:
         source = source_for(session, name, "site", "http://127.0.0.1:9/")
         run = CrawlRun(cycle_id="t", source_id=source.id, worker=worker)
-        run.started_at = utcnow() - age
+        run.started_at = clock.now() - age
         session.add(run)
         session.flush()
         return run.id

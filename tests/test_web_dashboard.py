@@ -10,10 +10,11 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from responder import clock
 from responder.db import Database
 from responder.duty import on_duty, record_handover
 from responder.mentions import MentionRecord, source_for, store
-from responder.models import CrawlRun, Incident, Judgement, utcnow
+from responder.models import CrawlRun, Incident, Judgement
 from responder.settings import Settings
 from responder.web import create_app
 from responder.web.dashboard import WeekCache, week
@@ -23,7 +24,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def local_midnight(settings: Settings, days_ago: int = 0) -> datetime:
-    today = utcnow().astimezone(settings.tz).date() - timedelta(days=days_ago)
+    today = clock.today(settings.tz) - timedelta(days=days_ago)
     return datetime.combine(today, time(), tzinfo=settings.tz)
 
 
@@ -67,7 +68,7 @@ def add(
 
 
 def incident(session: Any, title: str, level: str, status: str = "open") -> int:
-    now = utcnow()
+    now = clock.now()
     row = Incident(
         title=title,
         category="data_doubt",
@@ -82,7 +83,7 @@ def incident(session: Any, title: str, level: str, status: str = "open") -> int:
     return row.id
 
 
-def seed(settings: Settings, db: Database) -> dict[str, int]:
+def seed(settings: Settings, db: Database) -> dict[str, Any]:
     midnight = local_midnight(settings)
     with db.transaction() as session:
         add(
@@ -120,10 +121,15 @@ def seed(settings: Settings, db: Database) -> dict[str, int]:
             "other": incident(session, "统计数据质疑帖", "IV"),
             "closed": incident(session, "已处置的旧事件", "III", status="closed"),
         }
+        # Written by whoever the rotation put on duty yesterday, so the page names that person
+        # on any calendar day.
         yesterday = local_midnight(settings, 1).date()
+        officer = on_duty(session, settings, yesterday)
+        assert officer is not None
         record_handover(
-            session, settings, yesterday, "论坛普查造假帖需继续跟踪，已报刘副局长。", "李强"
+            session, settings, yesterday, "论坛普查造假帖需继续跟踪，已报刘副局长。", officer.name
         )
+        ids["handover_by"] = officer.name
     return ids
 
 
@@ -151,7 +157,7 @@ def test_the_dashboard_shows_today_incidents_by_level_and_who_is_on_duty(setting
     with db.sessions() as session:
         person = on_duty(session, settings, local_midnight(settings).date())
     assert person is not None and f'<strong class="who-on-duty">{person.name}</strong>' in text
-    assert "论坛普查造假帖需继续跟踪，已报刘副局长。" in text and "李强" in text
+    assert "论坛普查造假帖需继续跟踪，已报刘副局长。" in text and ids["handover_by"] in text
     today = local_midnight(settings).date().isoformat()
     assert f'href="/mentions?from={today}&amp;to={today}&amp;sentiment=negative"' in text
 
@@ -230,7 +236,7 @@ def test_the_week_counts_each_local_day_by_the_judgement_in_force(settings, db):
         )
 
     with db.sessions() as session:
-        data = week(session, settings, utcnow())
+        data = week(session, settings, clock.now())
 
     assert [day.astimezone(settings.tz).date() for day, _ in data.days] == [
         (midnight - timedelta(days=n)).date() for n in range(6, -1, -1)
@@ -254,12 +260,12 @@ def test_the_charts_share_one_week_until_a_mention_or_judgement_is_added(setting
         add(session, 1, "统计局发布数据", midnight, "neutral")
     weeks = WeekCache()
     with db.sessions() as session:
-        first = weeks.get(session, settings, utcnow())
-        assert weeks.get(session, settings, utcnow()) is first
+        first = weeks.get(session, settings, clock.now())
+        assert weeks.get(session, settings, clock.now()) is first
     with db.transaction() as session:
         second_id = add(session, 2, "普查数据遭质疑", midnight + timedelta(minutes=1), None)
     with db.sessions() as session:
-        second = weeks.get(session, settings, utcnow())
+        second = weeks.get(session, settings, clock.now())
     assert second is not first and dict(second.days[-1][1]) == {"neutral": 1, "unjudged": 1}
     with db.transaction() as session:
         session.add(
@@ -272,5 +278,5 @@ def test_the_charts_share_one_week_until_a_mention_or_judgement_is_added(setting
             )
         )
     with db.sessions() as session:
-        third = weeks.get(session, settings, utcnow())
+        third = weeks.get(session, settings, clock.now())
     assert dict(third.days[-1][1]) == {"neutral": 1, "negative": 1}

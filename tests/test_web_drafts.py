@@ -12,8 +12,9 @@ import pytest
 from docx import Document
 from sqlalchemy import select
 
+from responder import clock
 from responder.drafts import approve, edit
-from responder.models import Draft, DraftEvent, OutboxMessage, utcnow
+from responder.models import Draft, DraftEvent, OutboxMessage
 from responder.outbox import drain
 from tests.test_drafts_review import XSS, make_draft
 from tests.webclient import PASSWORD, client_as, csrf, ensure_user
@@ -122,7 +123,7 @@ def test_the_queue_puts_waiting_drafts_first_and_flags_overdue_ones(settings, db
     new = make_draft(db, settings, title="刚刚发生的新事件")
     done = make_draft(db, settings, title="已经批准的事件")
     with db.transaction() as session:
-        session.get(Draft, old).created_at = utcnow() - timedelta(days=3, hours=2)
+        session.get(Draft, old).created_at = clock.now() - timedelta(days=3, hours=2)
         session.get(Draft, done).status = "approved"
     client = client_as(settings, db, "press")
 
@@ -154,7 +155,7 @@ def test_two_press_users_edit_approve_and_export_a_draft_in_the_browser(
     late = make_draft(db, settings, title="网友质疑一季度GDP增速")
     rejected = make_draft(db, settings, title="网传普查员冒充上门收取“登记费”")
     with db.transaction() as session:  # a fuller queue for the screenshot
-        session.get(Draft, late).created_at = utcnow() - timedelta(hours=6, minutes=15)
+        session.get(Draft, late).created_at = clock.now() - timedelta(hours=6, minutes=15)
         session.get(Draft, rejected).status = "rejected"
     ensure_user(db, "赵雪", "press")
     ensure_user(db, "钱明", "press")

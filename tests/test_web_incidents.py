@@ -14,16 +14,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from responder import clock
 from responder.incidents import refresh
 from responder.mentions import MentionRecord, store
-from responder.models import AuditEntry, Incident, Judgement, Mention, Notice, utcnow
+from responder.models import AuditEntry, Incident, Judgement, Mention, Notice
 from responder.notices import notify_all
 from responder.settings import Settings
 from responder.web.incidents import PAGE_SIZE
 from tests.webclient import PASSWORD, client_as, csrf, ensure_user
 
 # Recent, so the incidents are among the merge targets the form offers (last 7 days).
-NOW = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=8)
+NOW = clock.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=8)
 _urls = itertools.count(1)
 NOTICES_FOLLOW = "按新级别的通知将在一分钟内发出"
 
@@ -331,7 +332,7 @@ def test_a_refused_decision_shows_its_message_and_changes_nothing(
 
 def test_press_reads_the_incident_but_every_post_is_refused(settings, db, world):
     with db.transaction() as session:
-        notify_all(session, settings, utcnow())
+        notify_all(session, settings, clock.now())
         notice_id = session.scalars(select(Notice.id).order_by(Notice.id)).first()
     press = client_as(settings, db, "press")
     page = press.get(f"/incidents/{world['leak']}")
@@ -373,7 +374,7 @@ def test_a_post_without_the_csrf_token_is_refused(settings, db, world):
 
 def test_a_leader_acknowledges_a_waiting_notice_as_themselves(settings, db, world):
     with db.transaction() as session:
-        notify_all(session, settings, utcnow())
+        notify_all(session, settings, clock.now())
         waiting = session.scalars(
             select(Notice).where(
                 Notice.incident_id == world["leak"], Notice.next_step_at.is_not(None)
@@ -483,7 +484,7 @@ def test_in_the_browser_duty_decides_a_leader_acknowledges_and_an_admin_reads_th
     duty.context.close()
 
     with db.transaction() as session:
-        notify_all(session, settings, utcnow())
+        notify_all(session, settings, clock.now())
         waiting = session.scalars(
             select(Notice).where(Notice.incident_id == leak, Notice.next_step_at.is_not(None))
         ).one()

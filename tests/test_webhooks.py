@@ -16,9 +16,10 @@ from urllib.parse import parse_qs, unquote_plus, urlsplit
 import pytest
 from sqlalchemy import select
 
+from responder import clock
 from responder.db import Database
 from responder.demo.mailsink import MailSink
-from responder.models import OutboxMessage, utcnow
+from responder.models import OutboxMessage
 from responder.outbox import drain, enqueue_for_person
 from responder.settings import ConfigError, DutyPerson, WebhookSettings, load_settings
 from responder.webhooks import request_for
@@ -149,7 +150,7 @@ def test_a_robot_that_is_down_gets_the_alert_once_when_it_is_back(data_dir, port
     assert "TOKEN123" not in (hook_message.last_error or "")
 
     robot.reply = (200, {"errcode": 0, "errmsg": "ok"})
-    later = utcnow() + timedelta(hours=2)
+    later = clock.now() + timedelta(hours=2)
     up = drain(db.sessions, settings.mail, now=later, webhooks=settings.webhooks)
     assert up.sent == 1  # the robot; SMTP is still down
     assert len(robot.posts) == 2  # the failed try and the delivery
@@ -191,7 +192,7 @@ def test_the_duty_alert_of_a_new_incident_also_goes_to_the_robot(data_dir, robot
 
     settings = settings_with_robot(robot)
     db = Database(settings)
-    now = utcnow()
+    now = clock.now()
     with db.transaction() as session:
         incident = Incident(
             title="普查信息疑似泄露", category="privacy_leak", first_seen=now, last_seen=now

@@ -17,9 +17,10 @@ from twisted.internet.error import TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
 from crawlers.extract import page_problem
+from responder import clock
 from responder.db import Database
 from responder.mentions import canonical_url
-from responder.models import Mention, SeenPage, utcnow
+from responder.models import Mention, SeenPage
 from responder.settings import Settings, Source
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class SourceSpider(scrapy.Spider):
 
     def is_old(self, published: datetime | None) -> bool:
         """True for a time before the look-back window (counted); unknown times are kept."""
-        if published is None or published >= utcnow() - self.lookback:
+        if published is None or published >= clock.now() - self.lookback:
             return False
         self.crawler.stats.inc_value("yuqing/old")
         return True
@@ -135,7 +136,7 @@ class SourceSpider(scrapy.Spider):
         if listed == 0 or new == 0:
             return False
         times = [t for t in dated if t is not None]
-        oldest_allowed = utcnow() - self.lookback
+        oldest_allowed = clock.now() - self.lookback
         return not times or any(t >= oldest_allowed for t in times)
 
     def _stored(self, canonical: set[str]) -> set[str]:

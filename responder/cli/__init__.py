@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from responder import clock
 from responder.cli.app import app
 
 # Importing a module registers its commands; this order is the order of `yuqing --help`.
@@ -29,4 +30,5 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
+    clock.follow_environment()
     app()

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from responder import clock
 from responder.cli.app import app, settings_of
 
 duty_app = typer.Typer(help="The rotating duty (轮值): who is on duty, handover notes")
@@ -29,10 +30,9 @@ def duty_show(
         return
     from responder.db import Database
     from responder.duty import last_handover, schedule
-    from responder.models import utcnow
 
     settings = settings_of(ctx)
-    today = utcnow().astimezone(settings.tz).date()
+    today = clock.today(settings.tz)
     db = Database(settings)
     with db.sessions() as session:
         plan = schedule(session, settings, today, days)
@@ -73,10 +73,9 @@ def duty_handover(
     """Record today's handover note, shown to the next officer and in the daily report."""
     from responder.db import Database
     from responder.duty import on_duty, record_handover
-    from responder.models import utcnow
 
     settings = settings_of(ctx)
-    today = utcnow().astimezone(settings.tz).date()
+    today = clock.today(settings.tz)
     db = Database(settings)
     try:
         with db.transaction() as session:

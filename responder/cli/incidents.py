@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from responder import clock
 from responder.cli.app import app, settings_of
 from responder.settings import Settings
 
@@ -147,7 +148,7 @@ def incident_show(
     from responder.db import Database
     from responder.incident_actions import history
     from responder.labels import label
-    from responder.models import Incident, Mention, utcnow
+    from responder.models import Incident, Mention
     from responder.rendering import local_time
     from responder.spread import spread
 
@@ -166,7 +167,7 @@ def incident_show(
             .options(selectinload(Mention.judgements))
             .order_by(Mention.published_at, Mention.id)
         ).all()
-        figures = spread(mentions, settings.severity, utcnow())
+        figures = spread(mentions, settings.severity, clock.now())
         entries = history(session, incident.id)
     db.dispose()
     if as_json:

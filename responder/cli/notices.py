@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from responder import clock
 from responder.cli.app import app, settings_of
 
 
@@ -14,7 +15,6 @@ from responder.cli.app import app, settings_of
 def send(ctx: typer.Context) -> None:
     """Open due notices, repeat or escalate unacknowledged ones, and deliver the outbox once."""
     from responder.db import Database
-    from responder.models import utcnow
     from responder.notices import notify_all
     from responder.outbox import drain
 
@@ -22,7 +22,7 @@ def send(ctx: typer.Context) -> None:
     db = Database(settings)
     try:
         with db.transaction() as session:
-            notify_all(session, settings, utcnow())
+            notify_all(session, settings, clock.now())
         result = drain(db.sessions, settings.mail, webhooks=settings.webhooks)
     finally:
         db.dispose()
@@ -93,7 +93,7 @@ def ack_notice(
     """Acknowledge a notice (e.g. one confirmed by phone): its repeats and escalation stop."""
     from responder.acks import acknowledge
     from responder.db import Database
-    from responder.models import Notice, utcnow
+    from responder.models import Notice
 
     settings = settings_of(ctx)
     if not by.strip():
@@ -106,7 +106,7 @@ def ack_notice(
             if notice is None:
                 typer.echo(f"error: there is no notice #{notice_id}", err=True)
                 raise typer.Exit(2)
-            if not acknowledge(session, notice, by.strip(), utcnow(), via="cli"):
+            if not acknowledge(session, notice, by.strip(), clock.now(), via="cli"):
                 typer.echo(
                     f"notice #{notice_id} was acknowledged already by {notice.acknowledged_by}",
                     err=True,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from responder import clock
 from responder.cli.app import app, settings_of
 
 
@@ -18,14 +19,13 @@ def purge(
 ) -> None:
     """Purge set-aside page addresses and old report images; mentions and the trail stay."""
     from responder.db import Database
-    from responder.models import utcnow
     from responder.retention import purge as run_purge
 
     settings = settings_of(ctx)
     db = Database(settings)
     try:
         with db.transaction() as session:
-            summary = run_purge(session, settings, utcnow(), dry_run=dry_run, actor="cli")
+            summary = run_purge(session, settings, clock.now(), dry_run=dry_run, actor="cli")
     finally:
         db.dispose()
     if as_json:

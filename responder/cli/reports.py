@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from responder import clock
 from responder.cli.app import app, settings_of
 
 report_app = typer.Typer(
@@ -57,12 +58,11 @@ def _report(
     from datetime import date
 
     from responder.db import Database
-    from responder.models import utcnow
     from responder.report_delivery import deliver
     from responder.reports import gather, latest_issue, write_html
 
     settings = settings_of(ctx)
-    now = utcnow()
+    now = clock.now()
     if when is None:
         issued = latest_issue(settings, kind, now)
     else:

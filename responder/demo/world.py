@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from responder import clock
 from responder.paths import TEMPLATES_DIR
 
 WORLD_FILE = Path(__file__).with_name("world.yaml")
@@ -107,7 +108,7 @@ class DemoWorld:
     """Renders every page once at start; the handler only looks them up."""
 
     def __init__(self, tz: ZoneInfo, now: datetime | None = None) -> None:
-        self.now = (now or datetime.now(tz)).astimezone(tz)
+        self.now = (now or clock.now()).astimezone(tz)
         self.doc, self.items = load_world(self.now)
         env = Environment(
             loader=FileSystemLoader(TEMPLATES_DIR / "demo"),

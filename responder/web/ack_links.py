@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from responder import clock
 from responder.acks import AckLinkError, acknowledge, read_ack_token
-from responder.models import Notice, utcnow
+from responder.models import Notice
 from responder.notices import known_people
 from responder.web.core import Web
 
@@ -35,7 +36,7 @@ def routes(web: Web) -> list[Route]:
             names = {p.email: p.name for p in known_people(settings).values()}
             recipient = names.get(claim.recipient, claim.recipient)
             if request.method == "POST":
-                acknowledge(session, notice, recipient, utcnow(), via="link")
+                acknowledge(session, notice, recipient, clock.now(), via="link")
             return page(
                 "ack.html", request, notice=notice, incident=notice.incident, recipient=recipient
             )

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from responder import clock
 from responder.accounts import authenticate
-from responder.models import User, utcnow
+from responder.models import User
 from responder.web.core import Web, csrf_ok, current_user, guard, log_in
 
 
@@ -42,7 +43,7 @@ def routes(web: Web) -> list[Route]:
         name = str(form.get("name", ""))
         with web.db.transaction() as session:
             result = authenticate(
-                session, name, str(form.get("password", "")), utcnow(), web.settings.web
+                session, name, str(form.get("password", "")), clock.now(), web.settings.web
             )
             if result.user is not None:
                 log_in(request, result.user)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from responder import clock
 from responder.db import Database
 from responder.models import User
 from responder.settings import Settings
@@ -75,7 +75,9 @@ def flash(request: Request, message: str, kind: str = "ok") -> None:
 
 def log_in(request: Request, user: User) -> None:
     request.session.clear()
-    request.session.update({"uid": user.id, "epoch": user.session_epoch, "at": int(time.time())})
+    request.session.update(
+        {"uid": user.id, "epoch": user.session_epoch, "at": int(clock.timestamp())}
+    )
     csrf_token(request)  # a fresh token for the new session
 
 
@@ -86,7 +88,8 @@ def current_user(web: Web, request: Request) -> User | None:
     with web.db.sessions() as session:
         user = session.get(User, uid)
     expired = (
-        time.time() - float(request.session.get("at", 0)) > web.settings.web.session_hours * 3600
+        clock.timestamp() - float(request.session.get("at", 0))
+        > web.settings.web.session_hours * 3600
     )
     if (
         user is None

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from responder import charts
+from responder import charts, clock
 from responder.corrections import in_force
 from responder.duty import DutyDay, duty_day, last_handover
 from responder.health import SourceHealth, source_health
@@ -34,7 +34,6 @@ from responder.models import (
     Mention,
     Source,
     User,
-    utcnow,
 )
 from responder.reports import SENTIMENTS, TOP_SOURCES, UNKNOWN_SOURCE
 from responder.settings import Settings
@@ -192,7 +191,7 @@ def routes(web: Web) -> list[Route]:
 
     async def index(request: Request, user: User) -> Response:
         with db.sessions() as session:
-            summary = overview(session, settings, utcnow())
+            summary = overview(session, settings, clock.now())
             return web.render(request, "index.html", user=user, o=summary, days=DAYS)
 
     weeks = WeekCache()
@@ -200,7 +199,7 @@ def routes(web: Web) -> list[Route]:
     def chart(draw: Callable[[Week], bytes]) -> Endpoint:
         async def endpoint(request: Request, user: User) -> Response:
             with db.sessions() as session:
-                data = weeks.get(session, settings, utcnow())
+                data = weeks.get(session, settings, clock.now())
             # Drawing takes a while; off the event loop, other requests are not held up.
             png = await run_in_threadpool(draw, data)
             return Response(png, media_type="image/png", headers={"Cache-Control": CHART_CACHE})

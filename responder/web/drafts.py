@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from responder import draft_export, drafts
+from responder import clock, draft_export, drafts
 from responder.drafts import DraftError, NoApprovedTemplate, NotApproved
-from responder.models import Draft, DraftEvent, TemplateVersion, User, utcnow
+from responder.models import Draft, DraftEvent, TemplateVersion, User
 from responder.web.core import Web, flash, guard
 
 STATUSES = ("pending", "rejected", "approved")
@@ -37,7 +37,7 @@ def routes(web: Web) -> list[Route]:
         wanted = request.query_params.get("status", "")
         if wanted and wanted not in (*STATUSES, "overdue"):
             raise HTTPException(400, f"未知的状态筛选 {wanted!r}")
-        now = utcnow()
+        now = clock.now()
         with db.sessions() as session:
             query = select(Draft).options(
                 selectinload(Draft.incident),
@@ -72,7 +72,7 @@ def routes(web: Web) -> list[Route]:
     def show(
         request: Request, user: User, draft_id: int, status: int = 200, body: str | None = None
     ) -> Response:
-        now = utcnow()
+        now = clock.now()
         with db.sessions() as session:
             draft = _load(session, draft_id)
             events = session.scalars(

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from responder import clock
 from responder.acks import acknowledge
 from responder.incident_actions import (
     IncidentActionError,
@@ -40,7 +41,6 @@ from responder.models import (
     Notice,
     OutboxMessage,
     User,
-    utcnow,
 )
 from responder.settings import Settings
 from responder.severity import LEVELS, level_rank
@@ -282,7 +282,7 @@ def routes(web: Web) -> list[Route]:
                 .where(
                     Incident.status == "open",
                     Incident.id != found.id,
-                    Incident.last_seen >= utcnow() - timedelta(days=MERGE_DAYS),
+                    Incident.last_seen >= clock.now() - timedelta(days=MERGE_DAYS),
                 )
                 .order_by(Incident.last_seen.desc())
                 .limit(100)
@@ -298,7 +298,7 @@ def routes(web: Web) -> list[Route]:
                 notices=notices,
                 messages=messages,
                 attempts=attempts,
-                spread=spread(rows, settings.severity, utcnow()),
+                spread=spread(rows, settings.severity, clock.now()),
                 history=[
                     (e, readable_changes(e.before, e.after, e.object_type, settings.tz))
                     for e in entries
@@ -337,7 +337,7 @@ def routes(web: Web) -> list[Route]:
             else:
                 waiting = notice.next_step_at is not None
                 what = f"{label('stages', notice.stage)} · {label('levels', notice.level)}"
-                if acknowledge(session, notice, user.name, utcnow(), via="web"):
+                if acknowledge(session, notice, user.name, clock.now(), via="web"):
                     flash(
                         request,
                         f"已确认收到通知 #{notice.id}（{what}）"
