@@ -127,6 +127,19 @@ def set_role(session: Session, name: str, role: str, actor: str) -> User:
     return user
 
 
+def log_out(session: Session, user_id: int) -> None:
+    """End every session of the account: a logged-out cookie must not work when replayed, and
+    sessions are signed cookies, so the epoch they carry is what can be made stale."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    user.session_epoch += 1
+    audit.record(session, user.name, "user.logout", "user", user.name)
+
+
+REFUSED = "用户名或密码错误；连续失败多次的账号会临时锁定，请稍后再试"
+
+
 @dataclass(frozen=True)
 class LoginResult:
     user: User | None
@@ -138,17 +151,16 @@ def authenticate(
 ) -> LoginResult:
     """Check a login. After `web.login_attempts` failures in a row the account is locked for
     `web.lockout_minutes`; the message never says whether the name exists."""
-    refused = LoginResult(None, "用户名或密码错误")
+    # One answer for an unknown name, a wrong password and a locked account, after the same
+    # hashing work: neither the words nor the time tell whether a name exists.
+    refused = LoginResult(None, REFUSED)
     user = find(session, name.strip())
-    if user is None:
+    if user is None or (user.locked_until is not None and user.locked_until > now):
         try:
             _hasher.verify(_DUMMY_HASH, password)
         except VerificationError:
             pass
         return refused
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return LoginResult(None, f"登录失败次数过多，账号已临时锁定，请 {minutes} 分钟后再试")
     try:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):

@@ -273,6 +273,23 @@ def edit(
     return event
 
 
+def authors(session: Session, draft: Draft) -> set[str]:
+    """Everyone who changed the text since it was last approved, not only its last editor:
+    otherwise an author could have someone append "。" and then approve her own wording. Text
+    approved before was already passed by someone who did not write it."""
+    last_approval = (
+        select(func.max(DraftEvent.id))
+        .where(DraftEvent.draft_id == draft.id, DraftEvent.kind == "approved")
+        .scalar_subquery()
+    )
+    edited = select(DraftEvent.actor).where(
+        DraftEvent.draft_id == draft.id,
+        DraftEvent.kind == "edited",
+        DraftEvent.id > func.coalesce(last_approval, 0),
+    )
+    return {draft.last_editor, *session.scalars(edited)} - {"", "system"}
+
+
 def approve(
     session: Session, draft_id: int, reviewer: str, comment: str = "", seen: int | None = None
 ) -> None:
@@ -280,9 +297,10 @@ def approve(
     require_role(session, reviewer, REVIEWERS, "批准草稿", NotAllowed)
     if draft.status != "pending":
         raise DraftError(f"草稿当前状态为“{label('draft_status', draft.status)}”，不能批准")
-    if reviewer == draft.last_editor:
+    if reviewer in authors(session, draft):
         raise NotAllowed(
-            "您是这份草稿的最后修改人，不能批准自己修改的内容，请由另一位宣传/审核人员审核"
+            "您修改过这份草稿（作为最后修改人或此前的修改人），不能批准自己修改的内容，"
+            "请由另一位宣传/审核人员审核"
         )
     _fresh(session, draft, seen)
     draft.status = "approved"

@@ -88,12 +88,32 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
     return count
 
 
+# A cell starting with one of these is a formula to Excel or LibreOffice (OWASP's CSV
+# injection rule); crawled titles and texts are written by strangers.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: a leading apostrophe before a formula start.
+    `yuqing import` takes the apostrophe off again (`plain_cell`)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def plain_cell(value: str) -> str:
+    """The text `spreadsheet_cell` protected, as it was."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def write_csv(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
     """The caller opens `out` with encoding utf-8-sig, so Excel reads the Chinese correctly."""
     writer = csv.DictWriter(out, fieldnames=FIELDS)
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({key: spreadsheet_cell(value) for key, value in row.items()})
         count += 1
     return count

@@ -33,7 +33,7 @@ from crawlers.counts import parse_count as read_count
 from responder import audit, clock
 from responder.classify import classify_pending
 from responder.db import Database
-from responder.export import MENTION_FIELDS
+from responder.export import MENTION_FIELDS, plain_cell
 from responder.mentions import MentionRecord, canonical_url, clean, content_hash, source_for
 from responder.mentions import store as store_mention
 from responder.models import CrawlRun
@@ -344,7 +344,8 @@ def _csv(path: Path, mapping: dict[str, str]) -> Table:
                 except csv.Error as exc:
                     yield number, [], f"unreadable CSV: {exc}"
                     continue
-                yield number, cells, ""
+                # A yuqing export protected formula-like cells with an apostrophe.
+                yield number, [plain_cell(cell) for cell in cells], ""
 
     return _table(path, "csv", encoding, numbered(), mapping)
 

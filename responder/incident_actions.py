@@ -19,6 +19,7 @@ from responder import audit, clock
 from responder.incidents import TERMS_PER_INCIDENT, refresh, seen_at
 from responder.labels import label
 from responder.models import AuditEntry, Incident, Mention, Notice
+from responder.plaintext import one_line
 from responder.settings import Settings
 from responder.severity import LEVELS
 
@@ -194,7 +195,7 @@ def split(
     )
     times = [seen_at(m) for m in moving]
     new = Incident(
-        title=(title or "").strip() or moving[0].title or moving[0].text[:40],
+        title=one_line(title or "") or moving[0].title or one_line(moving[0].text[:40]),
         category=category,
         first_seen=min(times),
         last_seen=max(times),

@@ -25,6 +25,7 @@ from nlp import pii
 from responder import search
 from responder.db import begin_writes
 from responder.models import Mention, SeenPage, Source
+from responder.plaintext import multi_line, one_line
 from responder.settings import PrivacySettings
 
 TRACKING_PARAMS = re.compile(
@@ -90,10 +91,10 @@ def clean(
     reprints, notices, drafts, exports, the web) only ever sees the mask; the mask is
     deterministic, so the same story still hashes and groups the same."""
     privacy = privacy or PrivacySettings()
-    text = nlp.normalise(record.text, keep_lines=True)
+    text = nlp.normalise(multi_line(record.text), keep_lines=True)
     if len(text) < MIN_TEXT_CHARS:
         return None
-    title = nlp.normalise(record.title)
+    title = nlp.normalise(one_line(record.title))
     original_title = original_text = None
     if privacy.mask:
         masked_title, masked_text = pii.mask(title, privacy.kinds), pii.mask(text, privacy.kinds)
@@ -105,8 +106,8 @@ def clean(
         record,
         title=title,
         text=text,
-        author=record.author.strip(),
-        outlet=record.outlet.strip(),
+        author=one_line(record.author),
+        outlet=one_line(record.outlet),
         published_at=published_at,
         original_title=original_title,
         original_text=original_text,

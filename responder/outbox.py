@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from responder import clock
 from responder.models import DeliveryAttempt, OutboxAttachment, OutboxMessage
+from responder.plaintext import one_line
 from responder.processes import HOST, is_dead, this_process
 from responder.settings import MailSettings, Recipient, WebhookSettings
 from responder.webhooks import DeliveryFailure, PermanentFailure, deliver
@@ -135,8 +136,10 @@ def enqueue_for_person(
 def build_email(message: OutboxMessage, mail: MailSettings) -> EmailMessage:
     email = EmailMessage()
     email["From"] = mail.sender
-    email["To"] = formataddr((message.recipient_name, message.recipient))
-    email["Subject"] = message.subject
+    # Header values cleaned again here: a row written before titles were cleaned on entry
+    # (or by a future path that forgets) must not make the message unbuildable.
+    email["To"] = formataddr((one_line(message.recipient_name), one_line(message.recipient)))
+    email["Subject"] = one_line(message.subject)
     domain = mail.sender.rpartition("@")[2] or "yuqing.local"
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
     email["X-Yuqing-Key"] = message.dedupe_key
@@ -310,9 +313,15 @@ def drain(
                     if message.channel == "webhook":
                         post_webhook(message, webhooks or {})
                     else:
+                        try:
+                            email = build_email(message, mail)
+                        except (ValueError, TypeError) as exc:
+                            # Retrying cannot help a message that cannot be built: fail it
+                            # now, so `yuqing status` shows it, instead of deferring for ever.
+                            raise PermanentFailure(f"邮件无法生成：{exc}") from exc
                         if smtp is None:
                             smtp = open_smtp(mail)
-                        smtp.send_message(build_email(message, mail))
+                        smtp.send_message(email)
                 except (*PERMANENT, PermanentFailure) as exc:
                     outcome, error = "failed", str(exc)
                 except (OSError, smtplib.SMTPException, DeliveryFailure) as exc:

@@ -3,6 +3,7 @@ sandbox; web pages escape everything they show."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -67,13 +68,24 @@ def text_environment() -> ImmutableSandboxedEnvironment:
     return env
 
 
+WEB_LINK = re.compile(r"https?://[^\s]", re.IGNORECASE)
+
+
 def web_environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(TEMPLATES_DIR / "web"),
         autoescape=select_autoescape(default=True),
     )
     env.filters["label"] = lambda code, kind: label(kind, code)
+    env.tests["web_link"] = is_web_link
     return env
+
+
+def is_web_link(url: object) -> bool:
+    """Whether a link from outside (a mention's URL) may be rendered clickable: http(s) only,
+    so `javascript:`, `data:` and `vbscript:` links are shown as text. Checked on the raw text:
+    a browser ignores leading spaces and control characters that a parser might keep."""
+    return isinstance(url, str) and WEB_LINK.match(url) is not None
 
 
 def render_text(name: str, **context: object) -> str:

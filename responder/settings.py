@@ -196,6 +196,12 @@ class WebSettings(Section):
     )
     login_attempts: int = Field(5, ge=1, description="failed logins in a row before a lockout")
     lockout_minutes: float = Field(15, gt=0, description="minutes an account stays locked")
+    address_login_attempts: int = Field(
+        20,
+        ge=1,
+        description="failed logins from one client address within lockout_minutes before that"
+        " address is refused for the rest of the window (names tried do not matter)",
+    )
     metrics_token: str = Field(
         "",
         description="bearer token /metrics asks for; empty: /metrics answers loopback clients only",

@@ -331,3 +331,17 @@ def test_a_template_that_escapes_the_sandbox_makes_no_draft(settings, db, attack
     assert f"no draft for incident {incident_id}" in caplog.text
     with db.sessions() as session:
         assert session.scalar(select(func.count(Draft.id))) == 0
+
+
+def test_an_author_cannot_approve_after_someone_else_edits_last(settings, db, people):
+    # 赵雪 rewrites the draft, 王敏 (duty) only appends "。": 赵雪 still wrote the text.
+    draft_id = make_draft(db, settings)
+    edited(db, draft_id, "关于网传信息的说明\n\n经核实，该信息不实\n", "赵雪")
+    edited(db, draft_id, "关于网传信息的说明\n\n经核实，该信息不实。\n", "王敏")
+
+    with db.transaction() as session, pytest.raises(NotAllowed, match="修改过这份草稿"):
+        drafts.approve(session, draft_id, "赵雪")
+
+    with db.transaction() as session:
+        drafts.approve(session, draft_id, "钱明", "同意")
+        assert session.get(Draft, draft_id).status == "approved"

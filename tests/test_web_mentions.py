@@ -506,7 +506,10 @@ def test_in_the_browser_the_duty_officer_filters_searches_and_corrects_a_mention
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     assert page.get_by_role("heading", name="工作台").is_visible()
-    page.wait_for_function(CHARTS_DRAWN)
+    # The load event waits for the images; wait_for_function would eval a string, which the
+    # page's Content-Security-Policy (rightly) refuses.
+    page.wait_for_load_state("load")
+    assert page.evaluate(CHARTS_DRAWN)
     assert page.get_by_text("论坛普查泄露帖仍在发酵").is_visible()
     screens(page, "dashboard")
 

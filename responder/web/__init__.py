@@ -27,7 +27,7 @@ from responder.web import (
     mentions,
     monitoring,
 )
-from responder.web.core import Web, current_user
+from responder.web.core import SecurityHeaders, Web, current_user
 
 __all__ = ["create_app"]
 STOCK_ERRORS = {404: "页面不存在", 405: "不支持对此页面的这种操作（405）"}
@@ -60,6 +60,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *monitoring.routes(web),
     ]
     middleware = [
+        Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,
             secret_key=signing_key(settings),
@@ -67,7 +68,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             max_age=int(settings.web.session_hours * 3600),
             same_site="lax",
             https_only=settings.web.secure_cookies,
-        )
+        ),
     ]
     return Starlette(
         routes=routes, middleware=middleware, exception_handlers={HTTPException: error}

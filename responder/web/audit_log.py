@@ -24,7 +24,7 @@ from starlette.routing import Route
 from responder.labels import label, labels
 from responder.models import AuditEntry, User
 from responder.rendering import local_time
-from responder.web.core import Web, guard
+from responder.web.core import Web, guard, whole_number
 
 READERS = ("admin", "leader")
 PAGE_SIZE = 50
@@ -174,7 +174,8 @@ def parse_filter(
     if start and end and end < start:
         raise BadFilter("截止日期早于起始日期")
     page = text["page"] or "1"
-    if not page.isdigit() or int(page) < 1:
+    number = whole_number(page)
+    if number is None:
         raise BadFilter(f"页码“{page}”无效，应为正整数")
     return AuditFilter(
         actor=text["actor"],
@@ -183,7 +184,7 @@ def parse_filter(
         object_id=text["object_id"].lstrip("#"),
         date_from=start,
         date_to=end,
-        page=int(page),
+        page=number,
     )
 
 

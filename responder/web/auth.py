@@ -1,18 +1,61 @@
 """Logging in and out. The login form has a CSRF token too, so another site cannot log a
-browser into an account of its choosing."""
+browser into an account of its choosing.
+
+Checking a password is deliberately slow (argon2), so it runs in a worker thread: a flood of
+logins must not stall every other page on the event loop. Failed logins are limited per
+account (`accounts.authenticate`) and per client address (`AddressThrottle`), so guessing many
+names from one machine is refused too. Logging out raises the account's session epoch: the
+cookie of that session (and of the account's other sessions) no longer works, even replayed."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 from urllib.parse import urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from responder import clock
-from responder.accounts import authenticate
+from responder.accounts import LoginResult, authenticate, log_out
 from responder.models import User
 from responder.web.core import Web, csrf_ok, current_user, guard, log_in
+
+TOO_MANY = "此地址登录失败次数过多，请稍后再试"
+
+
+class AddressThrottle:
+    """Failed logins per client address in a sliding window, in this process's memory (yuqing
+    serves from one process; a restart forgets, which only ever lets a person back in)."""
+
+    def __init__(self, limit: int, window_seconds: float) -> None:
+        self.limit, self.window = limit, window_seconds
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(address, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, address: str) -> bool:
+        with self._lock:
+            return len(self._recent(address, time.monotonic())) >= self.limit
+
+    def failed(self, address: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._recent(address, now).append(now)
+            # Forget addresses whose failures all lie outside the window, so the table stays
+            # as small as the set of addresses failing now.
+            for key in [
+                k for k, v in self._failures.items() if not v or v[-1] <= now - self.window
+            ]:
+                del self._failures[key]
 
 
 def _safe_next(target: str) -> str:
@@ -24,6 +67,14 @@ def _safe_next(target: str) -> str:
 
 
 def routes(web: Web) -> list[Route]:
+    throttle = AddressThrottle(
+        web.settings.web.address_login_attempts, web.settings.web.lockout_minutes * 60
+    )
+
+    def check(name: str, password: str) -> LoginResult:
+        with web.db.transaction() as session:
+            return authenticate(session, name, password, clock.now(), web.settings.web)
+
     async def login(request: Request) -> Response:
         next_page = _safe_next(request.query_params.get("next", "/"))
         if request.method == "GET":
@@ -41,13 +92,14 @@ def routes(web: Web) -> list[Route]:
                 error="页面已过期，请重新输入",
             )
         name = str(form.get("name", ""))
-        with web.db.transaction() as session:
-            result = authenticate(
-                session, name, str(form.get("password", "")), clock.now(), web.settings.web
+        address = request.client.host if request.client else ""
+        if throttle.blocked(address):
+            return web.render(
+                request, "login.html", status=429, next=next_page, user=None, error=TOO_MANY
             )
-            if result.user is not None:
-                log_in(request, result.user)
+        result = await run_in_threadpool(check, name, str(form.get("password", "")))
         if result.user is None:
+            throttle.failed(address)
             return web.render(
                 request,
                 "login.html",
@@ -57,9 +109,12 @@ def routes(web: Web) -> list[Route]:
                 name=name,
                 error=result.message,
             )
+        log_in(request, result.user)
         return RedirectResponse(_safe_next(str(form.get("next", "/"))), status_code=303)
 
     async def logout(request: Request, user: User) -> Response:
+        with web.db.transaction() as session:
+            log_out(session, user.id)
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from responder import clock, draft_export, drafts
 from responder.drafts import DraftError, NoApprovedTemplate, NotApproved
 from responder.models import Draft, DraftEvent, TemplateVersion, User
-from responder.web.core import Web, flash, guard
+from responder.web.core import Web, flash, guard, whole_number
 
 STATUSES = ("pending", "rejected", "approved")
 QUEUE_SIZE = 200
@@ -99,6 +99,7 @@ def routes(web: Web) -> list[Route]:
                 "media": settings.recipients.media,
                 "can_edit": user.role in drafts.EDITORS,
                 "can_review": user.role in drafts.REVIEWERS,
+                "is_author": user.name in drafts.authors(session, draft),
                 "can_email": user.role in drafts.REVIEWERS,
             }
             return web.render(request, "draft.html", status=status, user=user, **context)
@@ -224,21 +225,19 @@ def routes(web: Web) -> list[Route]:
     everyone = None
     return [
         Route("/drafts", guard(web, queue, everyone)),
-        Route("/drafts/{draft_id:int}", guard(web, detail, everyone)),
-        Route("/drafts/{draft_id:int}/edit", guard(web, save, drafts.EDITORS), methods=["POST"]),
+        Route("/drafts/{draft_id:id}", guard(web, detail, everyone)),
+        Route("/drafts/{draft_id:id}/edit", guard(web, save, drafts.EDITORS), methods=["POST"]),
         Route(
-            "/drafts/{draft_id:int}/approve",
+            "/drafts/{draft_id:id}/approve",
             guard(web, approve, drafts.REVIEWERS),
             methods=["POST"],
         ),
         Route(
-            "/drafts/{draft_id:int}/reject", guard(web, reject, drafts.REVIEWERS), methods=["POST"]
+            "/drafts/{draft_id:id}/reject", guard(web, reject, drafts.REVIEWERS), methods=["POST"]
         ),
-        Route(
-            "/drafts/{draft_id:int}/email", guard(web, email, drafts.REVIEWERS), methods=["POST"]
-        ),
-        Route("/drafts/{draft_id:int}/export", guard(web, export, everyone), methods=["POST"]),
-        Route("/drafts/{draft_id:int}/copied", guard(web, copied, everyone), methods=["POST"]),
+        Route("/drafts/{draft_id:id}/email", guard(web, email, drafts.REVIEWERS), methods=["POST"]),
+        Route("/drafts/{draft_id:id}/export", guard(web, export, everyone), methods=["POST"]),
+        Route("/drafts/{draft_id:id}/copied", guard(web, copied, everyone), methods=["POST"]),
     ]
 
 
@@ -266,10 +265,10 @@ def _seen(value: object) -> int | None:
     """The revision the form was made from; a form without one (an old page) skips the check."""
     if value in (None, ""):
         return None
-    try:
-        return int(str(value))
-    except ValueError:
-        raise HTTPException(400, "表单数据有误，请刷新页面后重试") from None
+    number = whole_number(str(value), minimum=0)
+    if number is None:
+        raise HTTPException(400, "表单数据有误，请刷新页面后重试")
+    return number
 
 
 def _back(draft_id: int) -> RedirectResponse:

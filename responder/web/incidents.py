@@ -46,7 +46,7 @@ from responder.settings import Settings
 from responder.severity import LEVELS, level_rank
 from responder.spread import spread
 from responder.web.audit_log import readable_changes
-from responder.web.core import Endpoint, Web, flash, guard
+from responder.web.core import Endpoint, Web, flash, guard, whole_number
 
 DECIDE = ("duty", "admin")
 ACKNOWLEDGE = ("duty", "admin", "leader")
@@ -85,9 +85,10 @@ def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
         raise BadForm(f"没有级别“{level}”，可选 {'、'.join(reversed(LEVELS))}")
     if category and category not in labels()["categories"]:
         raise BadForm(f"没有“{category}”这个类别，请从列表中选择")
-    if not page.isdigit() or int(page) < 1:
+    number = whole_number(page)
+    if number is None:
         raise BadForm(f"页码“{page}”无效，应为正整数")
-    return ListFilter(status=status, level=level, category=category, page=int(page))
+    return ListFilter(status=status, level=level, category=category, page=number)
 
 
 def _notices_follow(incident: Incident, level_before: str | None) -> bool:
@@ -135,10 +136,9 @@ def _merge(
     chosen = str(form.get("target_id", "")).strip() or str(form.get("target", "")).strip()
     if not chosen:
         raise BadForm("请选择要并入的事件")
-    try:
-        target_id = int(chosen.lstrip("#"))
-    except ValueError:
-        raise BadForm(f"事件编号“{chosen}”应为数字") from None
+    target_id = whole_number(chosen.lstrip("#"))
+    if target_id is None:
+        raise BadForm(f"事件编号“{chosen}”应为数字")
     before = _level_before(session, target_id)
     target = merge(session, settings, incident_id, target_id, actor, str(form.get("reason", "")))
     said = f"已将事件 #{incident_id} 并入事件 #{target.id}"
@@ -150,10 +150,10 @@ def _merge(
 def _split(
     session: Session, settings: Settings, incident_id: int, form: FormData, actor: str
 ) -> tuple[str, str]:
-    try:
-        ids = [int(str(v)) for v in form.getlist("mention")]
-    except ValueError:
-        raise BadForm("信息编号无效") from None
+    numbers = [whole_number(str(v)) for v in form.getlist("mention")]
+    ids = [n for n in numbers if n is not None]
+    if len(ids) != len(numbers):
+        raise BadForm("信息编号无效")
     new = split(
         session,
         settings,
@@ -349,17 +349,17 @@ def routes(web: Web) -> list[Route]:
 
     return [
         Route("/incidents", guard(web, incidents)),
-        Route("/incidents/{incident_id:int}", guard(web, incident)),
+        Route("/incidents/{incident_id:id}", guard(web, incident)),
         *(
             Route(
-                f"/incidents/{{incident_id:int}}/{name}",
+                f"/incidents/{{incident_id:id}}/{name}",
                 guard(web, decision(name, decide), DECIDE),
                 methods=["POST"],
             )
             for name, decide in DECISIONS.items()
         ),
         Route(
-            "/incidents/{incident_id:int}/notices/{notice_id:int}/ack",
+            "/incidents/{incident_id:id}/notices/{notice_id:id}/ack",
             guard(web, ack, ACKNOWLEDGE),
             methods=["POST"],
         ),

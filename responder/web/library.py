@@ -134,17 +134,17 @@ def routes(web: Web) -> list[Route]:
         Route(base, guard(web, detail)),
         Route(f"{base}/propose", guard(web, propose, PRESS), methods=["POST"]),
         Route(
-            f"{base}/versions/{{version_id:int}}/approve",
+            f"{base}/versions/{{version_id:id}}/approve",
             guard(web, approve, library.APPROVERS),
             methods=["POST"],
         ),
         Route(
-            f"{base}/versions/{{version_id:int}}/reject",
+            f"{base}/versions/{{version_id:id}}/reject",
             guard(web, reject, library.APPROVERS),
             methods=["POST"],
         ),
         Route(
-            f"{base}/versions/{{version_id:int}}/withdraw",
+            f"{base}/versions/{{version_id:id}}/withdraw",
             guard(web, withdraw, PRESS),
             methods=["POST"],
         ),

@@ -37,13 +37,15 @@ from responder.corrections import (
 )
 from responder.models import MENTION_TIME, Judgement, Mention, Source, User
 from responder.settings import Settings
-from responder.web.core import Web, flash, guard
+from responder.web.core import Web, flash, guard, whole_number
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000
 CORRECTORS = ("duty", "admin")
 FILTERS = ("from", "to", "source", "sentiment", "category", "misinfo", "incident", "keyword", "q")
 MAX_TERMS = 10
+# A keyword rule or search is a few words; a long one only makes the database work hard.
+MAX_FILTER_CHARS = 200
 REPRINTS_SHOWN = 30
 
 
@@ -113,17 +115,20 @@ def parse_filter(
         except CorrectionError:
             errors.append("“疑似失实”只能选 是 或 否")
     if values["incident"] and not (
-        values["incident"] in ("yes", "no") or values["incident"].isdigit()
+        values["incident"] in ("yes", "no") or whole_number(values["incident"]) is not None
     ):
         errors.append(f"事件筛选“{values['incident']}”无效，应为事件编号")
     found.incident = values["incident"]
-    found.keyword = values["keyword"]
-    found.terms = values["q"].split()
+    if len(values["keyword"]) > MAX_FILTER_CHARS or len(values["q"]) > MAX_FILTER_CHARS:
+        errors.append(f"关键词或搜索内容过长，最多 {MAX_FILTER_CHARS} 个字")
+    found.keyword = values["keyword"][:MAX_FILTER_CHARS]
+    found.terms = values["q"][:MAX_FILTER_CHARS].split()
     if len(found.terms) > MAX_TERMS:
         errors.append(f"搜索词过多，最多 {MAX_TERMS} 个")
     page = str(params.get("page", "1")).strip() or "1"
-    if page.isdigit() and int(page) >= 1:
-        found.page = int(page)
+    number = whole_number(page)
+    if number is not None:
+        found.page = number
     else:
         errors.append(f"页码“{page}”无效，应为正整数")
     return found, errors
@@ -317,9 +322,9 @@ def routes(web: Web) -> list[Route]:
 
     return [
         Route("/mentions", guard(web, listing)),
-        Route("/mentions/{mention_id:int}", guard(web, detail)),
+        Route("/mentions/{mention_id:id}", guard(web, detail)),
         Route(
-            "/mentions/{mention_id:int}/correct",
+            "/mentions/{mention_id:id}/correct",
             guard(web, correction, CORRECTORS),
             methods=["POST"],
         ),

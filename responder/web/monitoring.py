@@ -48,7 +48,9 @@ def _allowed(web: Web, request: Request) -> Response | None:
     if token:
         sent = request.headers.get("authorization", "")
         scheme, _, value = sent.partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token):
+        # As bytes: compare_digest refuses a str with non-ASCII characters ("Bearer é").
+        given = value.strip().encode("utf-8", "surrogateescape")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given, token.encode()):
             return None
         return PlainTextResponse(
             "metrics: a bearer token is required\n",
