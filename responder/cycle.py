@@ -31,6 +31,7 @@ from responder.outbox import drain
 from responder.reprints import group_reprints
 from responder.settings import Settings
 from responder.severity import LEVELS
+from responder.undelivered import report_undelivered
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,15 @@ class Cycle:
         with self.db.transaction() as session:
             notify_all(session, self.settings, now)
         result = drain(self.db.sessions, self.settings.mail, webhooks=self.settings.webhooks)
-        return result.sent
+        sent = result.sent
+        if result.failed:
+            with self.db.transaction() as session:
+                told = report_undelivered(session, self.settings, now)
+            if told:
+                sent += drain(
+                    self.db.sessions, self.settings.mail, webhooks=self.settings.webhooks
+                ).sent
+        return sent
 
     def _process(self, summary: CycleSummary, now: datetime | None) -> None:
         with self.db.transaction() as session:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -32,7 +33,7 @@ from responder.models import (
     OutboxMessage,
 )
 from responder.notices import notify_all
-from responder.outbox import drain
+from responder.outbox import drain, enqueue
 from responder.settings import Settings, load_settings
 from responder.web import create_app
 from tests.robot import Robot
@@ -433,3 +434,39 @@ def test_a_chain_member_naming_an_unknown_robot_is_a_configuration_error(data_di
                 }
             }
         )
+
+
+def test_a_robot_post_refused_for_good_reaches_the_duty_officer_by_email(data_dir, ports, robot):
+    settings = load_settings(
+        overrides={
+            "webhooks": {"duty_group": {"kind": "wecom", "url": robot.url("/cgi-bin/webhook")}},
+            "duty": {
+                "people": [{"name": "王敏", "email": PEOPLE["duty"], "webhook": "duty_group"}],
+                "order": ["王敏"],
+                "start": clock.today(ZoneInfo("Asia/Shanghai")).isoformat(),
+            },
+        }
+    )
+    db = Database(settings)
+    sink = MailSink(settings.data_dir / "mailbox", port=settings.mail.smtp_port).start()
+    robot.reply = (200, {"errcode": 93000, "errmsg": "invalid webhook url"})
+    try:
+        with db.transaction() as session:
+            enqueue(
+                session,
+                "alert-1",
+                "duty_group",
+                "王敏",
+                "【舆情预警】测试",
+                "正文",
+                "duty_alert",
+                channel="webhook",
+            )
+        Cycle(settings, db).tick(clock.now())
+        Cycle(settings, db).tick(clock.now())  # told once, not again
+        told = [m for m in read_mail(sink) if m["Subject"].startswith("【投递失败】")]
+        assert len(told) == 1 and told[0]["X-Envelope-To"] == PEOPLE["duty"]
+        assert "【舆情预警】测试" in told[0].get_content() and "93000" in told[0].get_content()
+    finally:
+        sink.stop()
+        db.dispose()

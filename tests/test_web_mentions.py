@@ -547,8 +547,10 @@ def test_in_the_browser_the_duty_officer_filters_searches_and_corrects_a_mention
         assert entry.action == "judgement.correct" and entry.detail == "原帖为转述，语气中性"
 
     page.get_by_role("link", name=re.compile("临江县人口普查登记信息泄露")).click()
-    assert page.url.endswith(f"/incidents/{world.incident}")
-    assert page.get_by_role("heading", name=re.compile("临江县人口普查登记信息泄露")).is_visible()
+    page.wait_for_url(f"**/incidents/{world.incident}")
+    # is_visible() does not wait: on a loaded machine the heading may not be drawn yet.
+    heading = page.get_by_role("heading", name=re.compile("临江县人口普查登记信息泄露"))
+    heading.wait_for(state="visible")
     screens(page, "incident")
 
     # Crawled HTML stays text everywhere: no script ran, the markup is visible as written.
