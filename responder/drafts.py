@@ -25,6 +25,7 @@ from responder.models import (
     Draft,
     DraftEvent,
     Incident,
+    Judgement,
     Mention,
     ResponseTemplate,
     TemplateVersion,
@@ -32,6 +33,7 @@ from responder.models import (
 from responder.paths import TEMPLATES_DIR
 from responder.rendering import IncidentView, render_string
 from responder.settings import Settings
+from responder.severity import level_rank
 
 log = logging.getLogger(__name__)
 REPLIES_DIR = TEMPLATES_DIR / "replies"
@@ -143,7 +145,11 @@ def tidy(text: str) -> str:
 
 
 def create_draft(
-    session: Session, settings: Settings, incident: Incident, actor: str = "system"
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    actor: str = "system",
+    reason: str = "level",
 ) -> Draft:
     version = approved_version(session, incident.category)
     mentions = session.scalars(select(Mention).where(Mention.incident_id == incident.id)).all()
@@ -159,7 +165,11 @@ def create_draft(
             f"模板 v{version.version} 无法为事件 #{incident.id} 生成草稿：{exc}"
         ) from exc
     draft = Draft(
-        incident_id=incident.id, template_version_id=version.id, body=body, last_editor=actor
+        incident_id=incident.id,
+        template_version_id=version.id,
+        body=body,
+        last_editor=actor,
+        reason=reason,
     )
     session.add(draft)
     session.flush()
@@ -179,9 +189,25 @@ def create_draft(
     return draft
 
 
+def draft_reason(session: Session, settings: Settings, incident: Incident) -> str | None:
+    """Why the incident needs a reply by itself: its level, or a misinformation finding (a
+    rumour or false figure going round needs the office's answer at any level); None when it
+    needs none unless someone asks (`request_draft`)."""
+    if level_rank(incident.level) >= level_rank(settings.drafts.from_level):
+        return "level"
+    flagged = session.scalar(
+        select(Judgement.id)
+        .join(Mention, Mention.id == Judgement.mention_id)
+        .where(Mention.incident_id == incident.id, Judgement.misinfo.is_(True))
+        .limit(1)
+    )
+    return "misinfo" if flagged is not None else None
+
+
 def draft_missing(session: Session, settings: Settings, actor: str = "system") -> list[Draft]:
-    """A draft for every open incident that has none yet. An incident whose template does not
-    render is logged and retried on the next run; it does not hold up the others."""
+    """A draft for every open incident that needs one and has none yet. An incident whose
+    template does not render is logged and retried on the next run; it does not hold up the
+    others."""
     seed_templates(session)
     without = session.scalars(
         select(Incident).where(
@@ -191,12 +217,32 @@ def draft_missing(session: Session, settings: Settings, actor: str = "system") -
     ).all()
     made = []
     for incident in without:
+        reason = draft_reason(session, settings, incident)
+        if reason is None:
+            continue
         try:
             # Rendering comes before anything is added, so a failure leaves no half draft.
-            made.append(create_draft(session, settings, incident, actor))
+            made.append(create_draft(session, settings, incident, actor, reason))
         except DraftRenderError as exc:
             log.error("no draft for incident %s: %s", incident.id, exc)
     return made
+
+
+def request_draft(session: Session, settings: Settings, incident_id: int, actor: str) -> Draft:
+    """A draft asked for on the incident page (生成应答草稿), for an incident that has none."""
+    require_role(session, actor, EDITORS, "生成应答草稿", NotAllowed)
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise DraftError(f"没有事件 #{incident_id}")
+    if incident.status != "open":
+        raise DraftError("事件已不在处置中，不能再生成应答草稿")
+    if session.scalar(select(Draft.id).where(Draft.incident_id == incident_id).limit(1)):
+        raise DraftError("该事件已有应答草稿")
+    seed_templates(session)
+    try:
+        return create_draft(session, settings, incident, actor, "requested")
+    except DraftRenderError as exc:
+        raise DraftError(str(exc)) from exc
 
 
 # --- review ---------------------------------------------------------------------------------

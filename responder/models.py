@@ -253,6 +253,9 @@ class Draft(Base):
     template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|approved|rejected
+    # Why it exists: level (the incident's level needs a reply) | misinfo (a misinformation
+    # finding) | requested (someone asked on the incident page).
+    reason: Mapped[str] = mapped_column(String(20), default="level", server_default="level")
     last_editor: Mapped[str] = mapped_column(String(100), default="system")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
@@ -298,6 +301,11 @@ class Notice(Base):
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # own: its messages are its own | batch: alerted at once together with the cycle's other
+    # new incidents | digest: listed in the next digest. `carried_by` is the outbox key of the
+    # batch or digest that carried it (None: not yet sent).
+    delivery: Mapped[str] = mapped_column(String(12), default="own", server_default="own")
+    carried_by: Mapped[str | None] = mapped_column(String(300))
 
     incident: Mapped[Incident] = relationship()
 
@@ -327,6 +335,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     sent_at: Mapped[datetime | None]
+    # Messages of one thread (the duty officer's alerts about one incident) answer its first.
+    thread: Mapped[str | None] = mapped_column(String(200))
     # An HTML alternative to `body` (reports); its images are attachments referenced by cid.
     html: Mapped[str | None] = mapped_column(Text)
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)

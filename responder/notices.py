@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from responder import audit
 from responder.acks import ack_link
+from responder.alert_batches import OWN, duty_delivery, send_batches
 from responder.duty import on_duty
 from responder.labels import label
 from responder.models import Draft, Incident, Mention, Notice, OutboxMessage
@@ -138,13 +139,15 @@ def known_people(settings: Settings) -> dict[str, Recipient]:
 def _first_recipients(session: Session, settings: Settings, notice: Notice) -> list[Recipient]:
     """Who step 0 went to: a repeat goes to the same people even after the duty day turned."""
     known = known_people(settings)
+    # A notice carried by a batch alert went out in that message, under the batch's key.
+    carried = (
+        OutboxMessage.dedupe_key == notice.carried_by
+        if notice.delivery != OWN
+        else (OutboxMessage.notice_id == notice.id) & (OutboxMessage.step == 0)
+    )
     rows = session.execute(
         select(OutboxMessage.recipient, OutboxMessage.recipient_name)
-        .where(
-            OutboxMessage.notice_id == notice.id,
-            OutboxMessage.step == 0,
-            OutboxMessage.channel == "email",
-        )
+        .where(carried, OutboxMessage.channel == "email")
         .order_by(OutboxMessage.id)
     ).all()
     return [known.get(email) or Recipient(name=name, email=email) for email, name in rows]
@@ -247,6 +250,8 @@ def _send_step(
             incident_id=incident.id,
             notice_id=notice.id,
             step=step,
+            # The duty officer's alerts about one incident form one mail thread.
+            thread=f"incident-{incident.id}-duty" if notice.stage == "duty_alert" else None,
         )
     return added
 
@@ -259,9 +264,11 @@ def _open_notice(
     people: list[Recipient],
     now: datetime,
     seq: int = 0,
+    delivery: str = OWN,
 ) -> int:
-    """Create the notice (once) and send its step 0; earlier notices of the same stage that
-    still wait for an acknowledgement are superseded by it."""
+    """Create the notice (once) and send its step 0, unless a batch or digest carries it
+    (`alert_batches`); earlier notices of the same stage that still wait for an
+    acknowledgement are superseded by it."""
     level = incident.level
     exists = session.scalar(
         select(Notice.id).where(
@@ -281,11 +288,15 @@ def _open_notice(
         )
     ):
         older.next_step_at = None
-    notice = Notice(incident=incident, stage=stage, level=level, seq=seq, created_at=now)
+    notice = Notice(
+        incident=incident, stage=stage, level=level, seq=seq, created_at=now, delivery=delivery
+    )
     session.add(notice)
     session.flush()
     if escalates(settings, notice) and last_step(settings) > 0:
         notice.next_step_at = now + timedelta(minutes=settings.duty.escalation.ack_minutes)
+    if delivery != OWN:
+        return 0
     return _send_step(session, settings, notice, 0, people, now)
 
 
@@ -310,7 +321,13 @@ def notify(session: Session, settings: Settings, incident: Incident, now: dateti
     if level_rank(level) > level_rank(incident.notified_level):
         duty = on_duty(session, settings, now.astimezone(settings.tz).date())
         added += _open_notice(
-            session, settings, incident, "duty_alert", [duty] if duty else [], now
+            session,
+            settings,
+            incident,
+            "duty_alert",
+            [duty] if duty else [],
+            now,
+            delivery=duty_delivery(settings, level),
         )
         if level_rank(level) >= level_rank("II"):
             leadership_told = level_rank(incident.notified_level) >= level_rank("II")
@@ -425,4 +442,4 @@ def notify_all(session: Session, settings: Settings, now: datetime) -> int:
     ).all()
     for incident in incidents:
         added += notify(session, settings, incident, now)
-    return added + advance(session, settings, now)
+    return added + advance(session, settings, now) + send_batches(session, settings, now)

@@ -54,6 +54,7 @@ def enqueue(
     images: Mapping[str, bytes] | None = None,
     notice_id: int | None = None,
     step: int = 0,
+    thread: str | None = None,
 ) -> bool:
     """Add a message unless one with this key exists; True when added. For channel "webhook"
     the recipient is the name of a `[webhooks.NAME]` entry. An email may carry an HTML
@@ -72,6 +73,7 @@ def enqueue(
         html=html if channel == "email" else None,
         notice_id=notice_id,
         step=step,
+        thread=thread,
     )
     session.add(message)
     if channel == "email":
@@ -97,6 +99,7 @@ def enqueue_for_person(
     images: Mapping[str, bytes] | None = None,
     notice_id: int | None = None,
     step: int = 0,
+    thread: str | None = None,
 ) -> int:
     """Email the person and, when they have one, post to their webhook (text only); returns
     how many messages are new."""
@@ -114,6 +117,7 @@ def enqueue_for_person(
             images=images,
             notice_id=notice_id,
             step=step,
+            thread=thread,
         )
     )
     if person.webhook:
@@ -133,15 +137,44 @@ def enqueue_for_person(
     return added
 
 
-def build_email(message: OutboxMessage, mail: MailSettings) -> EmailMessage:
+def thread_root(session: Session, message: OutboxMessage) -> OutboxMessage | None:
+    """The first email of the message's thread to the same recipient (itself if first)."""
+    if message.thread is None:
+        return None
+    return session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.thread == message.thread,
+            OutboxMessage.recipient == message.recipient,
+            OutboxMessage.channel == "email",
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+
+
+def build_email(
+    message: OutboxMessage, mail: MailSettings, root: OutboxMessage | None = None
+) -> EmailMessage:
+    """The message as an email; with `root` (see `thread_root`), threaded under it: the root
+    has a Message-ID its later messages can name, and they keep its subject."""
     email = EmailMessage()
     email["From"] = mail.sender
     # Header values cleaned again here: a row written before titles were cleaned on entry
     # (or by a future path that forgets) must not make the message unbuildable.
     email["To"] = formataddr((one_line(message.recipient_name), one_line(message.recipient)))
-    email["Subject"] = one_line(message.subject)
     domain = mail.sender.rpartition("@")[2] or "yuqing.local"
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+    if root is None:
+        email["Subject"] = one_line(message.subject)
+        email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+    else:
+        root_id = f"<yuqing-thread-{root.id}@{domain}>"
+        email["Subject"] = one_line(root.subject)
+        if root.id == message.id:
+            email["Message-ID"] = root_id
+        else:
+            email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain=domain)
+            email["In-Reply-To"] = email["References"] = root_id
     email["X-Yuqing-Key"] = message.dedupe_key
     email.set_content(message.body)
     if message.html is not None:
@@ -314,7 +347,7 @@ def drain(
                         post_webhook(message, webhooks or {})
                     else:
                         try:
-                            email = build_email(message, mail)
+                            email = build_email(message, mail, thread_root(session, message))
                         except (ValueError, TypeError) as exc:
                             # Retrying cannot help a message that cannot be built: fail it
                             # now, so `yuqing status` shows it, instead of deferring for ever.

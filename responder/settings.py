@@ -233,6 +233,35 @@ class DraftSettings(Section):
     overdue_hours: float = Field(
         4, gt=0, description="hours after which a draft not yet approved is flagged overdue"
     )
+    from_level: Literal["IV", "III", "II", "I"] = Field(
+        "III",
+        description="lowest incident level that gets a reply draft by itself (below it: only"
+        " with a misinformation finding, or when someone asks on the incident page)",
+    )
+
+
+class AlertSettings(Section):
+    """How the duty officer hears about new incidents: at once, together, or in a digest."""
+
+    own_message_from: Literal["IV", "III", "II", "I"] = Field(
+        "II", description="lowest level whose duty alert is a message of its own, at once"
+    )
+    immediate_from: Literal["IV", "III", "II", "I"] = Field(
+        "III",
+        description="lowest level alerted at once; below own_message_from, the new incidents of"
+        " one cycle go together in one message",
+    )
+    digest_every: Literal["cycle", "hour"] = Field(
+        "cycle",
+        description="levels below immediate_from go into a digest, sent once per cycle or at"
+        " most once an hour, and never when nothing is new",
+    )
+    quiet_hours: str = Field(
+        "",
+        pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+        description="office-time span (e.g. 22:00-07:00) in which the digest waits; alerts at"
+        " once never wait",
+    )
 
 
 class ReportSettings(Section):
@@ -433,6 +462,9 @@ class Settings(Section):
     )
     reports: ReportSettings = Field(
         default_factory=ReportSettings, description="when the daily and weekly reports go out"
+    )
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings, description="which duty alerts go at once, which in a digest"
     )
     demo: DemoSettings = Field(default_factory=DemoSettings)
     privacy: PrivacySettings = Field(

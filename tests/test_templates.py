@@ -52,10 +52,47 @@ def test_every_reply_template_renders_with_a_sample_context(path):
     assert "官方数据为5.8%" in text and "不采集存款信息" in text
 
 
+# Notices about several incidents, or about a message that failed, carry no report.
+LIST_NOTICES = {"duty_batch.txt.j2", "digest.txt.j2", "delivery_failed.txt.j2"}
 # Incident notices; the source-health ones (source_*) are tested in test_source_health.py.
 INCIDENT_NOTICES = sorted(
-    p.name for p in (TEMPLATES_DIR / "notices").glob("[!_]*") if not p.name.startswith("source_")
+    p.name
+    for p in (TEMPLATES_DIR / "notices").glob("[!_]*")
+    if not p.name.startswith("source_") and p.name not in LIST_NOTICES
 )
+
+
+@pytest.mark.parametrize("name", sorted(LIST_NOTICES))
+def test_every_list_notice_has_a_subject_and_names_what_it_lists(name):
+    item = {
+        "level": "较大（III级）",
+        "title": "示例事件",
+        "category": "信息泄露",
+        "mentions": 3,
+        "first_seen": "2026-11-21 09:00",
+        "link": "http://127.0.0.1/incidents/1",
+        "ack_link": "http://127.0.0.1/ack/token",
+    }
+    subject, body = split_subject(
+        render_text(
+            f"notices/{name}",
+            recipient="王敏",
+            office="临江县统计局",
+            items=[item],
+            level_names="较大（III级）",
+            since="2026-11-21 08:00",
+            incidents_link="http://127.0.0.1/incidents",
+            ack_hours="72",
+            subject="【舆情预警】示例事件",
+            target="duty_group",
+            channel="群机器人",
+            error="webhook duty_group: error 93000",
+            created_at="2026-11-21 09:00",
+            sent_at="2026-11-21 16:00",
+        )
+    )
+    assert subject.startswith("【") and "王敏" in body and "临江县统计局" in body
+    assert "示例事件" in subject + body
 
 
 @pytest.mark.parametrize("name", INCIDENT_NOTICES)

@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from responder import clock
+from responder import drafts as draft_rules
 from responder.acks import acknowledge
 from responder.incident_actions import (
     IncidentActionError,
@@ -265,9 +266,15 @@ def routes(web: Web) -> list[Route]:
             notices = session.scalars(
                 select(Notice).where(Notice.incident_id == found.id).order_by(Notice.id)
             ).all()
+            # Its own messages, and the batch alerts and digests that listed it.
+            carriers = select(Notice.carried_by).where(
+                Notice.incident_id == found.id, Notice.carried_by.is_not(None)
+            )
             messages = session.scalars(
                 select(OutboxMessage)
-                .where(OutboxMessage.incident_id == found.id)
+                .where(
+                    (OutboxMessage.incident_id == found.id) | OutboxMessage.dedupe_key.in_(carriers)
+                )
                 .order_by(OutboxMessage.id)
             ).all()
             attempts = dict(
@@ -308,6 +315,7 @@ def routes(web: Web) -> list[Route]:
                 levels=list(reversed(LEVELS)),
                 can_decide=user.role in DECIDE,
                 can_ack=user.role in ACKNOWLEDGE,
+                can_draft=user.role in draft_rules.EDITORS,
             )
 
     def decision(name: str, decide: Decision) -> Endpoint:
@@ -326,6 +334,17 @@ def routes(web: Web) -> list[Route]:
 
         endpoint.__name__ = f"incident_{name}"
         return endpoint
+
+    async def ask_for_draft(request: Request, user: User) -> Response:
+        incident_id = int(request.path_params["incident_id"])
+        try:
+            with db.transaction() as session:
+                draft = draft_rules.request_draft(session, settings, incident_id, user.name)
+        except (draft_rules.DraftError, draft_rules.NotAllowed) as exc:
+            flash(request, str(exc), "error")
+            return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+        flash(request, f"已生成应答草稿 #{draft.id}，请修改后提交宣传/审核人员批准")
+        return RedirectResponse(f"/drafts/{draft.id}", status_code=303)
 
     async def ack(request: Request, user: User) -> Response:
         incident_id = int(request.path_params["incident_id"])
@@ -357,6 +376,11 @@ def routes(web: Web) -> list[Route]:
                 methods=["POST"],
             )
             for name, decide in DECISIONS.items()
+        ),
+        Route(
+            "/incidents/{incident_id:id}/draft",
+            guard(web, ask_for_draft, draft_rules.EDITORS),
+            methods=["POST"],
         ),
         Route(
             "/incidents/{incident_id:id}/notices/{notice_id:id}/ack",
