@@ -575,5 +575,7 @@ def import_table(
             summary.reprints = group_reprints(session, settings)
     if classifier is not None and summary.stored:
         with db.transaction() as session:
-            summary.classified = classify_pending(session, classifier, settings.nlp.batch_size)
+            summary.classified = classify_pending(
+                session, classifier, settings.nlp.batch_size, settings.limits.field_chars
+            )
     return summary
