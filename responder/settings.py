@@ -286,6 +286,25 @@ class LimitsSettings(Section):
         description="longest body of one notice; a mail server refuses big messages "
         "(Postfix: 10 MB), and a refused alert is never read",
     )
+    import_file_mb: float = Field(
+        100, gt=0, description="largest file `yuqing import` reads, in MB"
+    )
+    import_xlsx_mb: float = Field(
+        100,
+        gt=0,
+        description="largest size an .xlsx file's parts unpack to, in MB (refuses zip bombs)",
+    )
+    import_rows: int = Field(
+        200_000, ge=1, description="most rows (CSV, XLSX) or lines (JSONL) one import reads"
+    )
+    import_row_chars: int = Field(
+        1_000_000, ge=1_000, description="longest line of a CSV or JSONL file, in characters"
+    )
+    import_cell_chars: int = Field(
+        200_000,
+        ge=1_000,
+        description="longest value of one cell or JSON field (a title, a whole article)",
+    )
 
 
 class DemoSettings(Section):

@@ -641,6 +641,13 @@ def test_a_written_csv_reads_back(tmp_path: Path, rows: list[list[str]], encodin
 @given(st.binary(max_size=300), st.sampled_from(["csv", "jsonl", "xlsx"]))
 @example(b"\xef\xbb\xbf", "csv")
 @example(b"PK\x05\x06" + bytes(18), "xlsx")
+# Hostile files from issue 21: JSON nested 100k deep (RecursionError before), a line past
+# limits.import_row_chars, a cell past limits.import_cell_chars.
+@example(b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "jsonl")
+@example(b"[" * 100_000, "jsonl")
+@example(b'{"text": "' + b"x" * 1_100_000 + b'"}\n', "jsonl")
+@example("正文\n".encode() + b"x" * 300_000 + b"\n", "csv")
+@example('正文\n"'.encode() + b"x\n" * 200_000 + b'"\n', "csv")
 def test_any_bytes_import_or_fail_with_a_clear_error(tmp_path: Path, raw: bytes, fmt: str) -> None:
     path = tmp_path / f"export.{fmt}"
     path.write_bytes(raw)
