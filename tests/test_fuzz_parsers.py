@@ -902,3 +902,19 @@ def test_any_environment_override_loads_or_names_its_variable(key: str, value: s
         assert name in str(exc), str(exc)
         return
     assert isinstance(loaded, Settings)
+
+
+def test_an_article_nested_200k_deep_is_named_as_the_problem() -> None:
+    """Issue 21: lxml stops building the tree past its depth limit; the page was skipped with
+    no error. The spiders record this reason instead."""
+    from crawlers.extract import article_problem
+
+    nested = "<div>" * 200_000 + "临江县统计局发布统计公报" + "</div>" * 200_000
+    page = HtmlResponse(
+        "http://news.example/a.html", body=f"<html><body>{nested}</body></html>".encode()
+    )
+    assert article_problem(page) == (
+        "is nested 200002 elements deep (more than 1000); it cannot be parsed"
+    )
+    flat = HtmlResponse("http://news.example/b.html", body=b"<html><body><p>x</p></body></html>")
+    assert article_problem(flat) is None
