@@ -56,6 +56,33 @@ MAX_NOT_TEXT_SHARE = 0.05
 _VISIBLE_TEXT = "//text()[not(ancestor::script or ancestor::style)]"
 
 
+MAX_DEPTH = 1_000  # lxml gives up past 256 levels (2,048 with huge_tree); pages need ~30
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+def nesting_depth(html: str) -> int:
+    """How deep the page's elements nest, read from its tags (the parser may have given up)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.groups()
+        if closing:
+            depth = max(depth - 1, 0)
+        elif not self_closing and name.lower() not in _VOID:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def article_problem(response: TextResponse) -> str | None:
+    """Why an article page cannot be read, or None: nested deeper than the HTML parser goes
+    (the tree it builds stops there, and the text below is lost)."""
+    depth = nesting_depth(response.text)
+    if depth > MAX_DEPTH:
+        return f"is nested {depth} elements deep (more than {MAX_DEPTH}); it cannot be parsed"
+    return None
+
+
 def page_problem(response: TextResponse) -> str | None:
     """Why a page a source lists its items on (a list or search result page) is broken, or
     None. Broken is either of:

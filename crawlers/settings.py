@@ -12,6 +12,11 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.SavePipeline": 900,
 }
 
+SPIDER_MIDDLEWARES = {
+    # Outermost on the way out: an exception in any callback becomes an error of the run.
+    "crawlers.errors.CallbackErrorMiddleware": 10,
+}
+
 # Between HttpCompressionMiddleware (590), whose decompressed body it needs, and
 # MetaRefreshMiddleware (580), which already reads the page text.
 DOWNLOADER_MIDDLEWARES = {
@@ -19,6 +24,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's own retry middleware, with a pause before each retry.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.retry.BackoffRetryMiddleware": 550,
+    # Sees a redirect before RedirectMiddleware (600) follows it: a loop fails with its reason.
+    "crawlers.redirects.RedirectLoopMiddleware": 610,
 }
 
 # Per-domain concurrency counted when a request is handed over and shared by the crawlers (one

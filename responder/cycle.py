@@ -150,7 +150,12 @@ class Cycle:
             close_abandoned_runs(session, self.settings)
             group_reprints(session, self.settings)
         with self.db.transaction() as session:
-            classify_pending(session, self.classifier, self.settings.nlp.batch_size)
+            classify_pending(
+                session,
+                self.classifier,
+                self.settings.nlp.batch_size,
+                self.settings.limits.field_chars,
+            )
         with self.db.transaction() as session:
             self.triage.run(session)
         with self.db.transaction() as session:

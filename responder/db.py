@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Imported for its mapper events: every mention written through the ORM is indexed for search
@@ -18,6 +22,8 @@ from responder import search  # noqa: F401
 from responder.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -47,27 +53,79 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+class MigrationError(Exception):
+    """A schema migration did not complete; the message says what state is kept and what to do."""
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for a database Alembic never stamped."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` in one transaction: a crash at any point keeps the old
+    revision whole, and the next upgrade starts it again."""
+    before = current_revision(engine)
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    if before != head and revision == "head":
+        log.info("database schema at revision %s: upgrading to %s", before or "(none)", head)
+    try:
+        if engine.dialect.name == "sqlite":
+            _upgrade_sqlite(engine, revision)
+        else:
+            # PostgreSQL's DDL is transactional: one transaction holds the whole upgrade.
+            with engine.begin() as connection:
+                cfg = alembic_config(engine)
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, revision)
+    except DBAPIError as exc:
+        raise MigrationError(_advice(engine, before, exc)) from exc
+
+
+def _advice(engine: Engine, before: str | None, exc: DBAPIError) -> str:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    try:
+        kept = current_revision(engine)
+    except DBAPIError:
+        kept = before
+    at = f"revision {kept}" if kept else "no revision (empty schema)"
+    return (
+        f"the schema migration did not complete ({reason}); the database is still at {at}, "
+        "as migrations are atomic. Run `yuqing migrate` again. If it fails the same way, "
+        "the database was left half-migrated by a yuqing release whose migrations were not "
+        "atomic: restore the last backup with `yuqing restore FILE` (or, for a database "
+        "without data, remove it) and run `yuqing migrate`."
+    )
+
+
+def _upgrade_sqlite(engine: Engine, revision: str) -> None:
     cfg = alembic_config(engine)
-    if engine.dialect.name != "sqlite":
-        with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, revision)
-        return
     # SQLite alters a table by rebuilding it (copy, drop, rename). With foreign keys enforced,
     # dropping a table whose rows others reference fails, so upgrading a database holding data
     # broke. SQLite's documented procedure: keys off (outside a transaction), change, verify
     # with foreign_key_check, keys back on.
     with engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.commit()
+        # pysqlite begins a transaction only before INSERT/UPDATE/DELETE, so CREATE TABLE and
+        # friends ran in autocommit and a killed migration left half a schema behind. The
+        # SQLAlchemy recipe: the driver stops managing transactions and we say BEGIN ourselves
+        # (IMMEDIATE: a second process starting at the same time waits, then finds the work
+        # done). COMMIT and ROLLBACK still go through the driver, which issues them whenever
+        # SQLite is inside a transaction.
+        raw.isolation_level = None
         try:
             with connection.begin():
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
                 cfg.attributes["connection"] = connection
                 command.upgrade(cfg, revision)
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
-                    raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+                    raise MigrationError(f"migration left dangling foreign keys: {broken[:5]}")
+            raw.isolation_level = ""
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
         except BaseException:

@@ -24,13 +24,14 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
 import nlp
 from crawlers.counts import parse_count as read_count
 from responder import audit, clock
+from responder import import_limits as bounds
 from responder.classify import classify_pending
 from responder.db import Database
 from responder.export import MENTION_FIELDS, plain_cell
@@ -39,7 +40,7 @@ from responder.mentions import store as store_mention
 from responder.models import CrawlRun
 from responder.processes import this_process
 from responder.reprints import group_reprints
-from responder.settings import Settings
+from responder.settings import LimitsSettings, Settings
 
 FORMATS = ("jsonl", "csv", "xlsx")
 FIELDS = MENTION_FIELDS
@@ -71,6 +72,7 @@ PROGRESS_EVERY = 1000
 HEADER_SEARCH_ROWS = 10  # platform exports often put a title line or two above the header
 MAX_CANONICAL_URL = 700  # Mention.canonical_url's column width
 MAX_NAME = 200  # Mention.author and Mention.outlet column width
+LIMITS = LimitsSettings()  # the defaults, for callers without settings (tests, the fuzz suite)
 
 
 class UnusableInput(ValueError):
@@ -217,8 +219,13 @@ def _text(value: Any, name: str) -> str:
     raise BadRow(f"{name} is not text: {json.dumps(value, ensure_ascii=False)[:60]}")
 
 
-def _record(values: dict[str, Any], resolved: dict[str, str]) -> MentionRecord:
+def _record(
+    values: dict[str, Any], resolved: dict[str, str], cell_chars: int = LIMITS.import_cell_chars
+) -> MentionRecord:
     got = {name: values.get(column) for name, column in resolved.items()}
+    for name, value in got.items():
+        if isinstance(value, str) and len(value) > cell_chars:
+            raise BadRow(f"{name} longer than {cell_chars} characters (limits.import_cell_chars)")
     outlet = _text(got.get("outlet"), "outlet").strip()
     # A row's `source` is where the other platform found it (its site or media): that is what
     # yuqing calls the outlet. The mention's Source is the import itself.
@@ -257,14 +264,16 @@ def detect_encoding(path: Path) -> str:
     raise UnusableInput(f"{path.name}: neither UTF-8 nor GB18030 text; save it as UTF-8")
 
 
-def _jsonl(path: Path, mapping: dict[str, str]) -> Table:
+def _jsonl(path: Path, mapping: dict[str, str], limits: LimitsSettings) -> Table:
     encoding = detect_encoding(path)
     columns: dict[str, None] = {}  # every key any object has, in order of first appearance
     with path.open(encoding=encoding) as f:
-        for line in f:
+        for number, line in bounds.lines(f, limits.import_row_chars):
+            if number > limits.import_rows or line is None:
+                continue
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
+                obj = bounds.json_object(line)
+            except (json.JSONDecodeError, bounds.LimitExceeded):
                 continue
             if isinstance(obj, dict):
                 columns.update(dict.fromkeys(obj))
@@ -272,14 +281,23 @@ def _jsonl(path: Path, mapping: dict[str, str]) -> Table:
 
     def rows() -> Iterator[_Row]:
         with path.open(encoding=encoding) as f:
-            for number, line in enumerate(f, 1):
+            for number, line in bounds.lines(f, limits.import_row_chars):
+                where = f"line {number}"
+                if number > limits.import_rows:
+                    yield _Row(where, error=_too_many(limits.import_rows))
+                    return
+                if line is None:
+                    yield _Row(where, error=_too_long(limits))
+                    continue
                 if not line.strip():
                     continue
-                where = f"line {number}"
                 try:
-                    obj = json.loads(line)
+                    obj = bounds.json_object(line)
                 except json.JSONDecodeError as exc:
                     yield _Row(where, error=f"not JSON: {exc}")
+                    continue
+                except bounds.LimitExceeded as exc:
+                    yield _Row(where, error=str(exc))
                     continue
                 if not isinstance(obj, dict):
                     yield _Row(where, error="not a JSON object")
@@ -289,8 +307,16 @@ def _jsonl(path: Path, mapping: dict[str, str]) -> Table:
     return Table(path, "jsonl", list(columns), resolved, encoding, rows())
 
 
+def _too_many(max_rows: int) -> str:
+    return f"more than {max_rows} rows; this one and the rest not read (limits.import_rows)"
+
+
+def _too_long(limits: LimitsSettings) -> str:
+    return f"longer than {limits.import_row_chars} characters (limits.import_row_chars)"
+
+
 def _tabular(
-    numbered: Iterator[tuple[int, list[Any], str]], mapping: dict[str, str]
+    numbered: Iterator[tuple[int, list[Any], str]], mapping: dict[str, str], max_rows: int
 ) -> tuple[list[str], dict[str, str], Iterator[_Row]]:
     """Find the header among the first rows, then yield the rows below it as dicts.
 
@@ -311,7 +337,12 @@ def _tabular(
             continue
 
         def rows(header: list[str] = header) -> Iterator[_Row]:
+            read = 0
             for number, cells, error in numbered:
+                read += 1
+                if read > max_rows:
+                    yield _Row(f"row {number}", error=_too_many(max_rows))
+                    return
                 if error:
                     yield _Row(f"row {number}", error=error)
                     continue
@@ -326,14 +357,21 @@ def _tabular(
     raise problem or UnusableInput("the file has no rows")
 
 
-def _csv(path: Path, mapping: dict[str, str]) -> Table:
+def _csv(path: Path, mapping: dict[str, str], limits: LimitsSettings) -> Table:
     encoding = detect_encoding(path)
-    # Whole articles in one cell exceed the csv module's default 128 KiB field limit.
-    csv.field_size_limit(max(csv.field_size_limit(), 64 << 20))
+    # Whole articles in one cell exceed the csv module's default 128 KiB field limit; the
+    # setting is the bound instead (the limit is the csv module's, for the whole process).
+    csv.field_size_limit(limits.import_cell_chars)
+
+    def physical(f: IO[str]) -> Iterator[str]:
+        for _number, line in bounds.lines(f, limits.import_row_chars):
+            if line is None:
+                raise bounds.LimitExceeded(_too_long(limits))
+            yield line
 
     def numbered() -> Generator[tuple[int, list[Any], str], None, None]:
         with path.open(encoding=encoding, newline="") as f:
-            reader = csv.reader(f)
+            reader = csv.reader(physical(f))
             number = 0
             while True:
                 number += 1
@@ -341,13 +379,27 @@ def _csv(path: Path, mapping: dict[str, str]) -> Table:
                     cells = next(reader)
                 except StopIteration:
                     return
+                except bounds.LimitExceeded as exc:
+                    # The reader is mid-row: what follows cannot be split into rows reliably.
+                    yield number, [], f"{exc}; the rest of the file is not read"
+                    return
                 except csv.Error as exc:
+                    if "field larger than field limit" in str(exc):
+                        yield (
+                            number,
+                            [],
+                            (
+                                f"a cell longer than {limits.import_cell_chars} characters "
+                                "(limits.import_cell_chars); the rest of the file is not read"
+                            ),
+                        )
+                        return
                     yield number, [], f"unreadable CSV: {exc}"
                     continue
                 # A yuqing export protected formula-like cells with an apostrophe.
                 yield number, [plain_cell(cell) for cell in cells], ""
 
-    return _table(path, "csv", encoding, numbered(), mapping)
+    return _table(path, "csv", encoding, numbered(), mapping, limits.import_rows)
 
 
 def _table(
@@ -356,16 +408,17 @@ def _table(
     encoding: str | None,
     source: Generator[tuple[int, list[Any], str], None, None],
     mapping: dict[str, str],
+    max_rows: int,
 ) -> Table:
     try:
-        header, resolved, rows = _tabular(source, mapping)
+        header, resolved, rows = _tabular(source, mapping, max_rows)
     except UnusableInput:
         source.close()  # releases the file or workbook at once
         raise
     return Table(path, fmt, header, resolved, encoding, rows)
 
 
-def _xlsx(path: Path, mapping: dict[str, str], sheet: str | None) -> Table:
+def _xlsx(path: Path, mapping: dict[str, str], sheet: str | None, limits: LimitsSettings) -> Table:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -387,6 +440,10 @@ def _xlsx(path: Path, mapping: dict[str, str], sheet: str | None) -> Table:
         TypeError,
         ValueError,
     )
+    try:
+        bounds.check_workbook(path, limits)
+    except bounds.LimitExceeded as exc:
+        raise UnusableInput(str(exc)) from None
     try:
         with warnings.catch_warnings():
             # Exports from other tools often lack a default style; that is no reason to stop.
@@ -418,7 +475,7 @@ def _xlsx(path: Path, mapping: dict[str, str], sheet: str | None) -> Table:
         finally:
             book.close()
 
-    return _table(path, "xlsx", None, numbered(), mapping)
+    return _table(path, "xlsx", None, numbered(), mapping, limits.import_rows)
 
 
 def open_file(
@@ -426,6 +483,7 @@ def open_file(
     fmt: str | None = None,
     mapping: dict[str, str] | None = None,
     sheet: str | None = None,
+    limits: LimitsSettings = LIMITS,
 ) -> Table:
     """Open `path` and resolve its columns; UnusableInput when it cannot be imported as asked."""
     fmt = format_of(path, fmt)
@@ -434,11 +492,15 @@ def open_file(
         raise UnusableInput(f"{path}: no such file")
     if sheet is not None and fmt != "xlsx":
         raise UnusableInput("--sheet is for .xlsx files")
+    try:
+        bounds.check_file(path, limits)
+    except bounds.LimitExceeded as exc:
+        raise UnusableInput(str(exc)) from None
     if fmt == "jsonl":
-        return _jsonl(path, mapping)
+        return _jsonl(path, mapping, limits)
     if fmt == "csv":
-        return _csv(path, mapping)
-    return _xlsx(path, mapping, sheet)
+        return _csv(path, mapping, limits)
+    return _xlsx(path, mapping, sheet, limits)
 
 
 # --- importing ------------------------------------------------------------------------------
@@ -475,7 +537,7 @@ class _Importer:
             self.say(f"{row.where}: skipped, {exc}")
 
     def _store(self, session: Session, values: dict[str, Any]) -> None:
-        raw = _record(values, self.resolved)
+        raw = _record(values, self.resolved, self.settings.limits.import_cell_chars)
         record = clean(raw, self.settings.tz, self.settings.privacy)
         if record is None:
             raise BadRow("no text (or under 10 characters)")
@@ -576,5 +638,7 @@ def import_table(
             summary.reprints = group_reprints(session, settings)
     if classifier is not None and summary.stored:
         with db.transaction() as session:
-            summary.classified = classify_pending(session, classifier, settings.nlp.batch_size)
+            summary.classified = classify_pending(
+                session, classifier, settings.nlp.batch_size, settings.limits.field_chars
+            )
     return summary

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 import nlp
 from responder import audit, clock
+from responder.limits import clip
 from responder.models import Incident, Mention
 from responder.settings import Settings
 from responder.severity import assess, level_rank
@@ -57,8 +58,10 @@ class Triage:
         self.common = set(settings.keywords.include) | regions | short | {settings.office_name}
 
     def terms(self, mention: Mention) -> list[str]:
+        # The start of a page names its event; segmenting all of a 9 MB page took half a minute.
+        read = self.settings.limits.analysed_chars
         return self.segmenter.keywords(
-            f"{mention.title}\n{mention.text}", TERMS_PER_MENTION, self.common
+            f"{mention.title[:read]}\n{mention.text[:read]}", TERMS_PER_MENTION, self.common
         )
 
     def run(self, session: Session, actor: str = "system") -> TriageResult:
@@ -134,7 +137,7 @@ class Triage:
         assert judgement is not None
         when = seen_at(mention)
         incident = Incident(
-            title=mention.title or mention.text[:40],
+            title=clip(mention.title or mention.text[:40], self.settings.limits.field_chars),
             category=judgement.category,
             first_seen=when,
             last_seen=when,

@@ -26,6 +26,7 @@ from responder.acks import ack_link
 from responder.alert_batches import OWN, duty_delivery, send_batches
 from responder.duty import on_duty
 from responder.labels import label
+from responder.limits import clip
 from responder.models import Draft, Incident, Mention, Notice, OutboxMessage
 from responder.outbox import enqueue_for_person
 from responder.rendering import IncidentView, local_time, render_text, split_subject
@@ -88,6 +89,10 @@ def build_report(
         if r["kind"] != "rumor_cues"
     ]
     first = mentions[0] if mentions else None
+    # Every field below that quotes crawled text is cut to `limits.field_chars`: a 9 MB page of
+    # one sentence with 泄露 once made 损失情况 three million characters long, the mail server
+    # refused the alert, and it was never sent.
+    cap, items = settings.limits.field_chars, settings.limits.field_items
     return Report(
         time=(
             f"{local_time(incident.first_seen, tz)} 首次发现，"
@@ -95,8 +100,12 @@ def build_report(
         ),
         place="、".join(p for p, _ in places) or UNKNOWN,
         cause=f"{UNKNOWN}（初步研判为{label('categories', incident.category)}类舆情）",
-        details=(f"{incident.title}。{first.text[:160]}……" if first else incident.title),
-        losses="；".join(losses) + "（网传，待核实）" if losses else UNKNOWN,
+        details=clip(f"{incident.title}。{first.text[:160]}……" if first else incident.title, cap),
+        losses=(
+            clip("；".join(clip(loss, cap // 3) for loss in losses), cap) + "（网传，待核实）"
+            if losses
+            else UNKNOWN
+        ),
         scope=(
             f"共{len(mentions)}条信息，涉及{len(outlets)}个信源，转评赞合计{engagement}；"
             + "、".join(f"{label('authority', t)}{n}条" for t, n in tiers.most_common())
@@ -105,10 +114,21 @@ def build_report(
         measures=("已生成应答口径草稿，待宣传组审核；" if has_draft else "") + f"其他措施{UNKNOWN}",
         level=label("levels", incident.level),
         score=incident.score,
-        rules=[f"{r['rule']}（{r['detail']}）+{r['score']:g}" for r in incident.fired_rules],
-        official=list(dict.fromkeys(f"{r['detail']}；{r['evidence']}" for r in reasons)),
-        links=[m.url for m in mentions[:LINKS_IN_REPORT]],
+        rules=[
+            clip(f"{r['rule']}（{r['detail']}）+{r['score']:g}", cap)
+            for r in incident.fired_rules[:items]
+        ],
+        official=list(dict.fromkeys(clip(f"{r['detail']}；{r['evidence']}", cap) for r in reasons))[
+            :items
+        ],
+        links=[clip(m.url, cap) for m in mentions[:LINKS_IN_REPORT]],
     )
+
+
+def _fitted(rendered: str, settings: Settings) -> tuple[str, str]:
+    """Subject and body, cut to what a mail server takes whatever the template put in."""
+    subject, body = split_subject(rendered)
+    return clip(subject, settings.limits.field_chars), clip(body, settings.limits.message_chars)
 
 
 def _audiences(settings: Settings, level: str) -> list[Recipient]:
@@ -219,7 +239,7 @@ def _send_step(
         }
     added = 0
     for person in people:
-        subject, body = split_subject(
+        subject, body = _fitted(
             render_text(
                 TEMPLATES[notice.stage],
                 recipient=person.name,
@@ -234,7 +254,8 @@ def _send_step(
                 ack_hours=f"{settings.web.ack_link_hours:g}",
                 reminder=reminder,
                 closed_at=local_time(incident.closed_at, settings.tz),
-            )
+            ),
+            settings,
         )
         key = (
             f"incident:{incident.id}:{notice.stage}:{notice.level}:{notice.seq}"

@@ -1,5 +1,5 @@
 """Jinja2 environments. Reply and notice templates are edited by users, so they render in the
-sandbox; web pages escape everything they show."""
+bounded sandbox (responder/sandbox.py); web pages escape everything they show."""
 
 from __future__ import annotations
 
@@ -7,51 +7,20 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
-from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from responder import sandbox
 from responder.labels import label
 from responder.models import Incident
 from responder.paths import TEMPLATES_DIR
+from responder.sandbox import BoundedSandbox
 
 
 def local_time(value: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(tz).strftime(fmt) if value else ""
-
-
-# What one user-edited template may build: a longer text or loop is a mistake or an attack on
-# the worker that renders it.
-MAX_PRODUCT = 100_000
-MAX_LOOP = 1_000
-
-
-class BoundedSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, with `*`, `**` and `range` bounded so a template cannot exhaust memory
-    or time (Jinja's own sandbox blocks attribute escapes, not resource use)."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**":
-            if not isinstance(right, int | float) or abs(right) > 64:
-                raise SecurityError("模板中的乘方过大")
-        elif isinstance(left, str | list | tuple) or isinstance(right, str | list | tuple):
-            count = right if isinstance(left, str | list | tuple) else left
-            size = len(left) if isinstance(left, str | list | tuple) else len(right)
-            if isinstance(count, int) and count * max(size, 1) > MAX_PRODUCT:
-                raise SecurityError("模板生成的文本过长")
-        return super().call_binop(context, operator, left, right)
-
-
-def _bounded_range(*args: int) -> range:
-    numbers = range(*args)
-    if len(numbers) > MAX_LOOP:
-        raise SecurityError(f"模板中的 range 超过 {MAX_LOOP} 项")
-    return numbers
 
 
 @cache
@@ -64,7 +33,6 @@ def text_environment() -> ImmutableSandboxedEnvironment:
         keep_trailing_newline=True,
     )
     env.filters["label"] = lambda code, kind: label(kind, code)
-    env.globals["range"] = _bounded_range
     return env
 
 
@@ -89,11 +57,11 @@ def is_web_link(url: object) -> bool:
 
 
 def render_text(name: str, **context: object) -> str:
-    return text_environment().get_template(name).render(**context)
+    return sandbox.render(text_environment().get_template(name), context)
 
 
 def render_string(source: str, **context: object) -> str:
-    return text_environment().from_string(source).render(**context)
+    return sandbox.render(text_environment().from_string(source), context)
 
 
 def split_subject(rendered: str) -> tuple[str, str]:

@@ -294,6 +294,54 @@ class PrivacySettings(Section):
     )
 
 
+class LimitsSettings(Section):
+    """Bounds on text from outside (crawled pages, imported files): a hostile page or file
+    must not make a notice too big to send or an import exhaust the server."""
+
+    field_chars: int = Field(
+        500,
+        ge=40,
+        description="longest text one field of a notice, report or draft takes from crawled or "
+        "imported text (损失情况, 事件详情, an incident title, a quoted sentence, a link); "
+        "longer is cut and marked （截断）",
+    )
+    field_items: int = Field(
+        20, ge=1, description="most lines one list of a notice takes (rules, evidence)"
+    )
+    analysed_chars: int = Field(
+        20_000,
+        ge=1_000,
+        description="characters of a mention's title and text read for the words that group "
+        "it into an incident (the start of a page names its event)",
+    )
+    message_chars: int = Field(
+        100_000,
+        ge=10_000,
+        le=100_000,  # the sandbox's bound on any rendered text (responder/sandbox.py)
+        description="longest body of one notice; a mail server refuses big messages "
+        "(Postfix: 10 MB), and a refused alert is never read",
+    )
+    import_file_mb: float = Field(
+        100, gt=0, description="largest file `yuqing import` reads, in MB"
+    )
+    import_xlsx_mb: float = Field(
+        100,
+        gt=0,
+        description="largest size an .xlsx file's parts unpack to, in MB (refuses zip bombs)",
+    )
+    import_rows: int = Field(
+        200_000, ge=1, description="most rows (CSV, XLSX) or lines (JSONL) one import reads"
+    )
+    import_row_chars: int = Field(
+        1_000_000, ge=1_000, description="longest line of a CSV or JSONL file, in characters"
+    )
+    import_cell_chars: int = Field(
+        200_000,
+        ge=1_000,
+        description="longest value of one cell or JSON field (a title, a whole article)",
+    )
+
+
 class DemoSettings(Section):
     world_port: int = Field(8701, ge=0, le=65535, description="port of the bundled demo news world")
     mail_port: int = Field(8025, ge=0, le=65535, description="port of the demo mail sink")
@@ -472,6 +520,9 @@ class Settings(Section):
     )
     monitoring: MonitoringSettings = Field(
         default_factory=MonitoringSettings, description="what `yuqing status` calls a problem"
+    )
+    limits: LimitsSettings = Field(
+        default_factory=LimitsSettings, description="bounds on crawled and imported text"
     )
     # Loaded from the YAML files, not from settings.toml.
     config_dir: Path | None = Field(None, description="the selected configuration directory")

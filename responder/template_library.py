@@ -13,12 +13,13 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from responder import audit, clock
+from responder import audit, clock, sandbox
 from responder.accounts import require_role
 from responder.drafts import reply_context, seed_templates, tidy, unified_diff
 from responder.labels import label, labels
 from responder.models import AuditEntry, ResponseTemplate, TemplateVersion
 from responder.rendering import IncidentView, text_environment
+from responder.sandbox import RenderLimit
 from responder.settings import Settings
 
 AUTHORS = ("press",)
@@ -89,7 +90,9 @@ def check(settings: Settings, category: str, body: str) -> str:
     except TemplateSyntaxError as exc:
         raise InvalidTemplate(f"模板语法错误（第 {exc.lineno} 行）：{exc.message}") from exc
     try:
-        return tidy(template.render(**sample_context(settings, category)))
+        return tidy(sandbox.render(template, sample_context(settings, category)))
+    except RenderLimit as exc:
+        raise UnsafeTemplate(f"模板超出资源限制，已被安全沙箱拒绝，未保存：{exc}") from exc
     except SecurityError as exc:
         raise UnsafeTemplate(
             f"模板试图访问系统内部对象，已被安全沙箱拒绝，未保存（{exc}）"

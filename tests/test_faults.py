@@ -425,3 +425,46 @@ def test_a_crawl_killed_mid_way_is_finished_by_the_next_one_without_duplicates(
         database.dispose()
     assert (health.name, health.runs, health.last_status) == ("slow", 2, "ok")
     assert "interrupted" in BAD
+
+
+@pytest.mark.slow
+def test_redirect_loops_and_a_page_nested_too_deep_fail_with_their_reason(
+    site: LoopbackSite, tmp_path: Path, data_dir: Path
+) -> None:
+    good = news_site(site, "/good/", 1)
+    # A list page redirecting to itself, and two list pages redirecting to each other.
+    site.route("/self/list.html", status=302, headers={"Location": "/self/list.html"})
+    site.route("/ping/list.html", status=302, headers={"Location": "/pong/list.html"})
+    site.route("/pong/list.html", status=302, headers={"Location": "/ping/list.html"})
+    # Articles of a good list: one in a redirect loop, one of 200k nested divs.
+    listed = site.routes["/good/list.html"]
+    site.page(
+        "/good/list.html",
+        listed.body.replace(
+            b"</ul>",
+            '<li><a href="/good/2026/7001.html">临江县统计局通报转向</a></li>'
+            '<li><a href="/good/2026/7002.html">临江县统计局通报嵌套</a></li></ul>'.encode(),
+        ),
+    )
+    site.route("/good/2026/7001.html", status=301, headers={"Location": "/good/2026/7001.html"})
+    nested = "<div>" * 200_000 + "临江县统计局发布统计公报" + "</div>" * 200_000
+    site.page("/good/2026/7002.html", f"<html><body>{nested}</body></html>")
+    sources = [
+        {"name": "good", "kind": "site", "url": site.url("/good/list.html")},
+        {"name": "self-loop", "kind": "site", "url": site.url("/self/list.html")},
+        {"name": "ping-pong", "kind": "site", "url": site.url("/ping/list.html")},
+    ]
+
+    done = run_crawl(tmp_path / "config", sources, env=CRAWL_ENV, timeout=120)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs, urls = runs_and_mentions(data_dir)
+    assert sorted(urls) == sorted(good)
+    for name, path in (("self-loop", "/self/list.html"), ("ping-pong", "/ping/list.html")):
+        run = runs[name][-1]
+        assert run.status == "failed", (name, run.error)
+        assert site.url(path) in (run.error or "") and "redirect" in (run.error or ""), run.error
+    good_run = runs["good"][-1]
+    assert good_run.status == "ok" and good_run.failed == 2, good_run.error
+    assert site.url("/good/2026/7001.html") in (good_run.error or "")
+    assert site.url("/good/2026/7002.html") in (good_run.error or "")

@@ -641,6 +641,13 @@ def test_a_written_csv_reads_back(tmp_path: Path, rows: list[list[str]], encodin
 @given(st.binary(max_size=300), st.sampled_from(["csv", "jsonl", "xlsx"]))
 @example(b"\xef\xbb\xbf", "csv")
 @example(b"PK\x05\x06" + bytes(18), "xlsx")
+# Hostile files from issue 21: JSON nested 100k deep (RecursionError before), a line past
+# limits.import_row_chars, a cell past limits.import_cell_chars.
+@example(b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", "jsonl")
+@example(b"[" * 100_000, "jsonl")
+@example(b'{"text": "' + b"x" * 1_100_000 + b'"}\n', "jsonl")
+@example("正文\n".encode() + b"x" * 300_000 + b"\n", "csv")
+@example('正文\n"'.encode() + b"x\n" * 200_000 + b'"\n', "csv")
 def test_any_bytes_import_or_fail_with_a_clear_error(tmp_path: Path, raw: bytes, fmt: str) -> None:
     path = tmp_path / f"export.{fmt}"
     path.write_bytes(raw)
@@ -895,3 +902,19 @@ def test_any_environment_override_loads_or_names_its_variable(key: str, value: s
         assert name in str(exc), str(exc)
         return
     assert isinstance(loaded, Settings)
+
+
+def test_an_article_nested_200k_deep_is_named_as_the_problem() -> None:
+    """Issue 21: lxml stops building the tree past its depth limit; the page was skipped with
+    no error. The spiders record this reason instead."""
+    from crawlers.extract import article_problem
+
+    nested = "<div>" * 200_000 + "临江县统计局发布统计公报" + "</div>" * 200_000
+    page = HtmlResponse(
+        "http://news.example/a.html", body=f"<html><body>{nested}</body></html>".encode()
+    )
+    assert article_problem(page) == (
+        "is nested 200002 elements deep (more than 1000); it cannot be parsed"
+    )
+    flat = HtmlResponse("http://news.example/b.html", body=b"<html><body><p>x</p></body></html>")
+    assert article_problem(flat) is None

@@ -3,14 +3,19 @@ second press user's approval, retires the one it replaces, and only then reaches
 
 from __future__ import annotations
 
+import threading
+import time
+import tracemalloc
+
+import httpx
 import pytest
 from sqlalchemy import func, select
 
-from responder import drafts
+from responder import drafts, sandbox
 from responder import template_library as library
 from responder.models import AuditEntry, Draft, Incident, ResponseTemplate, TemplateVersion
 from tests.test_drafts_review import make_incident
-from tests.webclient import client_as, csrf, ensure_user
+from tests.webclient import client_as, csrf, ensure_user, log_in
 
 NEW_BODY = (
     "关于“{{ incident.title }}”的说明（第二版）\n\n{{ office }}正在核查。\n\n"
@@ -253,3 +258,79 @@ def test_two_press_users_put_a_new_version_in_force_in_the_browser(
     finally:
         other_context.close()
     assert versions(db) == [(1, "retired", "system"), (2, "approved", "赵雪")]
+
+
+# Hostile proposals from issue 21: each is refused with the bound it broke, within the render's
+# time budget, before it can allocate what it asks for.
+RESOURCE_BOMBS = [
+    ("{{ 'a'|center(1000000000) }}", "数值参数过大"),
+    ("{{ '%300000000d' % 1 }}", "格式宽度过大"),
+    ("{{ '{:>300000000}'.format(1) }}", "格式宽度过大"),
+    ("{{ ((9**64)**64)**64 }}", "数字过大"),
+    ("{% set a = 'x' * 100000 %}{{ a ~ a ~ a }}", "文本过长"),
+    ("{% set l = ['x' * 100000] * 100000 %}{{ l|string }}", "过长"),
+    ("{{ ('x' * 100000)|replace('', 'yyyy') }}", "文本过长"),
+    ("{{ ('\\n' * 99999)|indent(1000) }}", "文本过长"),
+    ("{{ range(1000)|map('center', 99999)|join }}", "过长"),
+    ("{{ (([[1]] * 100000)|sum(start=[]))|length }}", "过长"),
+    ("{{ lipsum(100000) }}", "lipsum"),
+    (
+        "{% set ns = namespace(s='x') %}{% for i in range(60) %}"
+        "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+        "文本过长",
+    ),
+    ("{% for i in range(1000) %}{% for j in range(1000) %}x{% endfor %}{% endfor %}", "文本过长"),
+    (
+        "{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}"
+        "{% endfor %}{% endfor %}{% endfor %}",
+        "超过 2 秒",
+    ),
+    (
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+        "{{ f(40) }}",
+        "超过 2 秒",
+    ),
+]
+
+
+@pytest.mark.parametrize(("bomb", "reason"), RESOURCE_BOMBS)
+def test_a_proposal_that_would_exhaust_the_server_is_refused_with_the_bound_it_broke(
+    settings, db, people, bomb, reason
+):
+    started = time.perf_counter()
+    tracemalloc.start()
+    try:
+        with db.transaction() as session, pytest.raises(library.UnsafeTemplate, match=reason):
+            library.propose(session, settings, "privacy_leak", f"说明 {bomb}", "赵雪")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < sandbox.RENDER_SECONDS + 2
+    assert peak < 64 * 1024 * 1024, f"{peak / 1e6:.0f} MB"
+    assert len(versions(db)) <= 1
+
+
+def test_a_slow_proposal_does_not_stall_the_web_server(settings, db, people, live_server):
+    slow = RESOURCE_BOMBS[-2][0]
+    with httpx.Client(base_url=live_server.url) as press, httpx.Client() as probe:
+        log_in(press, "赵雪")  # type: ignore[arg-type]
+        token = csrf(press.get("/templates/privacy_leak").text)
+        answer: list[httpx.Response] = []
+        posting = threading.Thread(
+            target=lambda: answer.append(
+                press.post(
+                    "/templates/privacy_leak/propose", data={"body": slow, "csrf_token": token}
+                )
+            )
+        )
+        posting.start()
+        time.sleep(0.3)
+        waits = []
+        while posting.is_alive():
+            started = time.perf_counter()
+            assert probe.get(f"{live_server.url}/healthz").status_code == 200
+            waits.append(time.perf_counter() - started)
+            time.sleep(0.1)
+        posting.join()
+    assert answer[0].status_code == 400 and "超过 2 秒" in answer[0].text
+    assert waits and max(waits) < 0.5, waits

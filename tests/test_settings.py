@@ -15,6 +15,7 @@ from responder.settings import (
     DemoSettings,
     DraftSettings,
     IncidentSettings,
+    LimitsSettings,
     MailSettings,
     MonitoringSettings,
     NlpSettings,
@@ -41,6 +42,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "demo": DemoSettings,
     "privacy": PrivacySettings,
     "monitoring": MonitoringSettings,
+    "limits": LimitsSettings,
 }
 # Settings fields filled from the YAML files and the directory itself, never from TOML.
 NOT_FROM_TOML = {

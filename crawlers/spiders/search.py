@@ -40,7 +40,13 @@ from scrapy.http import Response, TextResponse
 from crawlers.dates import parse_time
 
 # The `site` kind's article-path rule, shared so both kinds judge on-site links alike.
-from crawlers.extract import ARTICLE_PATH, MIN_TITLE_CHARS, NEXT_TEXTS, extract_article
+from crawlers.extract import (
+    ARTICLE_PATH,
+    MIN_TITLE_CHARS,
+    NEXT_TEXTS,
+    article_problem,
+    extract_article,
+)
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceSpider, redirected_from
 
@@ -150,6 +156,9 @@ class SearchSpider(SourceSpider):
     ) -> Iterator[MentionItem]:
         if not isinstance(response, TextResponse):
             self.parse_error(response.url, "article page is not text")
+            return
+        if problem := article_problem(response):
+            self.parse_error(response.url, f"the article page {problem}")
             return
         found = extract_article(response, self.selectors)
         found["title"] = found.get("title") or listed_title

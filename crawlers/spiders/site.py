@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy.http import Response, TextResponse
 
-from crawlers.extract import extract_article, listed_articles, next_page
+from crawlers.extract import article_problem, extract_article, listed_articles, next_page
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceSpider, redirected_from
 
@@ -38,6 +38,9 @@ class SiteSpider(SourceSpider):
     def parse_article(self, response: Response) -> Iterator[MentionItem]:
         if not isinstance(response, TextResponse):
             self.parse_error(response.url, "article page is not text")
+            return
+        if problem := article_problem(response):
+            self.parse_error(response.url, f"the article page {problem}")
             return
         found = extract_article(response, self.selectors)
         yield MentionItem(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from importlib import import_module
 
+import typer
+
 from responder import clock
 from responder.cli.app import app
 
@@ -30,5 +32,12 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
+    from responder.db import MigrationError
+
     clock.follow_environment()
-    app()
+    try:
+        app()
+    except MigrationError as exc:
+        # Every command migrates when it opens the database; one line says what to do.
+        typer.echo(f"database error: {exc}", err=True)
+        raise SystemExit(2) from None

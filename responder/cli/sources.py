@@ -175,7 +175,7 @@ def import_mentions(
     settings = settings_of(ctx)
     try:
         # Read the header before loading the model, so a wrong mapping is reported at once.
-        table = open_file(file, format, parse_mapping(mapping or []), sheet)
+        table = open_file(file, format, parse_mapping(mapping or []), sheet, settings.limits)
     except UnusableInput as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

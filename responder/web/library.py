@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -76,19 +77,24 @@ def routes(web: Web) -> list[Route]:
             return web.render(request, "template.html", status=status, user=user, **context)
 
     async def detail(request: Request, user: User) -> Response:
-        return show(request, user, request.path_params["category"])
+        # The pending proposal is rendered for its preview: off the event loop, like every
+        # sandboxed render a person's text can make slow.
+        return await run_in_threadpool(show, request, user, request.path_params["category"])
 
     async def propose(request: Request, user: User) -> Response:
         category = request.path_params["category"]
         body = str((await request.form()).get("body", ""))
-        try:
+
+        def store() -> int:
             with db.transaction() as session:
-                version = library.propose(session, settings, category, body, user.name)
-                number = version.version
+                return library.propose(session, settings, category, body, user.name).version
+
+        try:
+            number = await run_in_threadpool(store)
         except library.TemplateLibraryError as exc:
             # Shown again with the text as typed, so a syntax error costs no rewriting.
             flash(request, str(exc), "error")
-            return show(request, user, category, status=400, body=body)
+            return await run_in_threadpool(show, request, user, category, 400, body)
         flash(request, f"已提交 v{number}，须由另一位宣传/审核人员批准后生效")
         return _back(category)
 
