@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nlp.calibration import fit_temperature
 from nlp.evaluation import LABEL_SOURCES, evaluate, evaluate_rows, label_of
 from nlp.linear import (
     CANDIDATES,
@@ -140,6 +141,7 @@ def train(
     options: LinearOptions | None = None,
     data: dict[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
+    calibrate: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """Train one classifier per field on the rows that carry its label; return held-out metrics.
 
@@ -148,7 +150,8 @@ def train(
     best mean macro-F1 over the fields is kept (the default options when `holdout` is 0). Then
     features and classifiers are refitted on all rows and written to `out_dir` with the model
     card (`data` describes the training data there, see `describe_file`). With `holdout=0`
-    nothing is scored and the result is empty.
+    nothing is scored and the result is empty. With `calibrate`, each field's temperature is
+    fitted on out-of-fold probabilities of its rows (`nlp.calibration`) and kept in the card.
     """
     from sklearn.model_selection import train_test_split
 
@@ -202,10 +205,12 @@ def train(
     # The features are fitted once, on every labelled text, and shared by all fields.
     all_texts = sorted({t for x, _ in labelled.values() for t in x})
     features = make_features(options).fit(all_texts)
-    classifiers = {
-        field: make_classifier(options).fit(features.transform(x), y)
-        for field, (x, y) in labelled.items()
-    }
+    classifiers = {}
+    for field, (x, y) in labelled.items():
+        matrix = features.transform(x)
+        classifiers[field] = make_classifier(options).fit(matrix, y)
+        if calibrate:
+            field_cards[field]["temperature"] = _temperature(options, matrix, y, seed)
     card = {
         "format": FORMAT,
         "backend": "linear",
@@ -219,6 +224,30 @@ def train(
     }
     save_model(out_dir, features, classifiers, card)
     return metrics
+
+
+CALIBRATION_FOLDS = 5
+
+
+def _temperature(options: LinearOptions, matrix: Any, gold: list[str], seed: int) -> float:
+    """The field's temperature, fitted on probabilities each row got from a model that did not
+    see it. The features were fitted on every text, without labels, as the final model's are."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(gold)
+    classes = sorted(set(gold))
+    smallest = min(Counter(gold).values())
+    folds = min(CALIBRATION_FOLDS, smallest)
+    if folds < 2:
+        return 1.0  # too few rows of some label to hold any out
+    probabilities = np.zeros((len(gold), len(classes)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fit, held in splitter.split(matrix, labels):
+        model = make_classifier(options).fit(matrix[fit], labels[fit])
+        order = [list(model.classes_).index(c) for c in classes]
+        probabilities[held] = model.predict_proba(matrix[held])[:, order]
+    return fit_temperature(probabilities, gold, classes)
 
 
 def _is_current(path: Path) -> bool:
