@@ -202,5 +202,12 @@ class Judgement:
     # The top two sentiment labels were too close to call: a person should judge it (待研判).
     unsure: bool = False
 
+    @property
+    def stance(self) -> str:
+        """The stance of the main finding: a contradicted figure or a debunk match before
+        rumour wording; "none" without any finding."""
+        ranked = sorted(self.misinfo_reasons, key=lambda r: r.kind == "rumor_cues")
+        return ranked[0].stance if ranked else "none"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

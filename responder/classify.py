@@ -37,6 +37,7 @@ def build_classifier(settings: Settings, model_path: Path | None = None) -> nlp.
         rumor_model=(
             nlp.RumorModel.load(rumor_path, config.rumor.threshold) if rumor_path else None
         ),
+        unsure_margin=config.unsure_margin,
     )
 
 
@@ -61,6 +62,7 @@ def judgement_row(mention: Mention, judgement: nlp.Judgement) -> Judgement:
         category_score=judgement.category_score,
         misinfo=judgement.misinfo,
         misinfo_reasons=[r.__dict__ for r in judgement.misinfo_reasons],
+        unsure=judgement.unsure,
         terms={"sentiment": judgement.sentiment_terms, "category": judgement.category_terms},
         backend=judgement.backend,
     )
