@@ -41,7 +41,9 @@ def fit_temperature(probabilities: Any, gold: Sequence[str], classes: Sequence[s
         calibrated = calibrate(probabilities, float(np.exp(log_t)))
         return float(-np.log(np.clip(calibrated[rows, truth], 1e-12, 1.0)).mean())
 
-    best = minimize_scalar(log_loss, bounds=(np.log(MIN_TEMPERATURE), np.log(MAX_TEMPERATURE)), method="bounded")
+    best = minimize_scalar(
+        log_loss, bounds=(np.log(MIN_TEMPERATURE), np.log(MAX_TEMPERATURE)), method="bounded"
+    )
     return round(float(np.exp(best.x)), 4)
 
 

@@ -399,9 +399,7 @@ def claims_about(text: str, fact: Fact) -> list[Claim]:
                     break  # another indicator's figure follows; this name states none
                 value_at = window_start + match.start()
                 if _about_our_region(places, at) and _in_period(sentence, at, value_at, fact):
-                    stance: Stance = (
-                        "refutes" if refuting else "questions" if asked else "asserts"
-                    )
+                    stance: Stance = "refutes" if refuting else "questions" if asked else "asserts"
                     claims.append(Claim(fact, name, quantity, raw.strip(), stance))
                 break
         earlier += sentence

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nlp.claims import SENTENCE, claims_about, is_question, questioned, refutes, stance_of
+from nlp.claims import SENTENCE, claims_about, is_question, questioned, stance_of
 from nlp.types import Debunk, Fact, MisinfoReason, ModelError, Stance
 
 if TYPE_CHECKING:
@@ -70,8 +70,11 @@ _NEGATED = re.compile(r"(不|没|没有|无|免|未|不用|不会|不需要|无�
 
 def _concepts_found(window: str, groups: list[list[str]]) -> list[str] | None:
     """The first word of each group found in the window, unless a group is missing or only
-    found negated ("不收取任何费用" does not state a fee)."""
+    found negated ("不收取任何费用" does not state a fee). A rumour of three or more parts is
+    repeated by all but one of them ("不报存款就罚款" leaves out the property)."""
     found = []
+    missing = 0
+    spare = 1 if len(groups) >= 3 else 0
     for group in groups:
         hit = None
         for word in group:
@@ -85,7 +88,10 @@ def _concepts_found(window: str, groups: list[list[str]]) -> list[str] | None:
             if hit:
                 break
         if hit is None:
-            return None
+            missing += 1
+            if missing > spare:
+                return None
+            continue
         found.append(hit)
     return found
 
@@ -105,7 +111,6 @@ def debunk_reasons(text: str, debunks: list[Debunk]) -> list[MisinfoReason]:
     of the claim's character bigrams) or substance (a word of every one of the debunk's keyword
     groups in one window). A window that states the rumour outranks one that asks about it."""
     reasons: list[MisinfoReason] = []
-    refuting = refutes(text)
     windows = _windows(text)
     window_grams = [(_bigrams(w), asked) for w, asked in windows]
     for debunk in debunks:
@@ -118,8 +123,12 @@ def debunk_reasons(text: str, debunks: list[Debunk]) -> list[MisinfoReason]:
         score = max((s for s, _ in scored), default=0.0)
         hits = [asked for s, asked in scored if s >= DEBUNK_THRESHOLD]
         concepts = None
-        if debunk.keywords and all(any(w in text for w in g) for g in debunk.keywords):
-            found = [(c, asked) for w, asked in windows if (c := _concepts_found(w, debunk.keywords))]
+        spare = 1 if len(debunk.keywords) >= 3 else 0
+        present = sum(any(w in text for w in g) for g in debunk.keywords)
+        if debunk.keywords and present >= len(debunk.keywords) - spare:
+            found = [
+                (c, asked) for w, asked in windows if (c := _concepts_found(w, debunk.keywords))
+            ]
             concepts = found[0][0] if found else None
             hits += [asked for _, asked in found]
         if score >= DEBUNK_THRESHOLD:
@@ -184,6 +193,9 @@ RUMOR_CUES: dict[str, int] = {
     "重磅": 1,
     "未经证实": 1,
     "有人说": 1,
+    "传开了": 1,
+    "被曝": 1,
+    "已经定了": 2,
     "有人讲": 1,
     "传言": 1,
     "传闻": 1,

@@ -49,8 +49,8 @@ def normalise_period(value: object) -> str:
     match = _PERIOD.match(text) if not isinstance(value, bool) else None
     if match is None:
         raise ValueError(
-            f"period {value!r} is not a year or a part of one; write it as 2025, \"2025年\","
-            " \"2025年全年\", \"2025年1-9月\", \"2025年上半年\" or \"2025年一季度\""
+            f'period {value!r} is not a year or a part of one; write it as 2025, "2025年",'
+            ' "2025年全年", "2025年1-9月", "2025年上半年" or "2025年一季度"'
         )
     year = f"{match['year']}年"
     if match["first"]:
@@ -62,7 +62,9 @@ def normalise_period(value: object) -> str:
         return year + match["half"]
     if match["quarter"]:
         quarter = match["quarter"].lstrip("第")
-        return year + (quarter if quarter == "前三季度" else _QUARTERS.get(quarter[0], quarter[0]) + "季度")
+        return year + (
+            quarter if quarter == "前三季度" else _QUARTERS.get(quarter[0], quarter[0]) + "季度"
+        )
     return year
 
 
@@ -127,7 +129,7 @@ class Fact(BaseModel):
 
     @property
     def year(self) -> str:
-        """"2025年" for any period of 2025."""
+        """ "2025年" for any period of 2025."""
         return self.period[:5]
 
     @property

@@ -611,7 +611,8 @@ def test_a_figure_is_shown_with_the_unit_of_its_kind(text: str, fact: str, shown
 
 
 @pytest.mark.parametrize(
-    "period", [2025, "2025", "2025年", "2025年全年", "2025年度", "2025全年", " 2025 年 ", "2025年1-12月"]
+    "period",
+    [2025, "2025", "2025年", "2025年全年", "2025年度", "2025全年", " 2025 年 ", "2025年1-12月"],
 )
 def test_the_common_ways_to_write_a_year_read_alike(period: object) -> None:
     fact = GDP.model_copy(update={"period": "2025年"})

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -59,9 +58,9 @@ def test_a_loaded_model_predicts_valid_labels_and_probabilities(small_model: Pat
     texts = [normalise(t) for t in ["假普查员上门索要银行卡验证码", "统计公报发布", ""]]
     predictions = backend.predict(texts)
     assert len(predictions) == 3
-    for sentiment, s_prob, category, c_prob, s_terms, c_terms in predictions:
+    for sentiment, s_prob, category, c_prob, s_terms, c_terms, margin in predictions:
         assert sentiment in SENTIMENTS and category in CATEGORIES
-        assert 0 < s_prob <= 1 and 0 < c_prob <= 1
+        assert 0 < s_prob <= 1 and 0 < c_prob <= 1 and 0 <= margin <= s_prob
         assert all(isinstance(term, str) and len(term) >= 2 for term in s_terms + c_terms)
     assert backend.predict([]) == []
 
