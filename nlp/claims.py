@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from nlp.text import Segmenter
 from nlp.types import Fact, QuantityKind, Stance, unit_kind
@@ -118,6 +119,12 @@ _DEIXIS = {
 }
 
 _segmenter = Segmenter()
+
+
+@lru_cache(maxsize=4096)
+def _tokens(sentence: str) -> tuple[str, ...]:
+    # Each fact whose name is in a sentence looks for places in it: segment it once.
+    return tuple(_segmenter.cut(sentence))
 
 
 @dataclass(frozen=True)
@@ -259,7 +266,7 @@ def _region_forms(region: str) -> tuple[str, ...]:
 def _places(sentence: str, ours: tuple[str, ...]) -> list[tuple[int, bool]]:
     """(position, is ours) of each place named in the sentence."""
     places: list[tuple[int, bool]] = []
-    tokens = _segmenter.cut(sentence) if sentence.strip() else []
+    tokens = _tokens(sentence) if sentence.strip() else ()
     position = 0
     merged: list[tuple[int, str]] = []
     for token in tokens:
