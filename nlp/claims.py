@@ -15,9 +15,10 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from nlp.text import Segmenter
-from nlp.types import Fact
+from nlp.types import Fact, QuantityKind, Stance, unit_kind
 
 SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
 # How far after an indicator name its value may stand ("GDP同比增长12%" → 6 chars).
@@ -44,6 +45,13 @@ _SCALE = {
     "千人": 1e3,
 }
 _PERCENT_UNITS = {"%", "个百分点", "个点"}
+# What follows a number written without a unit of its own ("3万块", "3万多元", "30万户") says
+# what it counts; a bare number ("常住人口52万") takes the kind of the indicator it follows.
+_KIND_AFTER: tuple[tuple[re.Pattern[str], QuantityKind], ...] = (
+    (re.compile(r"^[多余]?\s*(?:元|块|美元|港元|欧元|毛|角|钱)"), "money"),
+    (re.compile(r"^[多余]?\s*(?:人|口人|名|位|口)"), "people"),
+    (re.compile(r"^[多余]?\s*(?:户|家|个|套|台|件|笔|份|条|次|辆|亩|平方|吨|张|所|座)"), "count"),
+)
 
 # Wording around a number that turns it into a bound or an approximation.
 _AT_LEAST = re.compile(r"(突破|超过|超出|超|逾|高于|多于|不低于|不少于|至少|起码|最少|过)\s*$")
@@ -113,6 +121,12 @@ _DEIXIS = {
 _segmenter = Segmenter()
 
 
+@lru_cache(maxsize=4096)
+def _tokens(sentence: str) -> tuple[str, ...]:
+    # Each fact whose name is in a sentence looks for places in it: segment it once.
+    return tuple(_segmenter.cut(sentence))
+
+
 @dataclass(frozen=True)
 class Quantity:
     """A stated value as the range its wording allows, in base units (元, 人, percent)."""
@@ -121,6 +135,25 @@ class Quantity:
     low: float
     high: float
     percent: bool
+    kind: QuantityKind = "count"
+
+    def shown(self, fact: Fact) -> str:
+        """The figure as a press officer should read it: as written, with the indicator's unit
+        added when the writer left it out ("常住人口才48万" → "48万人")."""
+        written = self.written.strip()
+        if self.percent and not written.endswith(("%", "个百分点", "个点")):
+            return written + "%"
+        base = {"money": "元", "people": "人"}.get(self.kind, "")
+        return written if not base or written.endswith(base) else written + base
+
+
+def written_kind(unit: str, after: str) -> QuantityKind | None:
+    """The kind a number's own unit, or the word right after it, gives; None when bare."""
+    if unit in _PERCENT_UNITS:
+        return "percent"
+    if "元" in unit or "人" in unit:
+        return unit_kind(unit)
+    return next((kind for pattern, kind in _KIND_AFTER if pattern.match(after)), None)
 
 
 @dataclass(frozen=True)
@@ -129,6 +162,7 @@ class Claim:
     name: str  # the indicator name found in the text
     quantity: Quantity
     sentence: str
+    stance: Stance = "asserts"
 
     @property
     def contradicts(self) -> bool:
@@ -191,21 +225,21 @@ def _precision(number: str) -> float:
 def read_quantity(before: str, match: re.Match[str], after: str, fact: Fact) -> Quantity | None:
     """The quantity of one number match, with the wording just before and after it."""
     number, unit = match.group("num"), match.group("unit") or ""
+    kind = written_kind(unit, after)
+    if kind is not None and kind != fact.kind:
+        return None  # a price, a head count or a count of households is no other indicator
     if _is_percent(fact.unit) != _is_percent(unit):
         if unit or not _is_percent(fact.unit):
             return None
         unit = "%"  # "失业率5.2" without a sign means percent
     percent = _is_percent(unit)
-    if not percent and unit in ("元", "万元", "亿元", "万亿元") and "元" not in fact.unit:
-        return None
-    if not percent and unit in ("人", "万人", "千人") and "人" not in fact.unit:
-        return None
+    kind = fact.kind
     scale = 1.0 if percent else _scale(unit or fact.unit)
     if not unit and not percent and float(number.replace(",", "")) >= 10_000:
         scale = 1.0  # "常住人口523000": a head count, not 523,000 万人
     if number.endswith(".几"):  # "一点几": anything from 1 to 2
         value = float(number[:-2].replace(",", ""))
-        return Quantity(match.group(), value * scale, (value + 1) * scale, percent)
+        return Quantity(match.group(), value * scale, (value + 1) * scale, percent, kind)
     value = float(number.replace(",", ""))
     # Nobody rounds a rate to tens: "增长10%" states ten percent, not anything from 5 to 15.
     step = 1.0 if percent and "." not in number else _precision(number)
@@ -220,7 +254,7 @@ def read_quantity(before: str, match: re.Match[str], after: str, fact: Fact) -> 
         low, high = value - step, value
     elif _ABOUT.search(before) or _ABOUT_AFTER.match(after):
         low, high = value - step, value + step
-    return Quantity(match.group(), low * scale, high * scale, percent)
+    return Quantity(match.group(), low * scale, high * scale, percent, kind)
 
 
 def _region_forms(region: str) -> tuple[str, ...]:
@@ -232,7 +266,7 @@ def _region_forms(region: str) -> tuple[str, ...]:
 def _places(sentence: str, ours: tuple[str, ...]) -> list[tuple[int, bool]]:
     """(position, is ours) of each place named in the sentence."""
     places: list[tuple[int, bool]] = []
-    tokens = _segmenter.cut(sentence) if sentence.strip() else []
+    tokens = _tokens(sentence) if sentence.strip() else ()
     position = 0
     merged: list[tuple[int, str]] = []
     for token in tokens:
@@ -265,15 +299,30 @@ def _about_our_region(places: list[tuple[int, bool]], at: int) -> bool:
 
 
 def _in_period(sentence: str, at: int, value_at: int, fact: Fact) -> bool:
-    """The number at `value_at` is stated for the fact's period (a year, not part of one)."""
+    """The number at `value_at` is stated for the fact's period: its year, and for an annual
+    figure no part of a year; for a part of a year ("1-9月") that same part, named."""
     years = [(m.start(), m.group(1)) for m in _YEAR.finditer(sentence)]
     before = [y for p, y in years if p < at]
     stated = before[-1] if before else next((y for p, y in years if p >= at), None)
-    if stated is not None and stated not in fact.period:
+    if stated is not None and stated not in fact.year:
         return False
     # 去年 reads as the latest bulletin's year, like a figure with no year at all.
     start = max((p for p, _ in years if p < at), default=0)
-    return not SUB_PERIOD.search(sentence[start:value_at].replace("去年", ""))
+    between = sentence[start:value_at].replace("去年", "")
+    if fact.part:
+        return _same_part(between, fact.part)
+    return not SUB_PERIOD.search(between)
+
+
+def _same_part(words: str, part: str) -> bool:
+    """Whether `words` name the part of a year `part` ("1-9月" also as 前三季度 or 1至9月)."""
+    months = re.match(r"(\d+)-(\d+)月", part)
+    if months:
+        first, last = months.groups()
+        if re.search(rf"(?<!\d){first}\s*[-—–~～至到]\s*{last}\s*月", words):
+            return True
+        return (first, last) == ("1", "9") and "前三季度" in words
+    return part in words
 
 
 def is_question(sentence: str) -> bool:
@@ -294,6 +343,14 @@ def questioned(sentences: list[str]) -> list[bool]:
 def refutes(text: str) -> bool:
     """The text refutes a claim it quotes, or calls it a fraud."""
     return bool(REFUTATION.search(text)) and not _NOT_REFUTATION.search(text)
+
+
+def stance_of(text: str, asked: bool) -> Stance:
+    """How a text carries a claim found in it: refuting wins over asking ("网传……是真的吗？经核实
+    不实"), and asking over stating."""
+    if refutes(text):
+        return "refutes"
+    return "questions" if asked else "asserts"
 
 
 def _name_matches(sentence: str, fact: Fact) -> Iterator[tuple[int, str]]:
@@ -317,10 +374,12 @@ def _name_matches(sentence: str, fact: Fact) -> Iterator[tuple[int, str]]:
 
 
 def claims_about(text: str, fact: Fact) -> list[Claim]:
-    """The values the text asserts for this fact's indicator, region and period."""
+    """The values the text states, asks about or refutes for this fact's indicator, region and
+    period, each with its stance."""
     claims: list[Claim] = []
-    if not any(name in text for name in fact.names) or refutes(text):
+    if not any(name in text for name in fact.names):
         return claims
+    refuting = refutes(text)
     ours = _region_forms(fact.region)
     earlier = ""  # the sentences before, for a region named there ("临江县……。GDP增长8%")
     sentences = SENTENCE.findall(text)
@@ -346,12 +405,9 @@ def claims_about(text: str, fact: Fact) -> list[Claim]:
                 if quantity is None:
                     break  # another indicator's figure follows; this name states none
                 value_at = window_start + match.start()
-                if (
-                    _about_our_region(places, at)
-                    and _in_period(sentence, at, value_at, fact)
-                    and not asked
-                ):
-                    claims.append(Claim(fact, name, quantity, raw.strip()))
+                if _about_our_region(places, at) and _in_period(sentence, at, value_at, fact):
+                    stance: Stance = "refutes" if refuting else "questions" if asked else "asserts"
+                    claims.append(Claim(fact, name, quantity, raw.strip(), stance))
                 break
         earlier += sentence
     return claims

@@ -40,6 +40,9 @@ class Classifier:
     debunks: list[Debunk] = field(default_factory=list)
     rules: KeywordRules = field(default_factory=KeywordRules)
     rumor_model: RumorModel | None = None
+    # A mention whose two likeliest sentiments are closer than this is marked unsure, for a
+    # person to judge (待研判), rather than filed under the likelier one; 0 marks none.
+    unsure_margin: float = 0.0
 
     def classify(self, text: str, title: str | None = None) -> Judgement:
         return self.classify_many([(title, text)])[0]
@@ -64,6 +67,7 @@ class Classifier:
                     sentiment_terms=list(prediction.sentiment_terms),
                     category_terms=list(prediction.category_terms),
                     backend=self.backend.name,
+                    unsure=prediction.sentiment_margin < self.unsure_margin,
                 )
             )
         return judgements

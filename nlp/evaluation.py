@@ -18,7 +18,9 @@ from nlp.types import SENTIMENTS
 # emotion `label`, which must not be read as a sentiment). A label taken from a fallback key
 # counts only when it is a sentiment, so a rumour file's `label: rumor` is not one.
 LABEL_SOURCES: dict[str, tuple[str, ...]] = {"sentiment": ("sentiment", "polarity", "label")}
-EVAL_FIELDS = ("sentiment", "category", "misinfo", "label")
+EVAL_FIELDS = ("sentiment", "category", "misinfo", "stance", "label")
+# Where calling a harmful report neutral costs most: it never reaches the duty officer's eyes.
+COSTLY_CATEGORIES = ("field_safety", "privacy_leak", "data_security", "data_fraud", "scam")
 
 
 def as_label(value: object) -> str:
@@ -101,6 +103,62 @@ def evaluate_rows(
         if pairs:
             results[field] = evaluate([g for g, _ in pairs], [p for _, p in pairs])
     return results
+
+
+def negative_vs_neutral(
+    rows: Sequence[Mapping[str, Any]], predicted: Sequence[str]
+) -> dict[str, dict[str, int | float]]:
+    """Per costly category (by the gold category): gold-negative rows judged negative, neutral
+    or positive, gold-neutral rows judged negative, and negative recall."""
+    out: dict[str, dict[str, int | float]] = {}
+    for category in COSTLY_CATEGORIES:
+        pairs = [
+            (gold, p)
+            for row, p in zip(rows, predicted, strict=True)
+            if row.get("category") == category and (gold := label_of(row, "sentiment"))
+        ]
+        if not pairs:
+            continue
+        negative = [p for g, p in pairs if g == "negative"]
+        counts: dict[str, int | float] = {
+            "negative": len(negative),
+            "negative_as_negative": negative.count("negative"),
+            "negative_as_neutral": negative.count("neutral"),
+            "negative_as_positive": negative.count("positive"),
+            "neutral": sum(g == "neutral" for g, _ in pairs),
+            "neutral_as_negative": sum(g == "neutral" and p == "negative" for g, p in pairs),
+        }
+        counts["negative_recall"] = (
+            counts["negative_as_negative"] / len(negative) if negative else 0.0
+        )
+        out[category] = counts
+    return out
+
+
+def format_negative_vs_neutral(table: Mapping[str, Mapping[str, int | float]]) -> str:
+    lines = ["negative vs neutral where a miss costs most (rows: gold category)"]
+    lines += _table(
+        ["category", "neg", "neg→neg", "neg→neu", "neg→pos", "neu", "neu→neg", "neg recall"],
+        [
+            [
+                category,
+                *(
+                    str(c[k])
+                    for k in (
+                        "negative",
+                        "negative_as_negative",
+                        "negative_as_neutral",
+                        "negative_as_positive",
+                        "neutral",
+                        "neutral_as_negative",
+                    )
+                ),
+                f"{c['negative_recall']:.3f}",
+            ]
+            for category, c in table.items()
+        ],
+    )
+    return "\n".join(lines) + "\n"
 
 
 def _table(header: list[str], body: list[list[str]]) -> list[str]:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nlp.calibration import calibrate
 from nlp.cards import parse_card
 from nlp.text import EMOTICON, Segmenter
 from nlp.types import ModelError, Prediction
@@ -360,24 +361,39 @@ class LinearBackend:
     ) -> dict[str, list[tuple[str, float, tuple[str, ...]]]]:
         """(label, probability, deciding terms) per text for each of `fields` (default: every
         trained field). The terms are empty unless `explain` is set."""
+        return {
+            field: [(label, score, terms) for label, score, _, terms in rows]
+            for field, rows in self._predict(texts, fields, explain).items()
+        }
+
+    def temperature(self, field: str) -> float:
+        """The field's calibration temperature from the card (1.0: an uncalibrated model)."""
+        return float(self.card["fields"][field].get("temperature", 1.0))
+
+    def _predict(
+        self, texts: Sequence[str], fields: Sequence[str] | None, explain: bool
+    ) -> dict[str, list[tuple[str, float, float, tuple[str, ...]]]]:
+        """(label, calibrated probability, margin over the runner-up, terms) per text."""
         features, classifiers = self._load()
         wanted = list(self.fields if fields is None else fields)
         unknown = [f for f in wanted if f not in classifiers]
         if unknown:
             raise ModelError(f"{self.path}: no model for {', '.join(unknown)}")
-        out: dict[str, list[tuple[str, float, tuple[str, ...]]]] = {f: [] for f in wanted}
+        out: dict[str, list[tuple[str, float, float, tuple[str, ...]]]] = {f: [] for f in wanted}
         for start in range(0, len(texts), BATCH):
             batch = list(texts[start : start + BATCH])
             matrix = features.transform(batch)
             for field in wanted:
                 classifier = classifiers[field]
-                probabilities = classifier.predict_proba(matrix)
+                probabilities = calibrate(classifier.predict_proba(matrix), self.temperature(field))
+                ranked = np.sort(probabilities, axis=1)
+                margins = ranked[:, -1] - (ranked[:, -2] if ranked.shape[1] > 1 else 0.0)
                 best = probabilities.argmax(axis=1)
                 labels = [str(label) for label in classifier.classes_[best]]
                 scores = probabilities[range(len(best)), best]
                 for i, (label, score) in enumerate(zip(labels, scores, strict=True)):
                     terms = self._terms(field, label, batch[i], matrix.getrow(i)) if explain else ()
-                    out[field].append((label, float(score), terms))
+                    out[field].append((label, float(score), float(margins[i]), terms))
         return out
 
     def predict_field(self, field: str, texts: Sequence[str]) -> list[tuple[str, float]]:
@@ -388,7 +404,12 @@ class LinearBackend:
         if not texts:
             return []
         own = [f for f in ("sentiment", "category") if f in self.fields]
-        predicted = self.predict_fields(texts, own, explain=True)
+        ranked = self._predict(texts, own, explain=True)
+        predicted = {
+            field: [(label, score, terms) for label, score, _, terms in rows]
+            for field, rows in ranked.items()
+        }
+        margins = [m for _, _, m, _ in ranked["sentiment"]] if "sentiment" in ranked else None
         if len(own) < 2:
             if self.fallback is None:
                 raise ModelError(f"{self.path}: judges {', '.join(self.fields)} only")
@@ -397,14 +418,16 @@ class LinearBackend:
                 predicted["sentiment"] = [
                     (p.sentiment, p.sentiment_score, p.sentiment_terms) for p in borrowed
                 ]
+                margins = [p.sentiment_margin for p in borrowed]
             if "category" not in predicted:
                 predicted["category"] = [
                     (p.category, p.category_score, p.category_terms) for p in borrowed
                 ]
+        assert margins is not None
         return [
-            Prediction(sentiment, s_prob, category, c_prob, s_terms, c_terms)
-            for (sentiment, s_prob, s_terms), (category, c_prob, c_terms) in zip(
-                predicted["sentiment"], predicted["category"], strict=True
+            Prediction(sentiment, s_prob, category, c_prob, s_terms, c_terms, margin)
+            for (sentiment, s_prob, s_terms), (category, c_prob, c_terms), margin in zip(
+                predicted["sentiment"], predicted["category"], margins, strict=True
             )
         ]
 

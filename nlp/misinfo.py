@@ -12,26 +12,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nlp.claims import SENTENCE, claims_about, questioned, refutes
-from nlp.types import Debunk, Fact, MisinfoReason, ModelError
+from nlp.claims import SENTENCE, claims_about, is_question, questioned, stance_of
+from nlp.types import Debunk, Fact, MisinfoReason, ModelError, Stance
 
 if TYPE_CHECKING:
     from nlp.linear import LinearBackend
 
 
+# How each stance is put to a press officer, before the indicator and the figure.
+_FACT_WORDING: dict[Stance, tuple[str, str]] = {
+    "asserts": ("文中称", "为"),
+    "questions": ("文中询问", "是否为"),
+    "refutes": ("文中引述并否定", "为"),
+}
+
+
 def fact_reasons(text: str, facts: list[Fact]) -> list[MisinfoReason]:
+    """A reason per figure that contradicts a published one of the same unit and kind."""
     reasons = []
     for fact in facts:
         for claim in claims_about(text, fact):
             if claim.contradicts:
+                lead, verb = _FACT_WORDING[claim.stance]
                 reasons.append(
                     MisinfoReason(
                         kind="contradicts_fact",
                         detail=(
-                            f"文中称{fact.region}{fact.period}{fact.indicator}为"
-                            f"{claim.quantity.written}，官方数据为{fact.value:g}{fact.unit}"
+                            f"{lead}{fact.region}{fact.period}{fact.indicator}{verb}"
+                            f"{claim.quantity.shown(fact)}，官方数据为{fact.value:g}{fact.unit}"
                         ),
                         evidence=f"{fact.source}：{claim.sentence}",
+                        stance=claim.stance,
                     )
                 )
     return reasons
@@ -42,14 +53,16 @@ def _bigrams(text: str) -> set[str]:
     return {chars[i : i + 2] for i in range(len(chars) - 1)}
 
 
-def _windows(text: str) -> list[str]:
-    """Sentences and pairs of adjacent sentences, leaving out questions ("……是真的吗？")."""
+def _windows(text: str) -> list[tuple[str, bool]]:
+    """Sentences and pairs of adjacent sentences, each with whether it asks ("……是真的吗？")."""
     sentences = SENTENCE.findall(text) or [text]
-    kept = [
-        s if not asked else "" for s, asked in zip(sentences, questioned(sentences), strict=True)
+    asks = questioned(sentences)
+    single = list(zip(sentences, asks, strict=True))
+    pairs = [
+        (a + b, asked_a or asked_b)
+        for (a, asked_a), (b, asked_b) in zip(single, single[1:], strict=False)
     ]
-    pairs = [a + b for a, b in zip(kept, kept[1:], strict=False) if a and b]
-    return [s for s in kept if s] + pairs
+    return single + pairs
 
 
 _NEGATED = re.compile(r"(不|没|没有|无|免|未|不用|不会|不需要|无需)$")
@@ -57,8 +70,11 @@ _NEGATED = re.compile(r"(不|没|没有|无|免|未|不用|不会|不需要|无�
 
 def _concepts_found(window: str, groups: list[list[str]]) -> list[str] | None:
     """The first word of each group found in the window, unless a group is missing or only
-    found negated ("不收取任何费用" does not state a fee)."""
+    found negated ("不收取任何费用" does not state a fee). A rumour of three or more parts is
+    repeated by all but one of them ("不报存款就罚款" leaves out the property)."""
     found = []
+    missing = 0
+    spare = 1 if len(groups) >= 3 else 0
     for group in groups:
         hit = None
         for word in group:
@@ -72,7 +88,10 @@ def _concepts_found(window: str, groups: list[list[str]]) -> list[str] | None:
             if hit:
                 break
         if hit is None:
-            return None
+            missing += 1
+            if missing > spare:
+                return None
+            continue
         found.append(hit)
     return found
 
@@ -80,36 +99,51 @@ def _concepts_found(window: str, groups: list[list[str]]) -> list[str] | None:
 DEBUNK_THRESHOLD = 0.6
 
 
-def debunk_reasons(text: str, debunks: list[Debunk]) -> list[MisinfoReason]:
-    """Debunked rumours the text repeats: its wording (most of the claim's character bigrams)
-    or its substance (a word of every one of the debunk's keyword groups in one window).
+_DEBUNK_WORDING: dict[Stance, str] = {
+    "asserts": "传播",
+    "questions": "询问",
+    "refutes": "引述并否定",
+}
 
-    A text that refutes the rumour or asks whether it is true does not repeat it."""
+
+def debunk_reasons(text: str, debunks: list[Debunk]) -> list[MisinfoReason]:
+    """Debunked rumours the text repeats, asks about or quotes to refute: their wording (most
+    of the claim's character bigrams) or substance (a word of every one of the debunk's keyword
+    groups in one window). A window that states the rumour outranks one that asks about it."""
     reasons: list[MisinfoReason] = []
-    if refutes(text):
-        return reasons
     windows = _windows(text)
-    window_grams = [_bigrams(w) for w in windows]
+    window_grams = [(_bigrams(w), asked) for w, asked in windows]
     for debunk in debunks:
         claim_grams = _bigrams(debunk.claim)
-        score = max(
-            (len(grams & claim_grams) / len(claim_grams) for grams in window_grams if claim_grams),
-            default=0.0,
-        )
+        scored = [
+            (len(grams & claim_grams) / len(claim_grams), asked)
+            for grams, asked in window_grams
+            if claim_grams
+        ]
+        score = max((s for s, _ in scored), default=0.0)
+        hits = [asked for s, asked in scored if s >= DEBUNK_THRESHOLD]
         concepts = None
-        if debunk.keywords and all(any(w in text for w in g) for g in debunk.keywords):
-            concepts = next(
-                (c for w in windows if (c := _concepts_found(w, debunk.keywords))), None
-            )
+        spare = 1 if len(debunk.keywords) >= 3 else 0
+        present = sum(any(w in text for w in g) for g in debunk.keywords)
+        if debunk.keywords and present >= len(debunk.keywords) - spare:
+            found = [
+                (c, asked) for w, asked in windows if (c := _concepts_found(w, debunk.keywords))
+            ]
+            concepts = found[0][0] if found else None
+            hits += [asked for _, asked in found]
         if score >= DEBUNK_THRESHOLD:
             detail = f"与已辟谣信息相似（相似度{score:.2f}）：{debunk.claim}"
         elif concepts:
             detail = f"含已辟谣信息的要素（{'、'.join(concepts)}）：{debunk.claim}"
         else:
             continue
+        stance = stance_of(text, asked=all(hits))
         reasons.append(
             MisinfoReason(
-                kind="matches_debunk", detail=detail, evidence=f"{debunk.source}：{debunk.rebuttal}"
+                kind="matches_debunk",
+                detail=f"{_DEBUNK_WORDING[stance]}已辟谣信息；{detail}",
+                evidence=f"{debunk.source}：{debunk.rebuttal}",
+                stance=stance,
             )
         )
     return reasons
@@ -158,27 +192,47 @@ RUMOR_CUES: dict[str, int] = {
     "赶紧": 1,
     "重磅": 1,
     "未经证实": 1,
+    "有人说": 1,
+    "传开了": 1,
+    "被曝": 1,
+    "已经定了": 2,
+    "有人讲": 1,
+    "传言": 1,
+    "传闻": 1,
 }
+# A post that opens by passing on what others say: "转发：……", "听说……", "有人说……".
+_HEARSAY_OPENING = re.compile(r"^\s*(?:【?转发】?[:：]|转[:：]|//@|据群里|群里说|朋友说)")
 _EXCLAIMS = re.compile(r"[!！]{2,}")
 STRONG_RUMOR_SCORE = 4
+
+
+def _asks(text: str) -> bool:
+    return any(is_question(s) for s in SENTENCE.findall(text))
 
 
 def rumor_cue_reason(text: str) -> tuple[MisinfoReason, bool] | None:
     """The rumour wording found, and whether it is strong evidence: enough weighted cues in a
     text that does not refute what it passes on."""
     found = [c for c in RUMOR_CUES if c in text]
+    if _HEARSAY_OPENING.match(text):
+        found.append("转述传言")
     # "紧急扩散" also contains "扩散": a cue inside a longer one found is not counted again.
     cues = [c for c in found if not any(c != longer and c in longer for longer in found)]
-    score = sum(RUMOR_CUES[c] for c in cues)
+    score = sum(RUMOR_CUES.get(c, 1) for c in cues)
     if _EXCLAIMS.search(text):
         cues.append("连续感叹号")
         score += 1
     if not found:
         return None
-    strong = score >= STRONG_RUMOR_SCORE and not refutes(text)
+    stance = stance_of(text, _asks(text))
+    strong = score >= STRONG_RUMOR_SCORE and stance != "refutes"
     strength = "较强" if strong else "疑似"
+    wording = {"asserts": "含", "questions": "询问", "refutes": "引述并否定"}[stance]
     reason = MisinfoReason(
-        kind="rumor_cues", detail=f"{strength}：含未经证实的传言用语", evidence="、".join(cues)
+        kind="rumor_cues",
+        detail=f"{strength}：{wording}未经证实的传言",
+        evidence="、".join(cues),
+        stance=stance,
     )
     return reason, strong
 
@@ -233,21 +287,25 @@ class RumorModel:
 def assess(
     text: str, facts: list[Fact], debunks: list[Debunk], rumor: RumorVerdict | None = None
 ) -> tuple[bool, list[MisinfoReason]]:
-    """`misinfo` is true only on a contradicted fact, a debunk match or strong rumour evidence:
-    strong cues, or a rumour model's probability at or above its threshold."""
+    """`misinfo` is true when the text asserts or asks about a contradicted fact or a debunked
+    rumour, or carries strong rumour evidence (strong cues, or a rumour model's probability at
+    or above its threshold) without refuting it. Refuting findings are kept, unflagged."""
     reasons = fact_reasons(text, facts) + debunk_reasons(text, debunks)
     strong = False
     if (cue := rumor_cue_reason(text)) is not None:
         reasons.append(cue[0])
         strong = cue[1]
     if rumor is not None and rumor.probability >= 0.5:
-        strength = "较强" if rumor.strong else "疑似"
+        stance = stance_of(text, _asks(text))
+        strength = "较强" if rumor.strong and stance != "refutes" else "疑似"
         reasons.append(
             MisinfoReason(
                 kind="rumor_cues",
                 detail=f"{strength}：谣言识别模型判定为传言的概率为{rumor.probability:.2f}",
                 evidence="、".join(rumor.terms),
+                stance=stance,
             )
         )
-        strong = strong or rumor.strong
-    return bool(reasons and (strong or any(r.kind != "rumor_cues" for r in reasons))), reasons
+        strong = strong or (rumor.strong and stance != "refutes")
+    spread = [r for r in reasons if r.spreads]
+    return bool(strong or any(r.kind != "rumor_cues" for r in spread)), reasons

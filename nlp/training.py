@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nlp.calibration import fit_temperature
 from nlp.evaluation import LABEL_SOURCES, evaluate, evaluate_rows, label_of
 from nlp.linear import (
     CANDIDATES,
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 CORPUS_PARTS = Path(__file__).resolve().parent / "corpus" / "parts"
 # Where the shipped model is built: inside the package, next to the corpus it is trained from.
 SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "linear"
-TEST_PERCENT = 15  # share of the corpus kept out of training as the domain test set
+CORPUS_TEST = Path(__file__).resolve().parent / "corpus" / "test"
 KNOWN_LABELS: dict[str, tuple[str, ...]] = {"sentiment": SENTIMENTS, "category": CATEGORIES}
 
 
@@ -61,28 +62,22 @@ def load_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _in_test_set(text: str) -> bool:
-    # A stable hash of the text, not a random draw: a line keeps its side of the split when
-    # others are added, edited or reordered.
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % 100 < TEST_PERCENT
-
-
-def _corpus() -> list[dict[str, Any]]:
+def _rows_of(folder: Path) -> list[dict[str, Any]]:
     rows = []
-    for part in sorted(CORPUS_PARTS.glob("*.jsonl")):
+    for part in sorted(folder.glob("*.jsonl")):
         rows += load_jsonl(part)
     return rows
 
 
 def corpus_rows() -> list[dict[str, Any]]:
-    """The shipped corpus without its held-out domain test set: the training rows."""
-    return [row for row in _corpus() if not _in_test_set(row["text"])]
+    """The shipped corpus's training rows (`nlp/corpus/parts/*.jsonl`)."""
+    return _rows_of(CORPUS_PARTS)
 
 
 def corpus_test_rows() -> list[dict[str, Any]]:
-    """The corpus's held-out domain test set (about 15 %, chosen by a hash of the text)."""
-    return [row for row in _corpus() if _in_test_set(row["text"])]
+    """The corpus's domain test set (`nlp/corpus/test/*.jsonl`), kept in files of its own so
+    that no training row is a paraphrase of it."""
+    return _rows_of(CORPUS_TEST)
 
 
 def describe_file(path: Path) -> dict[str, str]:
@@ -96,7 +91,7 @@ def describe_corpus() -> dict[str, str]:
     for part in sorted(CORPUS_PARTS.glob("*.jsonl")):
         digest.update(part.name.encode("utf-8") + b"\0" + part.read_bytes())
     return {
-        "path": f"nlp/corpus/parts/*.jsonl without the {TEST_PERCENT} % held-out test set",
+        "path": "nlp/corpus/parts/*.jsonl",
         "sha256": digest.hexdigest(),
     }
 
@@ -140,6 +135,7 @@ def train(
     options: LinearOptions | None = None,
     data: dict[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
+    calibrate: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """Train one classifier per field on the rows that carry its label; return held-out metrics.
 
@@ -148,7 +144,8 @@ def train(
     best mean macro-F1 over the fields is kept (the default options when `holdout` is 0). Then
     features and classifiers are refitted on all rows and written to `out_dir` with the model
     card (`data` describes the training data there, see `describe_file`). With `holdout=0`
-    nothing is scored and the result is empty.
+    nothing is scored and the result is empty. With `calibrate`, each field's temperature is
+    fitted on out-of-fold probabilities of its rows (`nlp.calibration`) and kept in the card.
     """
     from sklearn.model_selection import train_test_split
 
@@ -202,10 +199,12 @@ def train(
     # The features are fitted once, on every labelled text, and shared by all fields.
     all_texts = sorted({t for x, _ in labelled.values() for t in x})
     features = make_features(options).fit(all_texts)
-    classifiers = {
-        field: make_classifier(options).fit(features.transform(x), y)
-        for field, (x, y) in labelled.items()
-    }
+    classifiers = {}
+    for field, (x, y) in labelled.items():
+        matrix = features.transform(x)
+        classifiers[field] = make_classifier(options).fit(matrix, y)
+        if calibrate:
+            field_cards[field]["temperature"] = _temperature(options, matrix, y, seed)
     card = {
         "format": FORMAT,
         "backend": "linear",
@@ -219,6 +218,30 @@ def train(
     }
     save_model(out_dir, features, classifiers, card)
     return metrics
+
+
+CALIBRATION_FOLDS = 5
+
+
+def _temperature(options: LinearOptions, matrix: Any, gold: list[str], seed: int) -> float:
+    """The field's temperature, fitted on probabilities each row got from a model that did not
+    see it. The features were fitted on every text, without labels, as the final model's are."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(gold)
+    classes = sorted(set(gold))
+    smallest = min(Counter(gold).values())
+    folds = min(CALIBRATION_FOLDS, smallest)
+    if folds < 2:
+        return 1.0  # too few rows of some label to hold any out
+    probabilities = np.zeros((len(gold), len(classes)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fit, held in splitter.split(matrix, labels):
+        model = make_classifier(options).fit(matrix[fit], labels[fit])
+        order = [list(model.classes_).index(c) for c in classes]
+        probabilities[held] = model.predict_proba(matrix[held])[:, order]
+    return fit_temperature(probabilities, gold, classes)
 
 
 def _is_current(path: Path) -> bool:

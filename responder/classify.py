@@ -38,6 +38,7 @@ def build_classifier(settings: Settings, model_path: Path | None = None) -> nlp.
         rumor_model=(
             nlp.RumorModel.load(rumor_path, config.rumor.threshold) if rumor_path else None
         ),
+        unsure_margin=config.unsure_margin,
     )
 
 
@@ -70,6 +71,7 @@ def judgement_row(
         category_score=judgement.category_score,
         misinfo=judgement.misinfo,
         misinfo_reasons=reasons,
+        unsure=judgement.unsure,
         terms={"sentiment": judgement.sentiment_terms, "category": judgement.category_terms},
         backend=judgement.backend,
     )

@@ -78,7 +78,8 @@ def correct(
     current = mention.judgement
     before = _labels(current) if current is not None else None
     after = {"sentiment": sentiment, "category": category, "misinfo": misinfo}
-    if before == after:
+    # Confirming an unsure machine judgement (待研判) as it stands is a person's decision too.
+    if before == after and not (current is not None and current.unsure):
         raise CorrectionError("修正后的研判与当前研判相同，未作更改")
     judgement = Judgement(
         mention=mention,

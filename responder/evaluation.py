@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nlp.evaluation import EVAL_FIELDS, evaluate_rows, label_of
+from nlp.evaluation import EVAL_FIELDS, evaluate_rows, label_of, negative_vs_neutral
 from nlp.text import normalise
 from nlp.training import load_jsonl
 from nlp.types import ModelError
@@ -81,6 +81,11 @@ def evaluate_file(
         if progress:
             progress(min(start + BATCH, len(rows)), len(rows))
     results = evaluate_rows(rows, predictions)
+    costly = (
+        negative_vs_neutral(rows, [str(p) for p in predictions["sentiment"]])
+        if "sentiment" in predictions and any(r.get("category") for r in rows)
+        else {}
+    )
     judged_by = {f: str(model) for f in by_model} | {
         f: f"classifier ({settings.nlp.backend})" for f in by_classifier
     }
@@ -89,4 +94,5 @@ def evaluate_file(
         "rows": len(rows),
         "fields": {f: {**results[f], "judged_by": judged_by[f]} for f in results},
         "skipped": skipped,
+        "negative_vs_neutral": costly,
     }

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -169,6 +170,9 @@ class Judgement(Base):
     category_score: Mapped[float] = mapped_column(Float)
     misinfo: Mapped[bool] = mapped_column(Boolean, default=False)
     misinfo_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    # The machine could not tell the two likeliest sentiments apart: the duty officer's 待研判
+    # list. A correction is a person's judgement and is never unsure.
+    unsure: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The passages that decided sentiment and category: {"sentiment": [...], "category": [...]}.
     terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
     backend: Mapped[str] = mapped_column(String(40), default="")

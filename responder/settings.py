@@ -124,6 +124,13 @@ class NlpSettings(Section):
     rumor: RumorSettings = Field(
         default_factory=RumorSettings, description="trained rumour model as misinfo evidence"
     )
+    unsure_margin: float = Field(
+        0.15,
+        ge=0,
+        lt=1,
+        description="a mention whose two likeliest sentiments differ by less than this"
+        " probability goes to the 待研判 list for a person to judge; 0 sends none",
+    )
 
 
 class IncidentSettings(Section):

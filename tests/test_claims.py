@@ -426,9 +426,9 @@ def test_the_indicator_itself_is_still_read_next_to_an_excluded_one(
         "统计局回应临江县GDP增长12%的说法",
     ],
 )
-def test_a_refutation_does_not_assert_the_figure_it_quotes(text: str) -> None:
+def test_a_refutation_keeps_the_figure_it_quotes_as_refuted(text: str) -> None:
     assert refutes(normalise(text))
-    assert claims(text, GDP) == []
+    assert [c.stance for c in claims(text, GDP)] == ["refutes"]
 
 
 @pytest.mark.parametrize(
@@ -442,8 +442,8 @@ def test_a_refutation_does_not_assert_the_figure_it_quotes(text: str) -> None:
         "临江县GDP增长12%，靠谱吗？",
     ],
 )
-def test_a_question_does_not_assert_the_figure_it_asks_about(text: str) -> None:
-    assert claims(text, GDP) == []
+def test_a_question_asks_about_the_figure_rather_than_asserting_it(text: str) -> None:
+    assert [c.stance for c in claims(text, GDP)] == ["questions"]
 
 
 @pytest.mark.parametrize(
@@ -455,7 +455,9 @@ def test_a_question_does_not_assert_the_figure_it_asks_about(text: str) -> None:
 )
 def test_a_rhetorical_question_or_a_denied_refutation_still_asserts(text: str) -> None:
     assert not refutes(normalise(text))
-    assert one_claim(text, GDP).contradicts
+    claim = one_claim(text, GDP)
+    assert claim.contradicts
+    assert claim.stance == "asserts"
 
 
 # --- several indicators in one sentence ----------------------------------------------------
@@ -552,5 +554,98 @@ def test_a_change_is_not_the_level(text: str, fact: str) -> None:
     assert not any(c.contradicts for c in claims(text, FACTS[fact]))
 
 
-def test_a_question_in_the_next_sentence_does_not_assert_the_figure() -> None:
-    assert claims("听说临江县GDP增长12%。真的假的？", GDP) == []
+def test_a_question_in_the_next_sentence_asks_about_the_figure() -> None:
+    assert [c.stance for c in claims("听说临江县GDP增长12%。真的假的？", GDP)] == ["questions"]
+
+
+# --- units and kinds -----------------------------------------------------------------------
+
+POPULATION_BY_OLD_ALIAS = POPULATION.model_copy(update={"aliases": ["常住人口总数", "人口"]})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "网传临江县普查的人口信息被人以3万元打包卖了",
+        "听说临江县人口数据卖了3万块",
+        "临江县人口信息3万多元就能买到",
+        "临江县人口普查补贴3万块钱",
+        "临江县人口普查登记了3万户",
+    ],
+)
+def test_a_price_or_a_count_of_households_is_never_a_population(text: str) -> None:
+    assert claims(text, POPULATION_BY_OLD_ALIAS) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "kind"),
+    [
+        ("临江县常住人口才48万", "population", "people"),
+        ("临江县常住人口48万人", "population", "people"),
+        ("临江县城镇居民人均收入3.5万", "income", "money"),
+        ("临江县城镇居民人均收入3万多元", "income", "money"),
+        ("临江县失业率8", "unemployment", "percent"),
+    ],
+)
+def test_a_figure_takes_its_kind_from_its_unit_or_its_indicator(
+    text: str, fact: str, kind: str
+) -> None:
+    claim = one_claim(text, FACTS[fact])
+    assert claim.quantity.kind == kind == FACTS[fact].kind
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "shown"),
+    [
+        ("临江县常住人口才48万", "population", "48万人"),
+        ("临江县城镇居民人均收入3.5万", "income", "3.5万元"),
+        ("临江县失业率8", "unemployment", "8%"),
+        ("临江县GDP增长12%", "gdp", "12%"),
+    ],
+)
+def test_a_figure_is_shown_with_the_unit_of_its_kind(text: str, fact: str, shown: str) -> None:
+    assert one_claim(text, FACTS[fact]).quantity.shown(FACTS[fact]) == shown
+
+
+# --- periods -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "period",
+    [2025, "2025", "2025年", "2025年全年", "2025年度", "2025全年", " 2025 年 ", "2025年1-12月"],
+)
+def test_the_common_ways_to_write_a_year_read_alike(period: object) -> None:
+    fact = GDP.model_copy(update={"period": "2025年"})
+    written = Fact(**{**GDP.model_dump(), "period": period})
+    assert written.period == fact.period == "2025年"
+    assert one_claim("临江县2025年GDP增长12%", written).contradicts
+
+
+@pytest.mark.parametrize(
+    ("period", "canonical"),
+    [
+        ("2025年1-9月", "2025年1-9月"),
+        ("2025年1—9月", "2025年1-9月"),
+        ("2025年1至9月", "2025年1-9月"),
+        ("2025年前三季度", "2025年前三季度"),
+        ("2025年上半年", "2025年上半年"),
+        ("2025年第一季度", "2025年一季度"),
+        ("2025年1季度", "2025年一季度"),
+    ],
+)
+def test_a_part_of_a_year_reads_alike_however_written(period: str, canonical: str) -> None:
+    assert Fact(**{**GDP.model_dump(), "period": period}).period == canonical
+
+
+@pytest.mark.parametrize("period", ["去年", "2025-2026", "二〇二五年", "2025年13月", "", True])
+def test_a_period_that_is_no_year_is_refused(period: object) -> None:
+    with pytest.raises(ValueError, match="period"):
+        Fact(**{**GDP.model_dump(), "period": period})
+
+
+def test_a_figure_for_part_of_a_year_is_compared_only_when_that_part_is_named() -> None:
+    nine_months = Fact(**{**GDP.model_dump(), "period": "2025年1-9月"})
+    assert one_claim("临江县2025年1-9月GDP增长12%", nine_months).contradicts
+    assert one_claim("临江县2025年前三季度GDP增长12%", nine_months).contradicts
+    assert claims("临江县2025年GDP增长12%", nine_months) == []
+    assert claims("临江县2025年1-6月GDP增长12%", nine_months) == []

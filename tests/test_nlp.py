@@ -325,8 +325,20 @@ def test_each_contradicted_fact_is_a_reason_of_its_own() -> None:
     assert "官方数据为52.3万人" in reasons[1].detail
 
 
-def test_a_refuted_figure_is_no_reason() -> None:
-    assert fact_reasons("网传临江县GDP增长12%，经核实不实", [GDP]) == []
+def test_a_refuted_figure_stays_a_reason_that_says_so() -> None:
+    reasons = fact_reasons("网传临江县GDP增长12%，经核实不实", [GDP])
+
+    assert [r.stance for r in reasons] == ["refutes"]
+    assert not reasons[0].spreads
+    assert reasons[0].detail.startswith("文中引述并否定")
+
+
+def test_a_questioned_figure_is_a_reason_that_asks() -> None:
+    reasons = fact_reasons("看到说临江去年GDP增长12%，这是真的吗？", [GDP])
+
+    assert [r.stance for r in reasons] == ["questions"]
+    assert reasons[0].spreads
+    assert reasons[0].detail.startswith("文中询问")
 
 
 # --- misinformation: debunks ---------------------------------------------------------------
@@ -380,12 +392,18 @@ def test_a_word_of_every_keyword_group_in_one_window_matches(text: str, concepts
 @pytest.mark.parametrize(
     "text",
     [
-        "统计局要登记你家有几套房，还要问存折余额",  # no word of the fine group
         "普查员来家里了。今天天气不错。说要交钱。",  # the groups are three sentences apart
     ],
 )
 def test_keyword_groups_must_all_be_found_within_two_sentences(text: str) -> None:
     assert debunk_reasons(text, [DEPOSITS, FEES]) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["统计局要登记你家有几套房，还要问存折余额", "不报存款就罚款？统计局这是要干嘛"]
+)
+def test_a_rumour_of_three_parts_is_repeated_by_two_of_them(text: str) -> None:
+    assert [r.stance for r in debunk_reasons(text, [DEPOSITS])] == ["asserts"]
 
 
 @pytest.mark.parametrize("text", ["普查登记不收取任何费用", "普查员登记时不会收费", "普查无需交钱"])
@@ -401,8 +419,11 @@ def test_a_negated_fee_does_not_match(text: str) -> None:
         "听说统计局要查存款和房产，不报就罚款，真的假的？",
     ],
 )
-def test_a_question_about_the_rumour_does_not_match(text: str) -> None:
-    assert debunk_reasons(text, [DEPOSITS, FEES]) == []
+def test_a_question_about_the_rumour_matches_it_as_asking(text: str) -> None:
+    reasons = debunk_reasons(text, [DEPOSITS, FEES])
+
+    assert [r.stance for r in reasons] == ["questions"]
+    assert reasons[0].detail.startswith("询问已辟谣信息")
 
 
 @pytest.mark.parametrize(
@@ -413,16 +434,20 @@ def test_a_question_about_the_rumour_does_not_match(text: str) -> None:
         "辟谣：统计局要求上报存款和房产，不报就罚款，这是假消息",
     ],
 )
-def test_a_refutation_of_the_rumour_does_not_match(text: str) -> None:
-    assert debunk_reasons(text, [DEPOSITS, FEES]) == []
+def test_a_refutation_of_the_rumour_matches_it_as_refuting(text: str) -> None:
+    reasons = debunk_reasons(text, [DEPOSITS, FEES])
+
+    assert reasons and {r.stance for r in reasons} == {"refutes"}
 
 
 def test_unrelated_sentence_does_not_match_a_debunk() -> None:
     assert debunk_reasons("今天天气晴朗，适合全家出门散步。", [DEPOSITS, FEES]) == []
 
 
-def test_a_question_in_the_next_sentence_does_not_match() -> None:
-    assert debunk_reasons("普查员上门登记要收工本费。是真的吗？", [FEES]) == []
+def test_a_question_in_the_next_sentence_asks_about_the_rumour() -> None:
+    reasons = debunk_reasons("普查员上门登记要收工本费。是真的吗？", [FEES])
+
+    assert [r.stance for r in reasons] == ["questions"]
 
 
 def test_a_fee_stated_as_a_condition_is_not_negated() -> None:

@@ -418,3 +418,26 @@ def test_every_declared_setting_appears_in_settings_toml() -> None:
         missing += [f"{section}.{key}" for key in model.model_fields if key not in table]
 
     assert missing == []
+
+
+def test_a_period_that_is_no_year_names_file_and_key(config_dir: Path) -> None:
+    fact = (
+        "facts:\n  - indicator: 常住人口\n    region: 临江县\n    period: 去年\n"
+        "    value: 52.3\n    unit: 万人\n    source: 公报\n"
+    )
+    path = write(config_dir, "facts.yaml", fact)
+
+    error = config_error(config_dir)
+
+    assert_names(error, path.resolve(), "facts.0.period")
+    assert "2025年1-9月" in error.problem  # says how to write it
+
+
+def test_a_period_written_as_a_bare_year_reads_as_that_year(config_dir: Path) -> None:
+    fact = (
+        "facts:\n  - indicator: 常住人口\n    region: 临江县\n    period: 2025\n"
+        "    value: 52.3\n    unit: 万人\n    source: 公报\n"
+    )
+    write(config_dir, "facts.yaml", fact)
+
+    assert load_settings(config_dir, env={}).facts[0].period == "2025年"

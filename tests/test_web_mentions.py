@@ -562,3 +562,41 @@ def test_in_the_browser_the_duty_officer_filters_searches_and_corrects_a_mention
     assert page.locator("img[src=x]").count() == 0
     screens(page, "hostile-mention")
     assert dialogs == []
+
+
+def test_the_review_list_shows_only_unsure_mentions_until_a_person_corrects_them(settings, db):
+    """待研判: the machine could not tell the two likeliest sentiments apart."""
+    world = seed(db)
+    with db.transaction() as session:
+        unsure = add(
+            session,
+            90,
+            "普查员来了一趟",
+            "普查员今天来我们村登记了，说下周还要再来一次。",
+            "临江论坛",
+            T0 + timedelta(hours=5),
+            {"sentiment": "neutral", "category": "procedure", "misinfo": False, "unsure": True},
+        )
+    client = client_as(settings, db)
+    listing = client.get("/mentions")
+    assert "待研判 1 条" in listing.text
+
+    review = client.get("/mentions?review=yes")
+    assert review.status_code == 200
+    assert titles(review.text) == ["普查员来了一趟"]
+    assert client.get("/mentions?review=maybe").status_code == 400
+
+    page = client.get(f"/mentions/{unsure.id}")
+    client.post(
+        f"/mentions/{unsure.id}/correct",
+        data={
+            "csrf_token": correction_form(client, unsure.id),
+            "sentiment": "neutral",
+            "category": "procedure",
+            "misinfo": "no",
+            "note": "",
+        },
+    )
+    assert "待研判" in page.text
+    assert titles(client.get("/mentions?review=yes").text) == []
+    assert world.leak != unsure.id

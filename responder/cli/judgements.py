@@ -157,7 +157,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Score the classifier (or --model) against the labels in a JSONL file."""
-    from nlp.evaluation import format_report
+    from nlp.evaluation import format_negative_vs_neutral, format_report
     from responder.evaluation import evaluate_file
 
     def progress(done: int, total: int) -> None:
@@ -172,6 +172,8 @@ def evaluate(
     for name, result in report["fields"].items():
         typer.echo(f"[{name}] judged by {result['judged_by']}")
         typer.echo(format_report({name: result}))
+    if report["negative_vs_neutral"]:
+        typer.echo(format_negative_vs_neutral(report["negative_vs_neutral"]))
     for name, why in report["skipped"].items():
         typer.echo(f"[{name}] not scored: {why}")
 

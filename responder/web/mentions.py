@@ -42,7 +42,18 @@ from responder.web.core import Web, flash, guard, whole_number
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000
 CORRECTORS = ("duty", "admin")
-FILTERS = ("from", "to", "source", "sentiment", "category", "misinfo", "incident", "keyword", "q")
+FILTERS = (
+    "from",
+    "to",
+    "source",
+    "sentiment",
+    "category",
+    "misinfo",
+    "review",
+    "incident",
+    "keyword",
+    "q",
+)
 MAX_TERMS = 10
 # A keyword rule or search is a few words; a long one only makes the database work hard.
 MAX_FILTER_CHARS = 200
@@ -60,6 +71,7 @@ class MentionFilter:
     sentiment: str = ""
     category: str = ""
     misinfo: bool | None = None
+    review: bool = False  # only mentions the machine was unsure of (待研判)
     incident: str = ""  # "" | "yes" | "no" | an incident id
     keyword: str = ""
     terms: list[str] = field(default_factory=list)
@@ -114,6 +126,9 @@ def parse_filter(
             found.misinfo = parse_misinfo(values["misinfo"])
         except CorrectionError:
             errors.append("“疑似失实”只能选 是 或 否")
+    if values["review"] not in ("", "yes"):
+        errors.append("“待研判”只能选 是")
+    found.review = values["review"] == "yes"
     if values["incident"] and not (
         values["incident"] in ("yes", "no") or whole_number(values["incident"]) is not None
     ):
@@ -169,7 +184,22 @@ def _judgement_conditions(f: MentionFilter, judgement: Any) -> list[ColumnElemen
         where.append(judgement.category == f.category)
     if f.misinfo is not None:
         where.append(judgement.misinfo.is_(f.misinfo))
+    if f.review:
+        where.append(judgement.unsure.is_(True))
     return where
+
+
+def review_count(session: Session) -> int:
+    """How many mentions wait for a person because the machine was unsure (up to
+    COUNT_LIMIT + 1); a correction takes a mention off the list."""
+    judgement = aliased(Judgement)
+    unsure = (
+        select(judgement.mention_id)
+        .where(in_force(judgement), judgement.unsure.is_(True))
+        .limit(COUNT_LIMIT + 1)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(unsure)) or 0
 
 
 def find_mentions(session: Session, f: MentionFilter) -> tuple[list[Mention], int]:
@@ -247,6 +277,7 @@ def routes(web: Web) -> list[Route]:
                 filter=found,
                 errors=errors,
                 reprints=reprint_counts(session, [m.id for m in rows]),
+                review_count=review_count(session),
                 sources=sources,
                 sentiments=sentiments(),
                 categories=categories(),
