@@ -19,15 +19,12 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 from scrapy.http import TextResponse
 
+from crawlers.byline import find_outlet, find_published
 from crawlers.dates import parse_time
+from crawlers.headline import find_headline
 
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
 ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|content|detail|thread|post|t)/)", re.I)
-# Labels in simplified and traditional characters: Big5 pages are read before conversion.
-_LABELLED_TIME = re.compile(
-    r"(?:发布时间|發佈時間|發布時間|发表于|發表於|发布于|發佈於|时间|時間|日期)[:：]?\s*"
-    r"([0-9年月日:/.\-\s昨天今前刚分钟小时]+)"
-)
 _OUTLET = re.compile(r"(?:来源|來源)[:：]\s*([^\s|<>，,]{2,30})")
 _AUTHOR = re.compile(r"(?:作者|记者|記者|楼主|樓主)[:：]\s*([^\s|<>，,]{1,30})")
 _COUNTS = {
@@ -36,16 +33,14 @@ _COUNTS = {
     "likes": re.compile(r"(?:点赞|赞)\s*[:：]?\s*(\d+)"),
 }
 MIN_TITLE_CHARS = 6
-# Headlines and thread titles stay well under this; a longer "title" is a heading that
-# swallowed the page (an unclosed or mismatched <h1>, which lxml does not close as browsers do).
-MAX_TITLE_CHARS = 100
+# Less text than this from trafilatura's fast mode sends the page through its full run.
+MIN_BODY_CHARS = 200
 # "作者：周敏" in one text node: selectors cannot cut the label off, so it is removed here.
 _FIELD_LABEL = re.compile(
     r"^\s*(?:来源|來源|作者|记者|記者|编辑|編輯|责任编辑|責任編輯|楼主|樓主|发布者|發佈者|发布人)"
     r"\s*[:：]\s*"
 )
-# Site and section names appended to <title>: "标题_栏目_站名", "标题 - 站名", "标题|站名".
-_TITLE_SUFFIX = re.compile(r"\s*[_|｜]\s*|\s+[-–—]\s+")
+
 
 
 # What readable text holds next to none of: U+FFFD (bytes no codec could read) and control
@@ -215,6 +210,43 @@ def _first(selector: Selector, css: str) -> str:
     return "\n".join(element_text(element) for element in found)
 
 
+def _body(root: Any, html: str, url: str) -> str:
+    """The article text by trafilatura: first its fast mode on the tree already parsed, then,
+    when that finds next to nothing, its full run with the readability and jusText fallbacks
+    (three times slower, needed on forum and WeChat pages; see `bench.extract`)."""
+    doc = trafilatura.bare_extraction(
+        root, url=url, with_metadata=False, include_comments=False, fast=True
+    )
+    text = (doc.text if doc is not None else "") or ""
+    if len(text) >= MIN_BODY_CHARS:
+        return text
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=False, include_comments=False)
+    fuller = (doc.text if doc is not None else "") or ""
+    return fuller if len(fuller) > len(text) else text
+
+
+def _meta(root: Any, *names: str) -> str:
+    for name in names:
+        for value in root.xpath(f"//meta[@property='{name}' or @name='{name}']/@content"):
+            if value.strip():
+                return str(value).strip()
+    return ""
+
+
+def _generic(response: TextResponse, page_text: str) -> dict[str, Any]:
+    root = response.selector.root
+    title = " ".join(root.xpath("//title//text()")).strip()
+    head = find_headline(root, title, _meta(root, "og:title"), page_text)
+    found: dict[str, Any] = {
+        "title": head.text,
+        "published": find_published(head.element, root, response.text, response.url),
+        "outlet": find_outlet(head.element, root, page_text),
+    }
+    # Last: trafilatura prunes the tree it is given.
+    found["text"] = _body(root, response.text, response.url)
+    return found
+
+
 def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[str, Any]:
     """title, text, published (raw), author, outlet and engagement counts of an article page."""
     page_text = " ".join(_BODY_TEXT(response.selector.root))
@@ -222,28 +254,11 @@ def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[s
     if selectors.get("body"):
         found["title"] = _first(response.selector, selectors.get("title", "h1::text"))
         found["text"] = _first(response.selector, selectors["body"])
-    else:
-        doc = trafilatura.bare_extraction(
-            response.text,
-            url=response.url,
-            with_metadata=True,
-            include_comments=False,
-            # Without it, 相关阅读 (related links) lists stay in the text, and their titles
-            # made a quarter of the pages not about the office match the keyword rules.
-            favor_precision=True,
+        found["published"] = find_published(
+            None, response.selector.root, response.text, response.url
         )
-        if doc is not None:
-            found["title"] = doc.title or ""
-            found["text"] = doc.text or ""
-            found["published"] = doc.date or ""
-            found["author"] = doc.author or ""
-        if not found.get("title"):
-            found["title"] = (
-                response.css("h1::text").get() or response.css("title::text").get() or ""
-            ).strip()
-        if len(found["title"]) > MAX_TITLE_CHARS:
-            own = _TITLE_SUFFIX.split((response.css("title::text").get() or "").strip())[0]
-            found["title"] = own or found["title"][:MAX_TITLE_CHARS]
+    else:
+        found = _generic(response, page_text)
     for key in ("time", "author", "outlet"):
         if selectors.get(key):
             value = _first(response.selector, selectors[key])
@@ -251,15 +266,6 @@ def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[s
                 value = _FIELD_LABEL.sub("", value)
             if value:
                 found["published" if key == "time" else key] = value
-    if not selectors.get("time"):
-        meta_time = response.css(
-            "meta[property='article:published_time']::attr(content), "
-            "meta[name=pubdate]::attr(content), meta[name=PubDate]::attr(content)"
-        ).get()
-        labelled = _LABELLED_TIME.search(page_text)
-        found["published"] = (
-            meta_time or (labelled.group(1) if labelled else "") or found.get("published", "")
-        )
     if not found.get("outlet") and (m := _OUTLET.search(page_text)):
         found["outlet"] = m.group(1)
     if not found.get("author") and (m := _AUTHOR.search(page_text)):
