@@ -28,14 +28,9 @@ from typing import Any
 
 from lxml import etree
 
+from crawlers.headline import collapse, text_after
+
 CHINA = timezone(timedelta(hours=8))
-BYLINE_CHARS = 300
-# A text node with a full stop and this many characters is the article's first paragraph.
-PARAGRAPH_CHARS = 40
-_FOLLOWING_TEXT = etree.XPath(
-    "following::text()[not(ancestor::script or ancestor::style or ancestor::noscript)]",
-    smart_strings=False,
-)
 _PAGE_TEXT = etree.XPath(
     "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]",
     smart_strings=False,
@@ -70,9 +65,14 @@ _URL_DATE = re.compile(
 )
 _URL_YEAR = re.compile(rf"(?<!\d)({_YEAR})(?:[-/_]?(?:0[1-9]|1[0-2]))(?!\d{{3}})")
 _OUTLET_LABEL = re.compile(
-    r"(?:信息来源|稿件来源|文章来源|本文来源|新闻来源|来源|來源|出处)\s*[:：]\s*"
-    r"([^\s|<>，,；;。:：丨]{2,40})"
+    r"(?:(?:信息来源|稿件来源|文章来源|本文来源|新闻来源|来源|來源|出处|来自)\s*[:：]|本文来源于)"
+    r"\s*[\[【(（]?\s*([^\s|<>，,；;。:：丨\]】]{2,40})"
 )
+# Values of a 来源 label that name no outlet.
+NOT_OUTLETS = frozenset({"转载文章", "转载", "网络", "本站", "原创", "综合", "未知"})
+# A byline token next to the date that names a medium ("光明网", "新华社", "TNW中文站").
+_MEDIUM = re.compile(r"^[\w·\-]{2,20}(?:网|报|社|台|站|刊|财经|新闻|杂志|日报|晚报|周刊|客户端)$")
+_YEARFUL = re.compile(rf"{_YEAR}\s*[年/.\-]")
 # What often follows an outlet without a space: a date, another label.
 _OUTLET_END = re.compile(
     rf"{_YEAR}[-年/.]|\d{{1,2}}[-月/]\d|作者|记者|编辑|责编|责任编辑|发布时间|时间|点击|浏览|字号"
@@ -89,21 +89,12 @@ _SOURCE_CLASS = etree.XPath(
 )
 
 
+_ACCOUNT = etree.XPath("//*[@id='js_name' or contains(@class,'profile_nickname')]")
+
+
 def byline_text(headline: Any) -> str:
     """The short lines after the headline element, up to the first paragraph."""
-    parts: list[str] = []
-    size = 0
-    for text in _FOLLOWING_TEXT(headline):
-        stripped = text.strip()
-        if not stripped:
-            continue
-        if len(stripped) >= PARAGRAPH_CHARS and "。" in stripped:
-            break
-        parts.append(stripped)
-        size += len(stripped)
-        if size >= BYLINE_CHARS:
-            break
-    return " ".join(parts)
+    return " ".join(text_after(headline)[0])
 
 
 def page_text(root: Any) -> str:
@@ -165,19 +156,43 @@ def _outlet(value: str) -> str:
     return value.strip(" -—|:：【】[]()（）")
 
 
+def _labelled(text: str) -> str:
+    for m in _OUTLET_LABEL.finditer(text):
+        value = _outlet(m.group(1))
+        if len(value) >= 2 and value not in NOT_OUTLETS:
+            return value
+    return ""
+
+
+def _beside_date(tokens: list[str]) -> str:
+    """A medium's name printed next to the byline's date without a label."""
+    for i, token in enumerate(tokens):
+        if _YEARFUL.search(token):
+            rest = _DATED.sub(" ", token).split()
+            near = [*rest, *tokens[i + 1 : i + 3], *tokens[max(i - 2, 0) : i][::-1]]
+            for word in (w.strip("·|- 《》") for w in near):
+                if _MEDIUM.match(word):
+                    return word
+            return ""
+    return ""
+
+
 def find_outlet(headline: Any, root: Any, text: str) -> str:
     """The credited source (来源) of the article; "" when the page names none."""
-    byline = byline_text(headline) if headline is not None else ""
-    if (m := _OUTLET_LABEL.search(byline)) and (value := _outlet(m.group(1))):
+    tokens = text_after(headline)[0] if headline is not None else []
+    byline = " ".join(tokens)
+    if value := _labelled(byline):
         return value
     for value in _SOURCE_META(root):
         if value.strip():
             return str(value).strip()
+    # A WeChat article's account, printed in the byline by the platform's own markup.
+    if account := next((collapse(e.text_content()) for e in _ACCOUNT(root)), ""):
+        return account
     if headline is not None:
         for element in _SOURCE_CLASS(headline):
-            value = _outlet(_OUTLET_LABEL.sub(r"\1", " ".join(element.itertext()).strip()))
-            if 2 <= len(value) <= 40:
+            first = next((t.strip() for t in element.itertext() if t.strip()), "")
+            value = _outlet(_OUTLET_LABEL.sub(r"\1", first))
+            if 2 <= len(value) <= 40 and value not in NOT_OUTLETS:
                 return value
-    if m := _OUTLET_LABEL.search(text):
-        return _outlet(m.group(1))
-    return ""
+    return _beside_date(tokens) or _labelled(text)

@@ -21,7 +21,7 @@ from scrapy.http import TextResponse
 
 from crawlers.byline import find_outlet, find_published
 from crawlers.dates import parse_time
-from crawlers.headline import find_headline
+from crawlers.headline import collapse, find_headline
 
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
 ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|content|detail|thread|post|t)/)", re.I)
@@ -193,7 +193,11 @@ def element_text(element: Any) -> str:
 
 # Plain strings, compiled once: a parsel Selector, or even lxml's "smart" string, per text node
 # was most of the cost of extraction.
-_BODY_TEXT = etree.XPath("//body//text()", smart_strings=False)
+# Not <title>: a page saved with a wrapper before <html> has its head parsed into the body.
+_BODY_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::title)]",
+    smart_strings=False,
+)
 
 
 @lru_cache(maxsize=512)
@@ -235,7 +239,8 @@ def _meta(root: Any, *names: str) -> str:
 
 def _generic(response: TextResponse, page_text: str) -> dict[str, Any]:
     root = response.selector.root
-    title = " ".join(root.xpath("//title//text()")).strip()
+    # The first <title> only: a second one in the body is a template's leftover.
+    title = next((collapse(t.text_content()) for t in root.iter("title")), "")
     head = find_headline(root, title, _meta(root, "og:title"), page_text)
     found: dict[str, Any] = {
         "title": head.text,

@@ -27,6 +27,15 @@ from typing import Any
 from lxml import etree
 
 MIN_CHARS = 4
+# The byline under a headline is shorter than this; the article's first paragraph is a text
+# node of PARAGRAPH_CHARS or more with a full stop.
+BYLINE_CHARS = 300
+PARAGRAPH_CHARS = 40
+_ALL_TEXT = etree.XPath("//body//text()[not(ancestor::title or ancestor::script)]")
+_FOLLOWING_TEXT = etree.XPath(
+    "following::text()[not(ancestor::script or ancestor::style or ancestor::noscript)]",
+    smart_strings=False,
+)
 MAX_CHARS = 100
 _SPACE = re.compile(r"\s+")
 # Site and section names appended to <title>: "标题_栏目_站名", "标题 - 站名", "标题|站名".
@@ -68,8 +77,11 @@ def _text(element: Any) -> str:
 def title_segment(title: str) -> str:
     """`<title>` without its channel and site suffix."""
     title = collapse(title)
-    first = TITLE_SUFFIX.split(title, maxsplit=1)[0].strip()
-    return _PAGE_MARK.sub("", first or title)
+    first = TITLE_SUFFIX.split(title, maxsplit=1)[0].strip() or title
+    head, _, tail = first.rpartition("-")
+    if len(head) >= 6 and 2 <= len(tail) <= 10:
+        first = head  # "标题-站名" with a bare hyphen
+    return _PAGE_MARK.sub("", first)
 
 
 def _is_candidate(element: Any) -> bool:
@@ -86,6 +98,10 @@ def find_headline(root: Any, title: str, og_title: str = "", page_text: str = ""
     page_key = key(page_text)
     references = [key(t.rstrip(".…")) for t in (title, og_title) if t and key(t)]
     truncated = [key(t.rstrip(".…")) for t in (title, og_title) if t.rstrip().endswith(("...", "…"))]
+    segment = title_segment(title or og_title)
+    whole = collapse(title or og_title)
+    if len(key(whole)) > len(key(segment)) and key(whole) in page_key:
+        segment = whole  # the page prints its <title> whole: a column prefix, not a site suffix
     best: tuple[int, str, Any] | None = None
     fallback: list[tuple[str, Any]] = []
     for element in _CANDIDATES(root):
@@ -95,20 +111,19 @@ def find_headline(root: Any, title: str, og_title: str = "", page_text: str = ""
         if not MIN_CHARS <= len(text) <= MAX_CHARS * 2:
             continue
         own = key(text)
-        score = 0
+        score, shown = 0, text
         for ref in references:
             if own in ref:
                 score = max(score, len(own))
-            elif (ref in truncated or own.startswith(ref)) and own.startswith(ref[:8]):
-                # og:title cut at an unescaped quote, or a <title> ending in "...".
-                score = max(score, len(ref) + 1)
-        if len(text) > MAX_CHARS:
-            continue
+            elif ref in truncated and own.startswith(ref):
+                score = max(score, len(ref) + 1)  # a <title> or og:title cut short
+        if not score and len(key(segment)) >= 8 and own.startswith(key(segment)):
+            # The headline element also holds a subtitle, byline or "播报文章" button.
+            score, shown = len(key(segment)), segment
         if score and (best is None or score > best[0]):
-            best = (score, text, element)
-        if len(fallback) < 12:
+            best = (score, shown, element)
+        if len(text) <= MAX_CHARS:
             fallback.append((text, element))
-    segment = title_segment(title or og_title)
     if best is not None and best[0] >= max(MIN_CHARS, len(key(segment)) // 2):
         return Headline(best[1], best[2])
     if segment.endswith(("...", "…")) and page_key:
@@ -117,12 +132,50 @@ def find_headline(root: Any, title: str, og_title: str = "", page_text: str = ""
             return Headline(lead, None)
     generic = bool(page_key) and key(segment) not in page_key
     if references and segment and len(key(segment)) >= 8 and not (generic and fallback):
-        return Headline(segment, None)
-    # A generic <title>: the longest of the first title-like elements.
+        return Headline(segment, _printed(root, segment))
+    # A generic <title>: the title-like element closest above the article's first paragraph
+    # (navigation and recommended items are further from it, or lead to no paragraph).
+    near: tuple[int, str, Any] | None = None
+    for text, element in fallback:
+        between, paragraph = text_after(element)
+        gap = sum(map(len, between))
+        if paragraph and (near is None or gap <= near[0]):
+            near = (gap, text, element)
+    if near is not None:
+        return Headline(near[1], near[2])
     if fallback:
         text, element = max(fallback[:6], key=lambda pair: len(pair[0]))
         return Headline(text, element)
     return Headline(segment, None)
+
+
+def text_after(element: Any, limit: int = BYLINE_CHARS) -> tuple[list[str], bool]:
+    """The short text nodes after `element` in document order, up to `limit` characters, and
+    whether a paragraph (a node of PARAGRAPH_CHARS with a full stop) ended them."""
+    parts: list[str] = []
+    size = 0
+    for text in _FOLLOWING_TEXT(element):
+        stripped = text.strip()
+        if not stripped:
+            continue
+        if len(stripped) >= PARAGRAPH_CHARS and "。" in stripped:
+            return parts, True
+        parts.append(stripped)
+        size += len(stripped)
+        if size >= limit:
+            break
+    return parts, False
+
+
+
+
+def _printed(root: Any, headline: str) -> Any:
+    """The element that prints `headline` as its whole text (a `<th><font>` headline), which
+    anchors the byline; None when the page does not print it alone."""
+    for node in _ALL_TEXT(root):
+        if node.strip() and collapse(node) == headline:
+            return node.getparent()
+    return None
 
 
 def _lead(prefix: str, page_text: str) -> str:
