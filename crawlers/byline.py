@@ -26,6 +26,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from htmldate import find_date
 from lxml import etree
 
 from crawlers.headline import collapse, text_after
@@ -143,12 +144,22 @@ def find_published(headline: Any, root: Any, html: str, url: str) -> str:
         return m.group()
     meta = metadata_time(root, html)
     in_url = url_time(url)
-    if m := _YEARLESS.search(byline):
+    # A short token only: "5月9日，…" in a photo caption is the event, not the byline.
+    tokens = byline.split(" ") if headline is None else text_after(headline)[0]
+    m = next((m for t in tokens if len(t) <= 25 and (m := _YEARLESS.search(t))), None)
+    if m is not None:
         year = _year(meta, in_url, url)
         if year is not None:
             clock = f" {m.group(3)}" if m.group(3) else ""
             return f"{year}-{int(m.group(1)):02d}-{int(m.group(2)):02d}{clock}"
-    return meta or in_url or (m.group() if m else "")
+    return meta or in_url or (m.group() if m else "") or _marked_up(html, url)
+
+
+def _marked_up(html: str, url: str) -> str:
+    """htmldate's reading of the markup (never the article's sentences), for pages whose
+    byline, metadata and URL say nothing: 10 ms, so only for them."""
+    found = find_date(html, url=url, original_date=True, extensive_search=False)
+    return found or ""
 
 
 def _outlet(value: str) -> str:

@@ -6,6 +6,7 @@ title, body and time.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -21,8 +22,9 @@ from scrapy.http import TextResponse
 
 from crawlers.byline import find_outlet, find_published
 from crawlers.dates import parse_time
-from crawlers.headline import collapse, find_headline
+from crawlers.headline import collapse, find_headline, key, text_after
 
+log = logging.getLogger(__name__)
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
 ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|content|detail|thread|post|t)/)", re.I)
 _OUTLET = re.compile(r"(?:来源|來源)[:：]\s*([^\s|<>，,]{2,30})")
@@ -214,16 +216,18 @@ def _first(selector: Selector, css: str) -> str:
     return "\n".join(element_text(element) for element in found)
 
 
-def _body(root: Any, html: str, url: str) -> str:
+def _body(root: Any, html: str, url: str, first: str) -> str:
     """The article text by trafilatura: first its fast mode on the tree already parsed, then,
-    when that finds next to nothing, its full run with the readability and jusText fallbacks
-    (three times slower, needed on forum and WeChat pages; see `bench.extract`)."""
+    when that finds next to nothing or misses `first` (the paragraph right under the
+    headline), its full run with the readability and jusText fallbacks (three times slower,
+    needed on forum and WeChat pages; see `bench.extract`)."""
     doc = trafilatura.bare_extraction(
         root, url=url, with_metadata=False, include_comments=False, fast=True
     )
     text = (doc.text if doc is not None else "") or ""
-    if len(text) >= MIN_BODY_CHARS:
+    if len(text) >= MIN_BODY_CHARS and (not first or key(first)[:20] in key(text)):
         return text
+    log.debug("%s: trafilatura's fast mode missed the article, running it in full", url)
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=False, include_comments=False)
     fuller = (doc.text if doc is not None else "") or ""
     return fuller if len(fuller) > len(text) else text
@@ -248,7 +252,8 @@ def _generic(response: TextResponse, page_text: str) -> dict[str, Any]:
         "outlet": find_outlet(head.element, root, page_text),
     }
     # Last: trafilatura prunes the tree it is given.
-    found["text"] = _body(root, response.text, response.url)
+    first = text_after(head.element)[1] if head.element is not None else ""
+    found["text"] = _body(root, response.text, response.url, collapse(first))
     return found
 
 

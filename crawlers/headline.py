@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,10 +33,6 @@ MIN_CHARS = 4
 BYLINE_CHARS = 300
 PARAGRAPH_CHARS = 40
 _ALL_TEXT = etree.XPath("//body//text()[not(ancestor::title or ancestor::script)]")
-_FOLLOWING_TEXT = etree.XPath(
-    "following::text()[not(ancestor::script or ancestor::style or ancestor::noscript)]",
-    smart_strings=False,
-)
 MAX_CHARS = 100
 _SPACE = re.compile(r"\s+")
 # Site and section names appended to <title>: "标题_栏目_站名", "标题 - 站名", "标题|站名".
@@ -120,7 +117,12 @@ def find_headline(root: Any, title: str, og_title: str = "", page_text: str = ""
         if not score and len(key(segment)) >= 8 and own.startswith(key(segment)):
             # The headline element also holds a subtitle, byline or "播报文章" button.
             score, shown = len(key(segment)), segment
-        if score and (best is None or score > best[0]):
+        if score and (
+            best is None
+            or score > best[0]
+            # The same headline in an element inside the best one: its byline follows it.
+            or (score == best[0] and best[2] in element.iterancestors())
+        ):
             best = (score, shown, element)
         if len(text) <= MAX_CHARS:
             fallback.append((text, element))
@@ -149,22 +151,47 @@ def find_headline(root: Any, title: str, og_title: str = "", page_text: str = ""
     return Headline(segment, None)
 
 
-def text_after(element: Any, limit: int = BYLINE_CHARS) -> tuple[list[str], bool]:
+_NO_TEXT = frozenset({"script", "style", "noscript", "template"})
+
+
+def _texts(element: Any) -> Iterator[str]:
+    if isinstance(element.tag, str) and element.tag not in _NO_TEXT:
+        if element.text:
+            yield element.text
+        for child in element:
+            yield from _texts(child)
+    if element.tail:
+        yield element.tail
+
+
+def _following_text(element: Any) -> Iterator[str]:
+    """The text nodes after `element` in document order, lazily: XPath's following:: axis
+    builds the whole rest of the page first, for every candidate headline."""
+    node = element
+    while node is not None:
+        if node.tail:
+            yield node.tail
+        for sibling in node.itersiblings():
+            yield from _texts(sibling)
+        node = node.getparent()
+
+
+def text_after(element: Any, limit: int = BYLINE_CHARS) -> tuple[list[str], str]:
     """The short text nodes after `element` in document order, up to `limit` characters, and
-    whether a paragraph (a node of PARAGRAPH_CHARS with a full stop) ended them."""
+    the paragraph (a node of PARAGRAPH_CHARS with a full stop) that ended them, or "" """
     parts: list[str] = []
     size = 0
-    for text in _FOLLOWING_TEXT(element):
+    for text in _following_text(element):
         stripped = text.strip()
         if not stripped:
             continue
         if len(stripped) >= PARAGRAPH_CHARS and "。" in stripped:
-            return parts, True
+            return parts, stripped
         parts.append(stripped)
         size += len(stripped)
         if size >= limit:
             break
-    return parts, False
+    return parts, ""
 
 
 
