@@ -257,8 +257,26 @@ def _generic(response: TextResponse, page_text: str) -> dict[str, Any]:
     return found
 
 
+_HTML_END = re.compile(r"</\s*html\s*>", re.I)
+_END_TAGS = re.compile(r"</\s*(?:html|body)\s*>", re.I)
+_CONTENT_TAG = re.compile(r"<\s*(?:p|div|h[1-6]|table|article|section)\b", re.I)
+
+
+def repaired(response: TextResponse) -> TextResponse:
+    """The page with stray `</html>`/`</body>` tags removed when content follows them: libxml2
+    drops everything after `</html>`, where browsers go on (a government portal's template
+    closes the page before its article)."""
+    html = response.text
+    end = _HTML_END.search(html)
+    if end is None or not _CONTENT_TAG.search(html, end.end()):
+        return response
+    fixed = _END_TAGS.sub("", html)
+    return response.replace(body=fixed.encode("utf-8"), encoding="utf-8")
+
+
 def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[str, Any]:
     """title, text, published (raw), author, outlet and engagement counts of an article page."""
+    response = repaired(response)
     page_text = " ".join(_BODY_TEXT(response.selector.root))
     found: dict[str, Any] = {}
     if selectors.get("body"):

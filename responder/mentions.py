@@ -51,8 +51,10 @@ def canonical_url(url: str) -> str:
 
 
 def content_hash(title: str, text: str) -> str:
-    """Hash of the words only, so whitespace and punctuation changes do not make a new mention."""
-    words = _NON_WORD.sub("", f"{title}{text}").lower()
+    """Hash of the words only, so whitespace and punctuation changes do not make a new mention.
+    The key is normalised (`nlp.normalise`: full-width, traditional, emoji), the stored text
+    never is, so a copy differing only in those still hashes alike."""
+    words = _NON_WORD.sub("", nlp.normalise(f"{title}{text}")).lower()
     return hashlib.sha256(words.encode("utf-8")).hexdigest()
 
 
@@ -78,22 +80,34 @@ class MentionRecord:
 
 
 MIN_TEXT_CHARS = 10
+_SPACE = re.compile(r"\s+")
+
+
+def tidy(text: str, keep_lines: bool = False) -> str:
+    """Whitespace collapsed (within each line with `keep_lines`, empty lines dropped); every
+    other character kept as it is."""
+    if keep_lines:
+        lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
+        return "\n".join(line for line in lines if line)
+    return _SPACE.sub(" ", text).strip()
 
 
 def clean(
     record: MentionRecord, tz: ZoneInfo, privacy: PrivacySettings | None = None
 ) -> MentionRecord | None:
-    """Normalised text fields with personal identifiers masked (as `privacy` says; masked by
+    """Text fields with whitespace tidied (nothing else: the stored title and text are the
+    page's own characters, full-width punctuation included, since drafts and notices quote
+    them) and personal identifiers masked (as `privacy` says; masked by
     default) and a parsed publication time; None when there is no text.
 
     Masking here, before the content hash, means everything downstream (de-duplication,
     reprints, notices, drafts, exports, the web) only ever sees the mask; the mask is
     deterministic, so the same story still hashes and groups the same."""
     privacy = privacy or PrivacySettings()
-    text = nlp.normalise(record.text, keep_lines=True)
+    text = tidy(record.text, keep_lines=True)
     if len(text) < MIN_TEXT_CHARS:
         return None
-    title = nlp.normalise(record.title)
+    title = tidy(record.title)
     original_title = original_text = None
     if privacy.mask:
         masked_title, masked_text = pii.mask(title, privacy.kinds), pii.mask(text, privacy.kinds)
