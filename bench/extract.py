@@ -38,7 +38,7 @@ DEV = ROOT.parent / "shared" / "data" / "real_pages_dev"
 TZ = ZoneInfo("Asia/Shanghai")
 _SPACE = re.compile(r"\s+")
 # Text read with the wrong codec: U+FFFD, or Latin-1 letters where Chinese should be.
-_MOJIBAKE = re.compile("[\ufffd\u00c0-\u00ff]{2,}|\ufffd")
+MOJIBAKE = re.compile("[\ufffd\u00c0-\u00ff]{2,}|\ufffd")
 
 
 @dataclass
@@ -118,7 +118,8 @@ def trafilatura_(page: Page) -> Found:
                                       include_comments=False)
     if doc is None:
         return Found()
-    return Found(doc.title, _day(doc.date), doc.text)
+    return Found(getattr(doc, "title", None), _day(getattr(doc, "date", None)),
+                 getattr(doc, "text", None))
 
 
 def htmldate_(page: Page) -> Found:
@@ -207,7 +208,7 @@ def run(name: str, pages: list[Page]) -> Score:
             elif what in fields:
                 score.misses.setdefault(what, []).append(page.id)
         score.all_three += right["title"] and right["date"] and right["body"]
-        score.mojibake += bool(_MOJIBAKE.search(f"{found.title or ''}{found.text or ''}"))
+        score.mojibake += bool(MOJIBAKE.search(f"{found.title or ''}{found.text or ''}"))
     return score
 
 

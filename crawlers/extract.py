@@ -22,7 +22,8 @@ from scrapy.http import TextResponse
 
 from crawlers.byline import find_outlet, find_published
 from crawlers.dates import parse_time
-from crawlers.headline import collapse, find_headline, key, text_after
+from crawlers.headline import collapse, find_headline, text_after
+from crawlers.headline import key as match_key
 
 log = logging.getLogger(__name__)
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
@@ -224,12 +225,12 @@ def _body(root: Any, html: str, url: str, first: str) -> str:
     doc = trafilatura.bare_extraction(
         root, url=url, with_metadata=False, include_comments=False, fast=True
     )
-    text = (doc.text if doc is not None else "") or ""
-    if len(text) >= MIN_BODY_CHARS and (not first or key(first)[:20] in key(text)):
+    text: str = getattr(doc, "text", None) or ""
+    if len(text) >= MIN_BODY_CHARS and (not first or match_key(first)[:20] in match_key(text)):
         return text
     log.debug("%s: trafilatura's fast mode missed the article, running it in full", url)
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=False, include_comments=False)
-    fuller = (doc.text if doc is not None else "") or ""
+    fuller: str = getattr(doc, "text", None) or ""
     return fuller if len(fuller) > len(text) else text
 
 
@@ -282,9 +283,10 @@ def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[s
     if selectors.get("body"):
         found["title"] = _first(response.selector, selectors.get("title", "h1::text"))
         found["text"] = _first(response.selector, selectors["body"])
-        found["published"] = find_published(
-            None, response.selector.root, response.text, response.url
-        )
+        if not selectors.get("time"):
+            found["published"] = find_published(
+                None, response.selector.root, response.text, response.url
+            )
     else:
         found = _generic(response, page_text)
     for key in ("time", "author", "outlet"):

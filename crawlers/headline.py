@@ -94,7 +94,9 @@ def find_headline(root: Any, title: str, og_title: str = "", page_text: str = ""
     generic title, not the headline."""
     page_key = key(page_text)
     references = [key(t.rstrip(".…")) for t in (title, og_title) if t and key(t)]
-    truncated = [key(t.rstrip(".…")) for t in (title, og_title) if t.rstrip().endswith(("...", "…"))]
+    truncated = [
+        key(t.rstrip(".…")) for t in (title, og_title) if t.rstrip().endswith(("...", "…"))
+    ]
     segment = title_segment(title or og_title)
     whole = collapse(title or og_title)
     if len(key(whole)) > len(key(segment)) and key(whole) in page_key:

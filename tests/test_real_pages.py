@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from bench.extract import DEV, _MOJIBAKE, judge, load_pages, yuqing
+from bench.extract import DEV, MOJIBAKE, judge, load_pages, yuqing
 from crawlers.extract import extract_article
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -27,7 +27,7 @@ def scores() -> dict[str, list[bool]]:
         found["all"].append(right["title"] and right["date"] and right["body"])
         if page.label["outlet"]:
             found["outlet"].append(right["outlet"])
-        found["mojibake"].append(bool(_MOJIBAKE.search(f"{result.title}{result.text}")))
+        found["mojibake"].append(bool(MOJIBAKE.search(f"{result.title}{result.text}")))
     return found
 
 
@@ -59,7 +59,9 @@ def _article(html: str) -> dict[str, object]:
     return extract_article(response, {})
 
 
-PARAGRAPH = "临江县统计局今日发布公报，全县共有法人单位一万二千个，比上次普查增长百分之十五，各项指标平稳。"
+PARAGRAPH = (
+    "临江县统计局今日发布公报，全县共有法人单位一万二千个，比上次普查增长百分之十五，各项指标平稳。"
+)
 
 
 def test_a_stray_closing_html_tag_before_the_article_loses_nothing() -> None:
