@@ -284,8 +284,15 @@ def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[s
         found["title"] = _first(response.selector, selectors.get("title", "h1::text"))
         found["text"] = _first(response.selector, selectors["body"])
         if not selectors.get("time"):
+            # The byline under the configured title, as on a page without selectors.
+            heading = _xpath(selectors.get("title", "h1::text").split("::")[0])(
+                response.selector.root
+            )
             found["published"] = find_published(
-                None, response.selector.root, response.text, response.url
+                heading[0] if heading else None,
+                response.selector.root,
+                response.text,
+                response.url,
             )
     else:
         found = _generic(response, page_text)
