@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from responder.mentions import MentionRecord, store
@@ -106,8 +109,10 @@ def test_a_crawl_groups_the_same_story_reprinted_on_two_sites(tmp_path, data_dir
 
     article = (
         "<html><head><title>{title}</title></head><body><h1>{title}</h1>"
-        "<p>发布时间：2026-11-20 09:00 来源：{outlet}</p><p>{text}</p></body></html>"
+        "<p>发布时间：{day} 09:00 来源：{outlet}</p><p>{text}</p></body></html>"
     )
+    # Inside the look-back window whatever the calendar says.
+    day = (datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=1)).strftime("%Y-%m-%d")
     sites = [LoopbackSite().start(), LoopbackSite().start()]
     try:
         for n, site in enumerate(sites):
@@ -119,6 +124,7 @@ def test_a_crawl_groups_the_same_story_reprinted_on_two_sites(tmp_path, data_dir
             site.page(
                 "/news/2026/a1.html",
                 article.format(
+                    day=day,
                     title=["临江县统计局发布前三季度数据", "前三季度临江经济稳中有进"][n],
                     outlet=["临江发布", "江州日报"][n],
                     text=STORY + ["", "（转载自临江发布）"][n],
