@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from crawlers.dates import parse_time
 from nlp import pii
 from responder import search
 from responder.db import begin_writes
-from responder.models import Mention, SeenPage, Source
+from responder.models import RETRIED_OUTCOMES, Mention, SeenPage, Source, utcnow
 from responder.settings import PrivacySettings
 
 TRACKING_PARAMS = re.compile(
@@ -127,22 +127,56 @@ def clean(
     )
 
 
-def remember_pages(
-    session: Session, pages: Iterable[tuple[str, str]], source_id: int | None
-) -> None:
-    """Record pages (canonical URL, outcome) that were read and set aside, so crawls skip them
-    from now on."""
-    wanted = dict(pages)
+@dataclass(frozen=True)
+class AsidePage:
+    """A page a crawl read and did not store: its URL, why (`models.SEEN_OUTCOMES`) and its
+    title as extracted, masked like a mention's (`aside_title`)."""
+
+    url: str
+    outcome: str
+    title: str = ""
+
+
+def aside_title(title: str, privacy: PrivacySettings | None = None) -> str:
+    """A set-aside page's title as the trail keeps it: whitespace tidied, personal identifiers
+    masked as in a stored mention (the title of a page with no text never went through
+    `clean`)."""
+    privacy = privacy or PrivacySettings()
+    title = tidy(title)
+    return pii.mask(title, privacy.kinds) if privacy.mask else title
+
+
+def remember_pages(session: Session, pages: Iterable[AsidePage], source_id: int | None) -> None:
+    """Record pages that were read and set aside, so crawls skip them from now on (all but
+    `RETRIED_OUTCOMES`) and the source's page shows why. A page seen again (an empty page
+    fetched anew) gets its latest reason, title and time."""
+    wanted = {canonical_url(page.url): page for page in pages}
     if not wanted:
         return
-    known = set(
-        session.scalars(select(SeenPage.canonical_url).where(SeenPage.canonical_url.in_(wanted)))
-    )
-    session.add_all(
-        SeenPage(canonical_url=canonical, source_id=source_id, outcome=outcome)
-        for canonical, outcome in wanted.items()
-        if canonical not in known
-    )
+    known = {
+        row.canonical_url: row
+        for row in session.scalars(select(SeenPage).where(SeenPage.canonical_url.in_(wanted)))
+    }
+    now = utcnow()
+    for canonical, page in wanted.items():
+        row = known.get(canonical)
+        if row is None:
+            row = SeenPage(canonical_url=canonical)
+            session.add(row)
+        row.source_id, row.outcome, row.seen_at = source_id, page.outcome, now
+        row.url, row.title = page.url, page.title or None
+
+
+def forget_retried(session: Session, urls: Iterable[str]) -> None:
+    """Remove the retried outcomes ("empty") of pages now stored: the trail no longer says a
+    stored page had no text."""
+    canonical = {canonical_url(url) for url in urls}
+    if canonical:
+        session.execute(
+            delete(SeenPage).where(
+                SeenPage.canonical_url.in_(canonical), SeenPage.outcome.in_(RETRIED_OUTCOMES)
+            )
+        )
 
 
 def source_for(session: Session, name: str, kind: str, url: str) -> Source:

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from crawlers.extract import page_problem
 from responder.db import Database
 from responder.mentions import canonical_url
-from responder.models import Mention, SeenPage, utcnow
+from responder.models import RETRIED_OUTCOMES, Mention, SeenPage, utcnow
 from responder.settings import Settings, Source
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,10 @@ class SourceSpider(scrapy.Spider):
                 select(Mention.canonical_url).where(Mention.canonical_url.in_(canonical))
             )
             seen = session.scalars(
-                select(SeenPage.canonical_url).where(SeenPage.canonical_url.in_(canonical))
+                select(SeenPage.canonical_url).where(
+                    SeenPage.canonical_url.in_(canonical),
+                    SeenPage.outcome.not_in(RETRIED_OUTCOMES),
+                )
             )
             return {*stored, *seen}
 
