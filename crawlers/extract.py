@@ -24,6 +24,7 @@ from crawlers.byline import find_outlet, find_published
 from crawlers.dates import parse_time
 from crawlers.headline import collapse, find_headline, text_after
 from crawlers.headline import key as match_key
+from crawlers.paragraphs import paragraph_text
 
 log = logging.getLogger(__name__)
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
@@ -43,7 +44,6 @@ _FIELD_LABEL = re.compile(
     r"^\s*(?:来源|來源|作者|记者|記者|编辑|編輯|责任编辑|責任編輯|楼主|樓主|发布者|發佈者|发布人)"
     r"\s*[:：]\s*"
 )
-
 
 
 # What readable text holds next to none of: U+FFFD (bytes no codec could read) and control
@@ -218,10 +218,15 @@ def _first(selector: Selector, css: str) -> str:
 
 
 def _body(root: Any, html: str, url: str, first: str) -> str:
-    """The article text by trafilatura: first its fast mode on the tree already parsed, then,
-    when that finds next to nothing or misses `first` (the paragraph right under the
-    headline), its full run with the readability and jusText fallbacks (three times slower,
-    needed on forum and WeChat pages; see `bench.extract`)."""
+    """The article text: the paragraphs of one element when the page makes them plain
+    (`crawlers.paragraphs`, a twentieth of trafilatura's cost); else trafilatura, first its
+    fast mode on the tree already parsed, then, when that finds next to nothing or misses
+    `first` (the paragraph right under the headline), its full run with the readability and
+    jusText fallbacks (three times slower, needed on forum and WeChat pages; see
+    `bench.extract`)."""
+    plain = paragraph_text(root, first)
+    if plain is not None:
+        return plain
     doc = trafilatura.bare_extraction(
         root, url=url, with_metadata=False, include_comments=False, fast=True
     )
