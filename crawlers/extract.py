@@ -25,6 +25,7 @@ from crawlers.dates import parse_time
 from crawlers.headline import collapse, find_headline, text_after
 from crawlers.headline import key as match_key
 from crawlers.paragraphs import paragraph_text
+from crawlers.scripted import scripted_fields
 
 log = logging.getLogger(__name__)
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
@@ -39,6 +40,11 @@ _COUNTS = {
 MIN_TITLE_CHARS = 6
 # Less text than this from trafilatura's fast mode sends the page through its full run.
 MIN_BODY_CHARS = 200
+# Less visible text than this (a page's scripts build it in the browser), or less body text,
+# sends the page's JSON blobs through `crawlers.scripted`.
+SHELL_CHARS = 50
+# A post's bracketed lead, 【…】, its headline when the page has no other.
+LEAD = re.compile(r"^【([^】]{4,100})】")
 # "作者：周敏" in one text node: selectors cannot cut the label off, so it is removed here.
 _FIELD_LABEL = re.compile(
     r"^\s*(?:来源|來源|作者|记者|記者|编辑|編輯|责任编辑|責任編輯|楼主|樓主|发布者|發佈者|发布人)"
@@ -257,9 +263,21 @@ def _generic(response: TextResponse, page_text: str) -> dict[str, Any]:
         "published": find_published(head.element, root, response.text, response.url),
         "outlet": find_outlet(head.element, root, page_text),
     }
+    # A shell built by script, or a post whose time is only in its data: the JSON blob the
+    # page builds itself from (read before trafilatura prunes the tree's scripts).
+    shell = len(page_text.strip()) < SHELL_CHARS
+    scripted = scripted_fields(root) if shell or not found["published"] else {}
     # Last: trafilatura prunes the tree it is given.
     first = text_after(head.element)[1] if head.element is not None else ""
     found["text"] = _body(root, response.text, response.url, collapse(first))
+    # A blob without a text is a page's settings, not its article: its times are not the post's.
+    for name in ("published", "outlet") if scripted.get("text") else ():
+        if not found[name] and scripted.get(name):
+            found[name] = scripted[name]
+    if len(found["text"].strip()) < SHELL_CHARS and scripted.get("text"):
+        found["text"] = scripted["text"]
+        lead = LEAD.match(found["text"])
+        found["title"] = scripted.get("title") or (lead[1] if lead else found["title"])
     return found
 
 
