@@ -225,7 +225,7 @@ def _first(selector: Selector, css: str) -> str:
 
 def _body(root: Any, html: str, url: str, first: str) -> str:
     """The article text: the paragraphs of one element when the page makes them plain
-    (`crawlers.paragraphs`, a twentieth of trafilatura's cost); else trafilatura, first its
+    (`crawlers.paragraphs`, about a tenth of trafilatura's cost); else trafilatura, first its
     fast mode on the tree already parsed, then, when that finds next to nothing or misses
     `first` (the paragraph right under the headline), its full run with the readability and
     jusText fallbacks (three times slower, needed on forum and WeChat pages; see

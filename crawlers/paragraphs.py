@@ -5,7 +5,7 @@ Most article pages hold the whole article as the `<p>` children of one element (
 `div.article-content`, `div.TRS_Editor`). trafilatura finds them too, but through several
 passes over copies of the tree (cleaning, tag conversion, pruning, then a recall check that
 turns the whole page into text again): two thirds of the generic path's extraction time on
-`bench.crawl`'s pages, against a twentieth for this reading. It answers only when all hold:
+`bench.crawl`'s pages, against about a tenth for this reading. It answers only when all hold:
 
 - one element's `<p>` children hold at least `MIN_CHARS` characters and `DOMINANT` of all
   `<p>` text on the page, paragraphs that are mostly a link (a picture's caption, a
