@@ -18,14 +18,18 @@ On the same site, each crawler in a subprocess pinned to the first core:
    1 and 2 alternate `--repeat` times (default 3), because the machine's speed drifts (a
    shared host), and the table shows the median run of each;
 3. yuqing again on the unchanged site and the first run's data directory (incremental);
-4. yuqing without selectors (generic link rules, trafilatura extraction), fresh data directory.
+4. yuqing without selectors (generic link rules and extraction), fresh data directory, also
+   taking turns with 1 and 2; with `--baseline REV`, the same from the code of git revision REV
+   (exported with `git archive`, run with its own `PYTHONPATH`) takes turns with it too, so
+   "before" and "after" are measured side by side under the same load.
 
 Pages/s = article pages the server answered during the run / the crawl's own seconds, which are
 Scrapy's `elapsed_time_seconds` (spider opened → spider closed, from the stats dump every
 Scrapy process logs), so interpreter start-up, imports, yuqing's schema migration and its
 after-crawl work (reprint grouping, source health) are left out for both; the whole process's
 seconds are shown beside it. yuqing has to reach at least half of the bare figure with
-selectors, or this exits with status 1. `--profile` adds a cProfile of one more yuqing crawl.
+selectors, or this exits with status 1. `--profile [css|generic]` adds a cProfile of one more
+yuqing crawl, with CSS selectors or without.
 
 The server's capacity is measured too, with a raw asyncio client fetching every article page,
 and from the server's own CPU seconds per answer during the crawls.
@@ -36,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import io
 import json
 import os
 import platform
@@ -663,6 +668,21 @@ def yuqing_config(folder: Path, url: str, pages: int, selectors: dict[str, str])
     return folder
 
 
+def export_revision(revision: str, folder: Path) -> Path:
+    """The code of a git revision in `folder` (`git archive`, the work tree untouched)."""
+    import tarfile
+
+    folder.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
 def yuqing_env(data: Path, concurrency: int) -> dict[str, str]:
     env = {
         **os.environ,
@@ -675,7 +695,7 @@ def yuqing_env(data: Path, concurrency: int) -> dict[str, str]:
     return env
 
 
-def profile(config: Path, data: Path, concurrency: int, work: Path) -> None:
+def profile(config: Path, data: Path, concurrency: int, work: Path, label: str) -> None:
     """cProfile of one yuqing crawl (fresh data directory), printed to stderr."""
     import pstats
 
@@ -691,11 +711,9 @@ def profile(config: Path, data: Path, concurrency: int, work: Path) -> None:
     stats = pstats.Stats(str(target), stream=sys.stderr)
     # yuqing's own functions by the time spent under them, then anything by its own time
     # (Scrapy, asyncio, lxml, SQLAlchemy); cProfile inflates call-heavy code such as asyncio.
-    print(
-        "\n--- cProfile of yuqing (CSS selectors): yuqing's code, cumulative ---", file=sys.stderr
-    )
+    print(f"\n--- cProfile of yuqing ({label}): yuqing's code, cumulative ---", file=sys.stderr)
     stats.sort_stats("cumulative").print_stats(r"/(crawlers|responder|nlp)/", 30)
-    print("\n--- cProfile of yuqing (CSS selectors): everything, own time ---", file=sys.stderr)
+    print(f"\n--- cProfile of yuqing ({label}): everything, own time ---", file=sys.stderr)
     stats.sort_stats("tottime").print_stats(30)
 
 
@@ -716,7 +734,16 @@ def main(argv: list[str] | None = None) -> int:
         "--concurrency", type=int, default=16, help="requests per domain, both crawlers (16)"
     )
     parser.add_argument(
-        "--profile", action="store_true", help="also print a cProfile of one yuqing crawl"
+        "--profile",
+        nargs="?",
+        const="css",
+        choices=("css", "generic"),
+        help="also print a cProfile of one yuqing crawl, with CSS selectors (default) or without",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also crawl without selectors with the code of git revision REV, side by side",
     )
     args = parser.parse_args(argv)
 
@@ -745,12 +772,18 @@ def main(argv: list[str] | None = None) -> int:
         code = "import sys; from bench.crawl import bare_crawl; bare_crawl(*sys.argv[1:])"
         bare_argv = [sys.executable, "-c", code, start, str(args.concurrency)]
 
-        def yuqing_run(label: str, selectors: dict[str, str], tag: str) -> tuple[Run, list[str]]:
+        baseline = export_revision(args.baseline, work / "baseline") if args.baseline else None
+
+        def yuqing_run(
+            label: str, selectors: dict[str, str], tag: str, code: Path = ROOT
+        ) -> tuple[Run, list[str]]:
             data = work / f"data-{tag}"
             config = yuqing_config(work / f"config-{tag}", start, site.list_pages + 1, selectors)
             command = [sys.executable, "-m", "crawlers", "--config", str(config)]
             env = yuqing_env(data, args.concurrency)
-            run = measure(f"yuqing, {label}", command, env, server, work)
+            if code != ROOT:
+                env["PYTHONPATH"] = str(code)
+            run = measure(f"yuqing, {label}", command, env, server, work, cwd=code)
             run.stored = stored_mentions(data)
             return run, command
 
@@ -758,6 +791,8 @@ def main(argv: list[str] | None = None) -> int:
         # each row is the median of its repeats.
         bare_runs: list[Run] = []
         css_runs: list[Run] = []
+        generic_runs: list[Run] = []
+        baseline_runs: list[Run] = []
         second: Run | None = None
         for n in range(args.repeat):
             bare_runs.append(measure("bare Scrapy", bare_argv, dict(os.environ), server, work))
@@ -772,19 +807,25 @@ def main(argv: list[str] | None = None) -> int:
                     work,
                 )
                 second.stored = stored_mentions(work / f"data-css-{n}") - run.stored
-        trafilatura, _ = yuqing_run("trafilatura", {}, "trafilatura")
+            generic_runs.append(yuqing_run("no selectors", {}, f"generic-{n}")[0])
+            if baseline is not None:
+                label = f"no selectors, at {args.baseline}"
+                baseline_runs.append(yuqing_run(label, {}, f"baseline-{n}", baseline)[0])
         assert second is not None
-        rows += [median_run(bare_runs), median_run(css_runs), second, trafilatura]
+        rows += [median_run(bare_runs), median_run(css_runs), second, median_run(generic_runs)]
+        if baseline_runs:
+            rows.append(median_run(baseline_runs))
         if args.profile:
-            log("profiling one more yuqing crawl (CSS selectors) under cProfile")
-            config = yuqing_config(work / "config-profile", start, site.list_pages + 1, SELECTORS)
-            profile(config, work / "data-profile", args.concurrency, work)
+            log(f"profiling one more yuqing crawl ({args.profile}) under cProfile")
+            chosen = SELECTORS if args.profile == "css" else {}
+            config = yuqing_config(work / "config-profile", start, site.list_pages + 1, chosen)
+            profile(config, work / "data-profile", args.concurrency, work, args.profile)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
     reference = rows[0].rate
-    every = [*bare_runs, *css_runs, second, trafilatura]
+    every = [*bare_runs, *css_runs, second, *generic_runs, *baseline_runs]
     served = sum(r.articles + r.lists for r in every)
     server_cpu = sum(r.server_cpu for r in every)
     print(
@@ -795,10 +836,24 @@ def main(argv: list[str] | None = None) -> int:
         f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n"
     )
     print_table(rows, reference)
+    if baseline_runs:
+        now, before = median_run(generic_runs), median_run(baseline_runs)
+        print(
+            f"\nNo selectors, this code against {args.baseline}: {now.rate:.0f} against "
+            f"{before.rate:.0f} pages/s (×{now.rate / max(before.rate, 1e-9):.2f}), "
+            f"{now.cpu_seconds:.1f} against {before.cpu_seconds:.1f} CPU s for the whole process."
+        )
     print(
         f"\nMedians of {args.repeat} alternating runs; pages/s of each: bare "
         f"{', '.join(f'{r.rate:.0f}' for r in bare_runs)}; yuqing (CSS selectors) "
-        f"{', '.join(f'{r.rate:.0f}' for r in css_runs)}. "
+        f"{', '.join(f'{r.rate:.0f}' for r in css_runs)}; yuqing (no selectors) "
+        f"{', '.join(f'{r.rate:.0f}' for r in generic_runs)}"
+        + (
+            f"; at {args.baseline} {', '.join(f'{r.rate:.0f}' for r in baseline_runs)}"
+            if baseline_runs
+            else ""
+        )
+        + ". "
         f"Server (own process, own core): {client_rate:,.0f} article pages/s to a raw asyncio "
         f"client with {args.concurrency} connections; during the crawls it spent "
         f"{server_cpu / max(served, 1) * 1e6:.0f} µs of CPU per page "

@@ -6,6 +6,7 @@ title, body and time.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from functools import lru_cache
@@ -19,15 +20,16 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 from scrapy.http import TextResponse
 
+from crawlers.byline import find_outlet, find_published
 from crawlers.dates import parse_time
+from crawlers.headline import collapse, find_headline, text_after
+from crawlers.headline import key as match_key
+from crawlers.paragraphs import paragraph_text
+from crawlers.scripted import scripted_fields
 
+log = logging.getLogger(__name__)
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")
 ARTICLE_PATH = re.compile(r"(\d{3,}|\.s?html?$|/(article|content|detail|thread|post|t)/)", re.I)
-# Labels in simplified and traditional characters: Big5 pages are read before conversion.
-_LABELLED_TIME = re.compile(
-    r"(?:发布时间|發佈時間|發布時間|发表于|發表於|发布于|發佈於|时间|時間|日期)[:：]?\s*"
-    r"([0-9年月日:/.\-\s昨天今前刚分钟小时]+)"
-)
 _OUTLET = re.compile(r"(?:来源|來源)[:：]\s*([^\s|<>，,]{2,30})")
 _AUTHOR = re.compile(r"(?:作者|记者|記者|楼主|樓主)[:：]\s*([^\s|<>，,]{1,30})")
 _COUNTS = {
@@ -36,16 +38,18 @@ _COUNTS = {
     "likes": re.compile(r"(?:点赞|赞)\s*[:：]?\s*(\d+)"),
 }
 MIN_TITLE_CHARS = 6
-# Headlines and thread titles stay well under this; a longer "title" is a heading that
-# swallowed the page (an unclosed or mismatched <h1>, which lxml does not close as browsers do).
-MAX_TITLE_CHARS = 100
+# Less text than this from trafilatura's fast mode sends the page through its full run.
+MIN_BODY_CHARS = 200
+# Less visible text than this (a page's scripts build it in the browser), or less body text,
+# sends the page's JSON blobs through `crawlers.scripted`.
+SHELL_CHARS = 50
+# A post's bracketed lead, 【…】, its headline when the page has no other.
+LEAD = re.compile(r"^【([^】]{4,100})】")
 # "作者：周敏" in one text node: selectors cannot cut the label off, so it is removed here.
 _FIELD_LABEL = re.compile(
     r"^\s*(?:来源|來源|作者|记者|記者|编辑|編輯|责任编辑|責任編輯|楼主|樓主|发布者|發佈者|发布人)"
     r"\s*[:：]\s*"
 )
-# Site and section names appended to <title>: "标题_栏目_站名", "标题 - 站名", "标题|站名".
-_TITLE_SUFFIX = re.compile(r"\s*[_|｜]\s*|\s+[-–—]\s+")
 
 
 # What readable text holds next to none of: U+FFFD (bytes no codec could read) and control
@@ -225,7 +229,11 @@ def element_text(element: Any) -> str:
 
 # Plain strings, compiled once: a parsel Selector, or even lxml's "smart" string, per text node
 # was most of the cost of extraction.
-_BODY_TEXT = etree.XPath("//body//text()", smart_strings=False)
+# Not <title>: a page saved with a wrapper before <html> has its head parsed into the body.
+_BODY_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::title)]",
+    smart_strings=False,
+)
 
 
 @lru_cache(maxsize=512)
@@ -242,35 +250,102 @@ def _first(selector: Selector, css: str) -> str:
     return "\n".join(element_text(element) for element in found)
 
 
+def _body(root: Any, html: str, url: str, first: str) -> str:
+    """The article text: the paragraphs of one element when the page makes them plain
+    (`crawlers.paragraphs`, about a tenth of trafilatura's cost); else trafilatura, first its
+    fast mode on the tree already parsed, then, when that finds next to nothing or misses
+    `first` (the paragraph right under the headline), its full run with the readability and
+    jusText fallbacks (three times slower, needed on forum and WeChat pages; see
+    `bench.extract`)."""
+    plain = paragraph_text(root, first)
+    if plain is not None:
+        return plain
+    doc = trafilatura.bare_extraction(
+        root, url=url, with_metadata=False, include_comments=False, fast=True
+    )
+    text: str = getattr(doc, "text", None) or ""
+    if len(text) >= MIN_BODY_CHARS and (not first or match_key(first)[:20] in match_key(text)):
+        return text
+    log.debug("%s: trafilatura's fast mode missed the article, running it in full", url)
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=False, include_comments=False)
+    fuller: str = getattr(doc, "text", None) or ""
+    return fuller if len(fuller) > len(text) else text
+
+
+def _meta(root: Any, *names: str) -> str:
+    for name in names:
+        for value in root.xpath(f"//meta[@property='{name}' or @name='{name}']/@content"):
+            if value.strip():
+                return str(value).strip()
+    return ""
+
+
+def _generic(response: TextResponse, page_text: str) -> dict[str, Any]:
+    root = response.selector.root
+    # The first <title> only: a second one in the body is a template's leftover.
+    title = next((collapse(t.text_content()) for t in root.iter("title")), "")
+    head = find_headline(root, title, _meta(root, "og:title"), page_text)
+    found: dict[str, Any] = {
+        "title": head.text,
+        "published": find_published(head.element, root, response.text, response.url),
+        "outlet": find_outlet(head.element, root, page_text),
+    }
+    # A shell built by script, or a post whose time is only in its data: the JSON blob the
+    # page builds itself from (read before trafilatura prunes the tree's scripts).
+    shell = len(page_text.strip()) < SHELL_CHARS
+    scripted = scripted_fields(root) if shell or not found["published"] else {}
+    # Last: trafilatura prunes the tree it is given.
+    first = text_after(head.element)[1] if head.element is not None else ""
+    found["text"] = _body(root, response.text, response.url, collapse(first))
+    # A blob without a text is a page's settings, not its article: its times are not the post's.
+    for name in ("published", "outlet") if scripted.get("text") else ():
+        if not found[name] and scripted.get(name):
+            found[name] = scripted[name]
+    if len(found["text"].strip()) < SHELL_CHARS and scripted.get("text"):
+        found["text"] = scripted["text"]
+        lead = LEAD.match(found["text"])
+        found["title"] = scripted.get("title") or (lead[1] if lead else found["title"])
+    return found
+
+
+_HTML_END = re.compile(r"</\s*html\s*>", re.I)
+_END_TAGS = re.compile(r"</\s*(?:html|body)\s*>", re.I)
+_CONTENT_TAG = re.compile(r"<\s*(?:p|div|h[1-6]|table|article|section)\b", re.I)
+
+
+def repaired(response: TextResponse) -> TextResponse:
+    """The page with stray `</html>`/`</body>` tags removed when content follows them: libxml2
+    drops everything after `</html>`, where browsers go on (a government portal's template
+    closes the page before its article)."""
+    html = response.text
+    end = _HTML_END.search(html)
+    if end is None or not _CONTENT_TAG.search(html, end.end()):
+        return response
+    fixed = _END_TAGS.sub("", html)
+    return response.replace(body=fixed.encode("utf-8"), encoding="utf-8")
+
+
 def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[str, Any]:
     """title, text, published (raw), author, outlet and engagement counts of an article page."""
+    response = repaired(response)
     page_text = " ".join(_BODY_TEXT(response.selector.root))
     found: dict[str, Any] = {}
     if selectors.get("body"):
         found["title"] = _first(response.selector, selectors.get("title", "h1::text"))
         found["text"] = _first(response.selector, selectors["body"])
+        if not selectors.get("time"):
+            # The byline under the configured title, as on a page without selectors.
+            heading = _xpath(selectors.get("title", "h1::text").split("::")[0])(
+                response.selector.root
+            )
+            found["published"] = find_published(
+                heading[0] if heading else None,
+                response.selector.root,
+                response.text,
+                response.url,
+            )
     else:
-        doc = trafilatura.bare_extraction(
-            response.text,
-            url=response.url,
-            with_metadata=True,
-            include_comments=False,
-            # Without it, 相关阅读 (related links) lists stay in the text, and their titles
-            # made a quarter of the pages not about the office match the keyword rules.
-            favor_precision=True,
-        )
-        if doc is not None:
-            found["title"] = doc.title or ""
-            found["text"] = doc.text or ""
-            found["published"] = doc.date or ""
-            found["author"] = doc.author or ""
-        if not found.get("title"):
-            found["title"] = (
-                response.css("h1::text").get() or response.css("title::text").get() or ""
-            ).strip()
-        if len(found["title"]) > MAX_TITLE_CHARS:
-            own = _TITLE_SUFFIX.split((response.css("title::text").get() or "").strip())[0]
-            found["title"] = own or found["title"][:MAX_TITLE_CHARS]
+        found = _generic(response, page_text)
     for key in ("time", "author", "outlet"):
         if selectors.get(key):
             value = _first(response.selector, selectors[key])
@@ -278,15 +353,6 @@ def extract_article(response: TextResponse, selectors: dict[str, str]) -> dict[s
                 value = _FIELD_LABEL.sub("", value)
             if value:
                 found["published" if key == "time" else key] = value
-    if not selectors.get("time"):
-        meta_time = response.css(
-            "meta[property='article:published_time']::attr(content), "
-            "meta[name=pubdate]::attr(content), meta[name=PubDate]::attr(content)"
-        ).get()
-        labelled = _LABELLED_TIME.search(page_text)
-        found["published"] = (
-            meta_time or (labelled.group(1) if labelled else "") or found.get("published", "")
-        )
     if not found.get("outlet") and (m := _OUTLET.search(page_text)):
         found["outlet"] = m.group(1)
     if not found.get("author") and (m := _AUTHOR.search(page_text)):

@@ -22,10 +22,13 @@ from responder import clock
 from responder.db import Database
 from responder.health import close_abandoned_runs
 from responder.mentions import (
+    AsidePage,
     MentionRecord,
+    aside_title,
     canonical_url,
     clean,
     content_hash,
+    forget_retried,
     remember_pages,
     source_for,
     store_many,
@@ -38,7 +41,9 @@ log = logging.getLogger(__name__)
 
 
 class SetAside(DropItem):
-    """A page read and not stored for a lasting reason; later crawls do not fetch it again."""
+    """A page read and not stored, recorded with `outcome` (`responder.models.SEEN_OUTCOMES`)
+    for the source's trail; later crawls do not fetch it again unless the outcome is one of
+    `RETRIED_OUTCOMES` (no text)."""
 
     def __init__(self, outcome: str, message: str) -> None:
         super().__init__(message)
@@ -85,7 +90,8 @@ class NormalisePipeline:
     def process_item(self, item: MentionItem) -> MentionItem:
         record = clean(_record(item), self.settings.tz, self.settings.privacy)
         if record is None:
-            raise DropItem(f"no text extracted from {item.url}")
+            item.title = aside_title(item.title, self.settings.privacy)
+            raise SetAside("empty", f"no text extracted from {item.url}")
         item.title, item.text = record.title, record.text
         item.original_title, item.original_text = record.original_title, record.original_text
         item.author, item.outlet = record.author, record.outlet
@@ -155,7 +161,7 @@ class SavePipeline:
         self.source_id: int | None = None
         self.stored = 0
         self.pending: list[MentionItem] = []
-        self.aside: list[tuple[str, str]] = []
+        self.aside: list[AsidePage] = []
         self.flushed_at = time.monotonic()
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
@@ -179,8 +185,8 @@ class SavePipeline:
         if not isinstance(exception, SetAside) or not isinstance(item, MentionItem):
             return
         if item.url != getattr(spider.source, "url", None):  # else a feed entry without a link
-            self.aside.append((canonical_url(item.url), exception.outcome))
-        self.aside += [(canonical_url(alias), "redirect") for alias in item.aliases]
+            self.aside.append(AsidePage(item.url, exception.outcome, item.title))
+        self.aside += [AsidePage(alias, "redirect") for alias in item.aliases]
 
     def process_item(self, item: MentionItem) -> MentionItem:
         self.pending.append(item)
@@ -197,13 +203,14 @@ class SavePipeline:
         if not self.pending and not self.aside:
             return
         for item in self.pending:
-            self.aside += [(canonical_url(alias), "redirect") for alias in item.aliases]
+            self.aside += [AsidePage(alias, "redirect") for alias in item.aliases]
         with self.db.transaction() as session:
             stored, duplicates = store_many(
                 session, [_record(item) for item in self.pending], self.source_id, self.run_id
             )
-            self.aside += [(canonical_url(r.url), "duplicate") for r in duplicates]
+            self.aside += [AsidePage(r.url, "duplicate", r.title) for r in duplicates]
             remember_pages(session, self.aside, self.source_id)
+            forget_retried(session, [item.url for item in self.pending])
         self.stored += stored
         self.pending.clear()
         self.aside.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nlp.text import normalise
 from nlp.types import KeywordRules
 
 
@@ -20,13 +21,19 @@ def _positions(text: str, word: str) -> list[int]:
 
 
 def match_keywords(text: str, rules: KeywordRules) -> list[str]:
-    """The include words and near rules that fire on `text` (exclusions not applied)."""
+    """The include words and near rules that fire on `text` (exclusions not applied), matched
+    on its normalised form (full-width, traditional characters), as stored text is not."""
+    return _matches(normalise(text), rules)
+
+
+def _matches(text: str, rules: KeywordRules) -> list[str]:
     hits = [w for w in rules.include if w in text]
     hits += [f"{a}~{b}" for a, b, n in rules.near if _near(text, a, b, n)]
     return hits
 
 
 def is_relevant(text: str, rules: KeywordRules) -> bool:
+    text = normalise(text)
     if any(w in text for w in rules.exclude):
         return False
-    return bool(match_keywords(text, rules))
+    return bool(_matches(text, rules))

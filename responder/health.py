@@ -57,6 +57,7 @@ class SourceHealth:
     failed: int
     error: str
     alert_after: int
+    source_id: int | None = None  # None for a configured source never crawled
 
     @property
     def alerting(self) -> bool:
@@ -136,6 +137,7 @@ def source_health(session: Session, settings: Settings) -> list[SourceHealth]:
                 error=(last.error or "") if last else "",
                 alert_after=(config.alert_after_runs if config else None)
                 or settings.crawl.alert_after_runs,
+                source_id=row.id if row is not None else None,
             )
         )
     return report

@@ -15,16 +15,16 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import nlp
 from crawlers.dates import parse_time
 from nlp import pii
-from responder import search
+from responder import clock, search
 from responder.db import begin_writes
-from responder.models import Mention, SeenPage, Source
+from responder.models import RETRIED_OUTCOMES, Mention, SeenPage, Source
 from responder.plaintext import multi_line, one_line
 from responder.settings import PrivacySettings
 
@@ -52,8 +52,10 @@ def canonical_url(url: str) -> str:
 
 
 def content_hash(title: str, text: str) -> str:
-    """Hash of the words only, so whitespace and punctuation changes do not make a new mention."""
-    words = _NON_WORD.sub("", f"{title}{text}").lower()
+    """Hash of the words only, so whitespace and punctuation changes do not make a new mention.
+    The key is normalised (`nlp.normalise`: full-width, traditional, emoji), the stored text
+    never is, so a copy differing only in those still hashes alike."""
+    words = _NON_WORD.sub("", nlp.normalise(f"{title}{text}")).lower()
     return hashlib.sha256(words.encode("utf-8")).hexdigest()
 
 
@@ -79,22 +81,34 @@ class MentionRecord:
 
 
 MIN_TEXT_CHARS = 10
+_SPACE = re.compile(r"\s+")
+
+
+def tidy(text: str, keep_lines: bool = False) -> str:
+    """Whitespace collapsed (within each line with `keep_lines`, empty lines dropped); every
+    other character kept as it is."""
+    if keep_lines:
+        lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
+        return "\n".join(line for line in lines if line)
+    return _SPACE.sub(" ", text).strip()
 
 
 def clean(
     record: MentionRecord, tz: ZoneInfo, privacy: PrivacySettings | None = None
 ) -> MentionRecord | None:
-    """Normalised text fields with personal identifiers masked (as `privacy` says; masked by
+    """Text fields with whitespace tidied (nothing else: the stored title and text are the
+    page's own characters, full-width punctuation included, since drafts and notices quote
+    them) and personal identifiers masked (as `privacy` says; masked by
     default) and a parsed publication time; None when there is no text.
 
     Masking here, before the content hash, means everything downstream (de-duplication,
     reprints, notices, drafts, exports, the web) only ever sees the mask; the mask is
     deterministic, so the same story still hashes and groups the same."""
     privacy = privacy or PrivacySettings()
-    text = nlp.normalise(multi_line(record.text), keep_lines=True)
+    text = tidy(multi_line(record.text), keep_lines=True)
     if len(text) < MIN_TEXT_CHARS:
         return None
-    title = nlp.normalise(one_line(record.title))
+    title = tidy(one_line(record.title))
     original_title = original_text = None
     if privacy.mask:
         masked_title, masked_text = pii.mask(title, privacy.kinds), pii.mask(text, privacy.kinds)
@@ -114,22 +128,56 @@ def clean(
     )
 
 
-def remember_pages(
-    session: Session, pages: Iterable[tuple[str, str]], source_id: int | None
-) -> None:
-    """Record pages (canonical URL, outcome) that were read and set aside, so crawls skip them
-    from now on."""
-    wanted = dict(pages)
+@dataclass(frozen=True)
+class AsidePage:
+    """A page a crawl read and did not store: its URL, why (`models.SEEN_OUTCOMES`) and its
+    title as extracted, masked like a mention's (`aside_title`)."""
+
+    url: str
+    outcome: str
+    title: str = ""
+
+
+def aside_title(title: str, privacy: PrivacySettings | None = None) -> str:
+    """A set-aside page's title as the trail keeps it: whitespace tidied, personal identifiers
+    masked as in a stored mention (the title of a page with no text never went through
+    `clean`)."""
+    privacy = privacy or PrivacySettings()
+    title = tidy(title)
+    return pii.mask(title, privacy.kinds) if privacy.mask else title
+
+
+def remember_pages(session: Session, pages: Iterable[AsidePage], source_id: int | None) -> None:
+    """Record pages that were read and set aside, so crawls skip them from now on (all but
+    `RETRIED_OUTCOMES`) and the source's page shows why. A page seen again (an empty page
+    fetched anew) gets its latest reason, title and time."""
+    wanted = {canonical_url(page.url): page for page in pages}
     if not wanted:
         return
-    known = set(
-        session.scalars(select(SeenPage.canonical_url).where(SeenPage.canonical_url.in_(wanted)))
-    )
-    session.add_all(
-        SeenPage(canonical_url=canonical, source_id=source_id, outcome=outcome)
-        for canonical, outcome in wanted.items()
-        if canonical not in known
-    )
+    known = {
+        row.canonical_url: row
+        for row in session.scalars(select(SeenPage).where(SeenPage.canonical_url.in_(wanted)))
+    }
+    now = clock.now()
+    for canonical, page in wanted.items():
+        row = known.get(canonical)
+        if row is None:
+            row = SeenPage(canonical_url=canonical)
+            session.add(row)
+        row.source_id, row.outcome, row.seen_at = source_id, page.outcome, now
+        row.url, row.title = page.url, page.title or None
+
+
+def forget_retried(session: Session, urls: Iterable[str]) -> None:
+    """Remove the retried outcomes ("empty") of pages now stored: the trail no longer says a
+    stored page had no text."""
+    canonical = {canonical_url(url) for url in urls}
+    if canonical:
+        session.execute(
+            delete(SeenPage).where(
+                SeenPage.canonical_url.in_(canonical), SeenPage.outcome.in_(RETRIED_OUTCOMES)
+            )
+        )
 
 
 def source_for(session: Session, name: str, kind: str, url: str) -> Source:

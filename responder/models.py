@@ -88,16 +88,30 @@ class CrawlRun(Base):
 
 
 class SeenPage(Base):
-    """An article URL a crawl fetched and did not store (not relevant, too old, a duplicate),
-    so later crawls skip it as they skip stored mentions."""
+    """An article URL a crawl fetched and did not store, with the reason, the page's URL and
+    its title: the source's page in the web UI lists them, so an office sees what it missed.
+
+    Crawls skip the lasting outcomes (not relevant, too old, a duplicate, a redirect to a page
+    recorded already) as they skip stored mentions; a page with no text ("empty") is fetched
+    again, since the source may be fixed (selectors added) or the page filled in later."""
 
     __tablename__ = "seen_pages"
+    __table_args__ = (Index("ix_seen_pages_source_seen", "source_id", "seen_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     canonical_url: Mapped[str] = mapped_column(String(700), unique=True)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
-    outcome: Mapped[str] = mapped_column(String(20))  # irrelevant | old | duplicate
+    outcome: Mapped[str] = mapped_column(String(20))  # SEEN_OUTCOMES
     seen_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # The URL as fetched and the title as extracted (masked like a mention's); None on rows
+    # recorded before migration 0011.
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+
+
+# What a crawl records a page set aside for; "empty" pages are not skipped by later crawls.
+SEEN_OUTCOMES = ("irrelevant", "old", "duplicate", "redirect", "empty")
+RETRIED_OUTCOMES = ("empty",)
 
 
 class Mention(Base):
@@ -438,6 +452,8 @@ __all__ = [
     "OutboxMessage",
     "ResponseTemplate",
     "SeenPage",
+    "SEEN_OUTCOMES",
+    "RETRIED_OUTCOMES",
     "Source",
     "TemplateVersion",
     "User",

@@ -612,7 +612,7 @@ def test_weibo_long_texts_and_reposts(crawled: Crawled) -> None:
     extends = set(crawled.first_requests["weibo"]["/statuses/extend"])
     assert extends == {"id=4999", "id=5002", "id=5008"}
     cut = post(crawled, "5008")
-    assert cut.text == "临江县统计局的长文,后面被截断了..."  # normalised: full-width comma
+    assert cut.text == "临江县统计局的长文，后面被截断了..."  # stored as published
     search = run_of(crawled, "微博搜索")
     assert "statuses/extend?id=5008" in (search.error or "")
 

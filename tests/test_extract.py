@@ -175,18 +175,17 @@ def test_extract_article_reads_engagement_counts(labelled_article: HtmlResponse)
     assert (found["reposts"], found["comments"], found["likes"]) == (8, 5, 21)
 
 
-def test_meta_publication_time_wins_over_the_labelled_one() -> None:
-    body = (
-        (PAGES / "article_labelled.html")
-        .read_text(encoding="utf-8")
-        .replace(
-            "<head>",
-            '<head><meta property="article:published_time" content="2026-11-20T01:30:00+00:00">',
-        )
-    )
-    response = HtmlResponse(url=f"{SITE}/news/a.html", body=body.encode(), encoding="utf-8")
+def test_byline_time_under_the_headline_wins_over_meta_and_meta_serves_without_one() -> None:
+    html = (PAGES / "article_labelled.html").read_text(encoding="utf-8")
+    meta = '<head><meta property="article:published_time" content="2026-11-18T01:30:00+00:00">'
+    with_meta = html.replace("<head>", meta)
+    response = HtmlResponse(url=f"{SITE}/news/a.html", body=with_meta.encode(), encoding="utf-8")
 
-    assert extract_article(response, {})["published"] == "2026-11-20T01:30:00+00:00"
+    assert extract_article(response, {})["published"].strip() == "2026-11-20 09:30"
+
+    no_byline = with_meta.replace("2026-11-20 09:30", "")
+    response = HtmlResponse(url=f"{SITE}/news/a.html", body=no_byline.encode(), encoding="utf-8")
+    assert extract_article(response, {})["published"] == "2026-11-18T01:30:00+00:00"
 
 
 # --- extract_article: GBK page -------------------------------------------------------------

@@ -7,6 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from responder.db import Database
@@ -224,3 +226,56 @@ def test_a_batch_store_stays_in_the_callers_transaction(db):
         pass
     with db.sessions() as session:
         assert session.scalar(select(func.count(Mention.id))) == 0
+
+
+# --- clean: stored text is the page's own text ----------------------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _non_space(text: str) -> list[str]:
+    return [c for c in text if not c.isspace()]
+
+
+def test_stored_title_and_text_keep_full_width_punctuation_and_traditional_characters() -> None:
+    from responder.mentions import clean
+    from responder.settings import PrivacySettings
+
+    record = MentionRecord(
+        url=ARTICLE,
+        title="统计局：系冒充诈骗？",
+        text="  市统计局提醒：近期有人冒充“普查员”（上门）收费！\n\n臺灣讀者亦請留意。😭  ",
+    )
+    cleaned = clean(record, SHANGHAI, PrivacySettings(mask=False))
+
+    assert cleaned is not None
+    assert cleaned.title == "统计局：系冒充诈骗？"
+    assert cleaned.text == "市统计局提醒：近期有人冒充“普查员”（上门）收费！\n臺灣讀者亦請留意。😭"
+
+
+def test_content_hash_matches_full_width_and_half_width_copies_of_a_story() -> None:
+    assert content_hash("统计局：系冒充诈骗？", "全文ＡＢＣ１２３") == content_hash(
+        "统计局:系冒充诈骗?", "全文ABC123"
+    )
+
+
+def test_keywords_match_full_width_and_traditional_text_that_is_stored_as_is() -> None:
+    import nlp
+    from nlp.types import KeywordRules
+
+    rules = KeywordRules(include=["统计局", "CPI"])
+    assert nlp.match_keywords("臨江縣統計局發佈ＣＰＩ", rules) == ["统计局", "CPI"]
+
+
+@given(st.text(max_size=300), st.text(max_size=60))
+def test_storage_never_changes_a_character_other_than_whitespace(text: str, title: str) -> None:
+    from responder.mentions import clean
+    from responder.settings import PrivacySettings
+
+    cleaned = clean(
+        MentionRecord(url=ARTICLE, text=text, title=title), SHANGHAI, PrivacySettings(mask=False)
+    )
+    if cleaned is None:
+        return  # under MIN_TEXT_CHARS: not stored at all
+    assert _non_space(cleaned.text) == _non_space(text)
+    assert _non_space(cleaned.title) == _non_space(title)

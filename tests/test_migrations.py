@@ -172,3 +172,33 @@ def test_a_half_made_schema_says_what_to_do_at_start_up(settings):
     assert done.returncode == 2
     assert "database error" in done.stderr and "yuqing restore" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_seen_page_trail_migration_keeps_pages_seen_before_it(settings):
+    """0011 adds the URL and title of a set-aside page; rows from before keep their reason and
+    still make crawls skip their page."""
+    from responder.db import build_engine, upgrade
+
+    engine = build_engine(settings)
+    try:
+        upgrade(engine, "0010")
+        now = datetime.now(UTC).replace(tzinfo=None)
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO sources (name, kind, url, created_at) VALUES (:n, :k, :u, :t)"),
+                {"n": "s", "k": "site", "u": "http://a.example/", "t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO seen_pages (canonical_url, source_id, outcome, seen_at)"
+                    " VALUES ('http://a.example/1', 1, 'irrelevant', :t)"
+                ),
+                {"t": now},
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT outcome, url, title FROM seen_pages")).one()
+        assert tuple(row) == ("irrelevant", None, None)
+        assert schema_diff(engine) == []
+    finally:
+        engine.dispose()

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from nlp import normalise
 from responder.cycle import Cycle
 from responder.db import Database
 from responder.export import mention_rows, write_csv, write_jsonl
-from responder.mentions import MentionRecord, clean, store, store_many
+from responder.mentions import MentionRecord, clean, store, store_many, tidy
 from responder.models import Mention, OutboxMessage
 from responder.outbox import drain, enqueue
 from responder.reprints import group_reprints
@@ -30,8 +29,8 @@ LEAK = (
     f"联系电话{PHONE}，邮箱zhang.san@example.com，请有关部门尽快核实处理。"
 )
 TITLE = f"普查信息泄露？电话{PHONE}被公开"
-# As stored: `clean` normalises full-width punctuation before masking.
-STORED_LEAK, STORED_TITLE = normalise(LEAK, keep_lines=True), normalise(TITLE)
+# As stored: the page's own characters, whitespace tidied (`clean`), then masked.
+STORED_LEAK, STORED_TITLE = tidy(LEAK, keep_lines=True), tidy(TITLE)
 
 
 def cleaned(settings: Settings, url: str, text: str = LEAK, title: str = TITLE) -> MentionRecord:
@@ -49,7 +48,7 @@ def test_identifiers_are_masked_when_stored_and_no_original_is_kept_by_default(s
         store(session, cleaned(settings, "http://a.example/1"))
     with db.sessions() as session:
         m = session.scalars(select(Mention)).one()
-        assert m.title == "普查信息泄露?电话138****5678被公开"
+        assert m.title == "普查信息泄露？电话138****5678被公开"
         assert "110101********1233" in m.text and "z***@example.com" in m.text
         assert PHONE not in m.text and ID_NUMBER not in m.text
         assert m.original_title is None and m.original_text is None

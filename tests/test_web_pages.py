@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from responder.cycle import Cycle
-from responder.models import Draft, Incident, Mention
+from responder.models import Draft, Incident, Mention, Source
 from tests.webclient import PASSWORD, ensure_user
 
 pytestmark = pytest.mark.slow
@@ -26,6 +26,8 @@ PAGES = [
     ("draft", "press", "模板版本"),
     ("/templates", "press", "应答口径"),
     ("template", "press", "版本"),
+    ("/sources", "leader", "最近状态"),
+    ("source", "leader", "略过的页面"),
     ("/audit", "leader", "操作日志"),
     ("/admin/users", "admin", "用户管理"),
 ]
@@ -46,6 +48,7 @@ def test_every_page_reads_well_with_demo_data_and_loads_nothing_from_outside(
             "mention": f"/mentions/{mention.id}",
             "draft": f"/drafts/{draft.id if draft else 1}",
             "template": f"/templates/{top.category}",
+            "source": f"/sources/{session.scalars(select(Source.id).limit(1)).one()}",
         }
     origin = urlsplit(live_server.url).netloc
     for role in ("duty", "press", "leader", "admin"):

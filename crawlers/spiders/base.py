@@ -20,7 +20,7 @@ from crawlers.extract import page_problem
 from responder import clock
 from responder.db import Database
 from responder.mentions import canonical_url
-from responder.models import Mention, SeenPage
+from responder.models import RETRIED_OUTCOMES, Mention, SeenPage
 from responder.settings import Settings, Source
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,10 @@ class SourceSpider(scrapy.Spider):
                 select(Mention.canonical_url).where(Mention.canonical_url.in_(canonical))
             )
             seen = session.scalars(
-                select(SeenPage.canonical_url).where(SeenPage.canonical_url.in_(canonical))
+                select(SeenPage.canonical_url).where(
+                    SeenPage.canonical_url.in_(canonical),
+                    SeenPage.outcome.not_in(RETRIED_OUTCOMES),
+                )
             )
             return {*stored, *seen}
 

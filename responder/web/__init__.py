@@ -26,6 +26,7 @@ from responder.web import (
     library,
     mentions,
     monitoring,
+    sources,
 )
 from responder.web.core import SecurityHeaders, Web, current_user
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *drafts.routes(web),
         *library.routes(web),
         *monitoring.routes(web),
+        *sources.routes(web),
     ]
     middleware = [
         Middleware(SecurityHeaders),
