@@ -64,7 +64,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check crawlers nlp responder tests bench
 	$(BIN)/mypy
 
+EXTRACTORS := "readability-lxml>=0.8" "goose3>=3.1" "newspaper4k>=0.9" "gne>=0.3"
+
 bench: $(STAMP)
+	$(BIN)/pip install -q --disable-pip-version-check $(EXTRACTORS)
 	$(BIN)/python -m bench
 
 clean:
