@@ -105,7 +105,9 @@ class Triage:
                 if incident not in result.opened and incident not in result.grown:
                     result.grown.append(incident)
             mention.incident = incident
-            incident.terms = list(incident.profile.get("vector", {}))[:TERMS_PER_INCIDENT]
+            # The incident's strongest words, for people and merges: half the list, so two
+            # merged incidents keep every term of both.
+            incident.terms = list(incident.profile.get("vector", {}))[: TERMS_PER_INCIDENT // 2]
             touched[id(incident)] = incident
             session.flush()
         for incident in self._consolidate(session, result.opened, actor):
