@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -131,27 +132,15 @@ class Triage:
                 places=list(profile.get("places", [])),
                 numbers=list(profile.get("numbers", [])),
             )
-            best: tuple[Incident | None, Join | None] = (None, None)
-            for other in session.scalars(
+            others = session.scalars(
                 select(Incident).where(
                     Incident.status == "open",
                     Incident.id != incident.id,
                     Incident.last_seen >= incident.first_seen - window,
                     Incident.first_seen <= incident.last_seen + window,
                 )
-            ).all():
-                join = self.grouper.score(
-                    features,
-                    incident.category,
-                    incident.first_seen,
-                    other.profile or {},
-                    other.category,
-                    other.first_seen,
-                    other.last_seen,
-                )
-                if join is not None and (best[1] is None or join.score > best[1].score):
-                    best = (other, join)
-            target, join = best
+            ).all()
+            target, join = self._best(features, incident.category, incident.first_seen, others)
             if target is None or join is None:
                 continue
             for mention in session.scalars(
@@ -207,11 +196,16 @@ class Triage:
                 Incident.first_seen <= when + window,
             )
         ).all()
+        return self._best(features, judgement.category, when, candidates)
+
+    def _best(
+        self, features: Features, category: str, when: datetime, candidates: Sequence[Incident]
+    ) -> tuple[Incident | None, Join | None]:
         best: tuple[Incident | None, Join | None] = (None, None)
         for incident in candidates:
             join = self.grouper.score(
                 features,
-                judgement.category,
+                category,
                 when,
                 incident.profile or {},
                 incident.category,
