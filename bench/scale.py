@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import insert, select
@@ -91,8 +91,9 @@ def settings_for(folder: Path, database_url: str = "") -> Settings:
     return load_settings(overrides=overrides)
 
 
-def process(count: int) -> tuple[float, int]:
-    """Seconds of one cycle over `count` freshly stored mentions, and incidents opened."""
+def process(count: int) -> tuple[float, float, int]:
+    """Seconds of one cycle over `count` freshly stored mentions, seconds of its triage step
+    (grouping into incidents), and incidents opened."""
     from responder.cycle import Cycle
     from responder.db import Database
     from responder.mentions import MentionRecord, store_many
@@ -120,6 +121,18 @@ def process(count: int) -> tuple[float, int]:
             with db.transaction() as session:
                 store_many(session, records[start : start + 1000])
         cycle = Cycle(settings, db)
+        triage_run = cycle.triage.run
+        triage_seconds = 0.0
+
+        def timed_triage(*args: Any, **kwargs: Any) -> Any:
+            nonlocal triage_seconds
+            begun = time.perf_counter()
+            try:
+                return triage_run(*args, **kwargs)
+            finally:
+                triage_seconds += time.perf_counter() - begun
+
+        cycle.triage.run = timed_triage  # type: ignore[method-assign]
         started = time.perf_counter()
         cycle.run(crawl=False)
         seconds = time.perf_counter() - started
@@ -300,13 +313,15 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("YUQING_LOG_LEVEL", "WARNING")
     table: list[tuple[str, str]] = []
     for count in [int(c) for c in args.process.split(",") if c]:
-        seconds, incidents = process(count)
+        seconds, triage_seconds, incidents = process(count)
         table.append(
             (
                 f"cycle over {count:,} new mentions",
                 f"{seconds:.1f} s, {count / seconds:,.0f} mentions/s, {incidents:,} incidents",
             )
         )
+        print(f"  {table[-1][0]}: {table[-1][1]}", flush=True)
+        table.append(("  of which triage (grouping)", f"{triage_seconds:.1f} s"))
         print(f"  {table[-1][0]}: {table[-1][1]}", flush=True)
     if args.stored:
         table += read_at_scale(args.stored, args.requests, args.database)

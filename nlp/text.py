@@ -167,3 +167,8 @@ def _idf_table() -> tuple[dict[str, float], float]:
             values = sorted(table.values())
             _idf = (table, values[len(values) // 2])
     return _idf
+
+
+def idf_table() -> tuple[dict[str, float], float]:
+    """jieba's shipped IDF weights and their median (for words it does not know)."""
+    return _idf_table()

@@ -18,7 +18,6 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-import nlp
 from responder import clock, logs
 from responder.classify import build_classifier, classify_pending
 from responder.db import Database
@@ -94,14 +93,8 @@ class Cycle:
         self.settings = settings
         self.db = db
         self.classifier = build_classifier(settings)
-        self.triage = Triage(settings, nlp.Segmenter(settings.userdict, self._dictionary_words()))
+        self.triage = Triage.from_settings(settings)
         self._steps = threading.Lock()
-
-    def _dictionary_words(self) -> list[str]:
-        words = [self.settings.office_name]
-        for fact in self.settings.facts:
-            words += [fact.region, *fact.names]
-        return words
 
     def run(
         self, crawl: bool = True, now: datetime | None = None, sources: list[str] | None = None

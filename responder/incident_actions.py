@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from responder import audit, clock
+from responder.grouping import merge_profiles, profile_within
 from responder.incidents import TERMS_PER_INCIDENT, refresh, seen_at
 from responder.labels import label
 from responder.models import AuditEntry, Incident, Mention, Notice
@@ -97,9 +98,13 @@ def _state(incident: Incident) -> dict[str, Any]:
     }
 
 
+def _text_of(mentions: list[Mention]) -> str:
+    return "\n".join(f"{m.title}\n{m.text}\n{m.author}" for m in mentions)
+
+
 def _terms_in(terms: Iterable[str], mentions: list[Mention]) -> list[str]:
     """The terms that still occur in these mentions: triage took them from the text."""
-    text = "\n".join(f"{m.title}\n{m.text}" for m in mentions)
+    text = _text_of(mentions)
     return [t for t in terms if t in text]
 
 
@@ -128,6 +133,7 @@ def merge(
     target.terms = [
         t for t, _ in Counter(target.terms + source.terms).most_common(TERMS_PER_INCIDENT)
     ]
+    target.profile = merge_profiles(target.profile or {}, source.profile or {})
     source.status = "merged"
     source.merged_into = target.id
     refresh(session, settings, source, actor)
@@ -200,6 +206,7 @@ def split(
         first_seen=min(times),
         last_seen=max(times),
         terms=_terms_in(incident.terms, moving),
+        profile=profile_within(incident.profile or {}, _text_of(moving)),
     )
     session.add(new)
     session.flush()  # machine_level takes its default, so refresh sees a rise only past IV
@@ -222,6 +229,7 @@ def split(
     for mention in moving:
         mention.incident = new
     incident.terms = _terms_in(incident.terms, staying)
+    incident.profile = profile_within(incident.profile or {}, _text_of(staying))
     refresh(session, settings, incident, actor)
     refresh(session, settings, new, actor)
     audit.record(

@@ -1,11 +1,13 @@
 """Incident triage: noteworthy mentions open or grow incidents, whose severity is re-assessed.
 
-A reprint (转载) joins the incident of the story it reprints, so spread is counted without a
-new incident. Any other mention joins the open incident of the same category, seen within the
-window, that shares the most distinctive terms with it (at least `min_shared_terms`);
-otherwise it opens one. Only open incidents take new mentions: a reprint of a story whose
-incident was merged follows the merge. `refresh` re-assesses an incident after triage or a
-person's decision (responder/incident_actions.py).
+An incident is one real-world event. A reprint (转载) joins the incident of the story it
+reprints, so spread is counted without a new incident. Any other mention joins the open
+incident, seen within the window, that tells the same event best by the signals of
+responder/grouping.py (place, words, figures, time, category); otherwise it opens one. Each
+joining mention keeps the reasons it joined (`join_reason`), shown on the incident page. Only
+open incidents take new mentions: a reprint of a story whose incident was merged follows the
+merge. `refresh` re-assesses an incident after triage or a person's decision
+(responder/incident_actions.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,13 +24,13 @@ from sqlalchemy.orm import Session, selectinload
 
 import nlp
 from responder import audit, clock
+from responder.grouping import Features, Grouper, Join, add_to_profile, new_profile, normalised
 from responder.limits import clip
 from responder.models import Incident, Mention
 from responder.settings import Settings
 from responder.severity import assess, level_rank
 
 log = logging.getLogger(__name__)
-TERMS_PER_MENTION = 10
 TERMS_PER_INCIDENT = 30
 
 
@@ -56,12 +59,21 @@ class Triage:
         # Words every mention shares (the office, its region, the keyword rules) say nothing
         # about which event a mention belongs to.
         self.common = set(settings.keywords.include) | regions | short | {settings.office_name}
+        self.grouper = Grouper(segmenter, self.common, settings.incidents.min_shared_terms)
 
-    def terms(self, mention: Mention) -> list[str]:
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Triage:
+        """Triage with a segmenter that knows the office's own names and regions."""
+        words = [settings.office_name]
+        for fact in settings.facts:
+            words += [fact.region, *fact.names]
+        return cls(settings, nlp.Segmenter(settings.userdict, words))
+
+    def features(self, mention: Mention) -> Features:
         # The start of a page names its event; segmenting all of a 9 MB page took half a minute.
         read = self.settings.limits.analysed_chars
-        return self.segmenter.keywords(
-            f"{mention.title[:read]}\n{mention.text[:read]}", TERMS_PER_MENTION, self.common
+        return self.grouper.features(
+            mention.title[:read], mention.text[:read], mention.author[:read]
         )
 
     def run(self, session: Session, actor: str = "system") -> TriageResult:
@@ -81,23 +93,83 @@ class Triage:
             incident = self._reprinted(session, mention)
             if incident is None and not noteworthy(mention):
                 continue
-            terms = self.terms(mention)
-            incident = incident or self._match(session, mention, terms)
+            features = self.features(mention)
+            if incident is not None:
+                mention.join_reason = f"转载自信息 #{mention.reprint_of}"
+            else:
+                incident, join = self._match(session, mention, features)
+                mention.join_reason = join.reason if join is not None else None
             if incident is None:
-                incident = self._open(session, mention, terms, actor)
+                incident = self._open(session, mention, features, actor)
                 result.opened.append(incident)
-            elif incident not in result.opened and incident not in result.grown:
-                result.grown.append(incident)
+            else:
+                incident.profile = add_to_profile(incident.profile or {}, features)
+                # Later mentions of this run compare times with the incident as it grows.
+                when = seen_at(mention)
+                incident.first_seen = min(incident.first_seen, when)
+                incident.last_seen = max(incident.last_seen, when)
+                if incident not in result.opened and incident not in result.grown:
+                    result.grown.append(incident)
             mention.incident = incident
-            incident.terms = [
-                t for t, _ in Counter(incident.terms + terms).most_common(TERMS_PER_INCIDENT)
-            ]
+            # The incident's strongest words, for people and merges: half the list, so two
+            # merged incidents keep every term of both.
+            incident.terms = list(incident.profile.get("vector", {}))[: TERMS_PER_INCIDENT // 2]
             touched[id(incident)] = incident
             session.flush()
+        for incident in self._consolidate(session, result.opened, actor):
+            result.opened.remove(incident)
+            touched.pop(id(incident), None)
         for incident in touched.values():
             if refresh(session, self.settings, incident, actor):
                 result.raised.append(incident)
         return result
+
+    def _consolidate(self, session: Session, opened: list[Incident], actor: str) -> list[Incident]:
+        """Fold an incident opened in this run into another that, grown since, now tells the
+        same event: its first mention came before the mentions that bridge the two. Returns
+        the incidents folded away."""
+        folded: list[Incident] = []
+        window = timedelta(hours=self.settings.incidents.window_hours)
+        for incident in sorted(opened, key=lambda i: i.mention_count or 0):
+            profile = incident.profile or {}
+            features = Features(
+                vector=normalised(profile.get("vector", {})),
+                places=list(profile.get("places", [])),
+                numbers=list(profile.get("numbers", [])),
+            )
+            others = session.scalars(
+                select(Incident).where(
+                    Incident.status == "open",
+                    Incident.id != incident.id,
+                    Incident.last_seen >= incident.first_seen - window,
+                    Incident.first_seen <= incident.last_seen + window,
+                )
+            ).all()
+            target, join = self._best(features, incident.category, incident.first_seen, others)
+            if target is None or join is None:
+                continue
+            for mention in session.scalars(
+                select(Mention).where(Mention.incident_id == incident.id)
+            ).all():
+                mention.incident = target
+                mention.join_reason = (
+                    mention.join_reason or f"随事件 #{incident.id} 并入：{join.reason}"
+                )
+            target.profile = add_to_profile(target.profile or {}, features)
+            target.first_seen = min(target.first_seen, incident.first_seen)
+            target.last_seen = max(target.last_seen, incident.last_seen)
+            incident.status, incident.merged_into = "merged", target.id
+            audit.record(
+                session,
+                actor,
+                "incident.merge",
+                "incident",
+                incident.id,
+                after={"merged_into": target.id},
+                detail=f"同一事件：{join.reason}",
+            )
+            folded.append(incident)
+        return folded
 
     def _reprinted(self, session: Session, mention: Mention) -> Incident | None:
         """The open incident of the story this mention reprints, if any.
@@ -114,25 +186,42 @@ class Triage:
             return None
         return surviving(session, original.incident)
 
-    def _match(self, session: Session, mention: Mention, terms: list[str]) -> Incident | None:
+    def _match(
+        self, session: Session, mention: Mention, features: Features
+    ) -> tuple[Incident | None, Join | None]:
+        """The open incident seen within the window that best tells the same event."""
         judgement = mention.judgement
         assert judgement is not None
-        since = seen_at(mention) - timedelta(hours=self.settings.incidents.window_hours)
+        when = seen_at(mention)
+        window = timedelta(hours=self.settings.incidents.window_hours)
         candidates = session.scalars(
             select(Incident).where(
                 Incident.status == "open",
-                Incident.category == judgement.category,
-                Incident.last_seen >= since,
+                Incident.last_seen >= when - window,
+                Incident.first_seen <= when + window,
             )
         ).all()
-        best, best_shared = None, 0
-        for incident in candidates:
-            shared = len(set(terms) & set(incident.terms))
-            if shared > best_shared:
-                best, best_shared = incident, shared
-        return best if best_shared >= self.settings.incidents.min_shared_terms else None
+        return self._best(features, judgement.category, when, candidates)
 
-    def _open(self, session: Session, mention: Mention, terms: list[str], actor: str) -> Incident:
+    def _best(
+        self, features: Features, category: str, when: datetime, candidates: Sequence[Incident]
+    ) -> tuple[Incident | None, Join | None]:
+        best: tuple[Incident | None, Join | None] = (None, None)
+        for incident in candidates:
+            join = self.grouper.score(
+                features,
+                category,
+                when,
+                incident.profile or {},
+                incident.category,
+                incident.first_seen,
+                incident.last_seen,
+            )
+            if join is not None and (best[1] is None or join.score > best[1].score):
+                best = (incident, join)
+        return best
+
+    def _open(self, session: Session, mention: Mention, features: Features, actor: str) -> Incident:
         judgement = mention.judgement
         assert judgement is not None
         when = seen_at(mention)
@@ -141,7 +230,7 @@ class Triage:
             category=judgement.category,
             first_seen=when,
             last_seen=when,
-            terms=terms,
+            profile=new_profile(features),
         )
         session.add(incident)
         session.flush()

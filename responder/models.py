@@ -145,6 +145,9 @@ class Mention(Base):
     # `privacy.keep_original`, only when masking changed something, shown to admin only.
     original_title: Mapped[str | None] = mapped_column(Text)
     original_text: Mapped[str | None] = mapped_column(Text)
+    # Why triage put the mention in its incident ("同一地点：青石镇；…"); None for the mention
+    # that opened it and for mentions triaged before event grouping.
+    join_reason: Mapped[str | None] = mapped_column(Text)
 
     source: Mapped[Source | None] = relationship()
     judgements: Mapped[list[Judgement]] = relationship(
@@ -209,6 +212,9 @@ class Incident(Base):
     score: Mapped[float] = mapped_column(Float, default=0)
     fired_rules: Mapped[list[Any]] = mapped_column(default=list)
     terms: Mapped[list[Any]] = mapped_column(default=list)
+    # What the incident's mentions say about its event (responder/grouping.py): summed term
+    # weights, places and figures, so a new mention is compared without reading the others.
+    profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
     sentiment: Mapped[str] = mapped_column(String(10), default="neutral")
     misinfo: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen: Mapped[datetime]
