@@ -96,9 +96,14 @@ def cjk_font() -> str | None:
                 font_manager.fontManager.addfont(path)
         found = _installed_cjk_font()
     if found is None:
+        # One line in both languages: it is among the first things a person reads at start-up.
         log.warning(
-            "no CJK font found: Chinese text in report charts will show as boxes; "
-            "install one, e.g. the Debian/Ubuntu package %s (apt-get install %s)",
+            "未找到中文字体，图表中的中文将显示为方框："
+            "请安装 %s（如 apt-get install %s）后重新启动。"
+            " No CJK font found, Chinese text in charts will show as boxes: install %s "
+            "(e.g. apt-get install %s) and restart.",
+            FONT_PACKAGE,
+            FONT_PACKAGE,
             FONT_PACKAGE,
             FONT_PACKAGE,
         )

@@ -4,11 +4,42 @@ and schema migration."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from responder.cli.app import app, settings_of
+from responder.settings import Settings
+from responder.startup import (
+    Listener,
+    StartupProblem,
+    check_font,
+    check_ports,
+    demo_listeners,
+    explain_bind_error,
+    web_listener,
+)
+
+
+def _start_or_exit(listeners: list[Listener], charts: bool = True) -> None:
+    """Stop here, with one line saying what to change, when a port is taken (exit status 2)."""
+    try:
+        check_ports(listeners)
+    except StartupProblem as exc:
+        _exit(exc)
+    if charts:
+        check_font()
+
+
+def _exit(problem: StartupProblem) -> NoReturn:
+    typer.echo(str(problem), err=True)
+    raise typer.Exit(2)
+
+
+def _with_port(settings: Settings, port: int | None) -> Settings:
+    if port is None:
+        return settings
+    return settings.model_copy(update={"web": settings.web.model_copy(update={"port": port})})
 
 
 @app.command()
@@ -16,11 +47,24 @@ def demo(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="run one cycle and exit")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    port: Annotated[int | None, typer.Option(help="web UI port (also YUQING_WEB__PORT)")] = None,
 ) -> None:
     """Run yuqing on the bundled demo world with a local mail sink and the web UI."""
     from responder.demo.run import Demo
 
-    with Demo(settings_of(ctx)) as running:
+    settings = _with_port(settings_of(ctx), port)
+    listeners = demo_listeners(settings)
+    if not once:
+        listeners.append(web_listener(settings.web.host, settings.web.port))
+    _start_or_exit(listeners, charts=not once)
+    try:
+        demo = Demo(settings)  # the demo news site takes its port here
+    except OSError as exc:
+        problem = explain_bind_error(exc, listeners)
+        if problem is None:
+            raise
+        _exit(problem)
+    with demo as running:
         if once:
             summary = running.once()
             typer.echo(
@@ -73,6 +117,7 @@ def run(ctx: typer.Context) -> None:
     from responder.web import create_app
 
     settings = settings_of(ctx)
+    _start_or_exit([web_listener(settings.web.host, settings.web.port, option=False)])
     db = Database(settings)
     scheduler = build_scheduler(settings, Cycle(settings, db))
     scheduler.start()
@@ -100,10 +145,12 @@ def web(
     from responder.web import create_app
 
     settings = settings_of(ctx)
+    host, port = host or settings.web.host, port or settings.web.port
+    _start_or_exit([web_listener(host, port)])
     uvicorn.run(
         create_app(settings),
-        host=host or settings.web.host,
-        port=port or settings.web.port,
+        host=host,
+        port=port,
         log_config=None,
     )
 
