@@ -152,7 +152,24 @@ def find_published(headline: Any, root: Any, html: str, url: str) -> str:
         if year is not None:
             clock = f" {m.group(3)}" if m.group(3) else ""
             return f"{year}-{int(m.group(1)):02d}-{int(m.group(2)):02d}{clock}"
+    if labelled := _labelled_time(root):
+        # No byline under the headline (broken markup hides it): a short line that labels a
+        # full date and time as the publication's is the byline.
+        return labelled
     return meta or in_url or (m.group() if m else "") or _marked_up(html, url)
+
+
+_TIME_LABEL = re.compile(r"(?:发布时间|发布日期|发表时间|发稿时间)\s*[:：]\s*")
+
+
+def _labelled_time(root: Any) -> str:
+    for node in _PAGE_TEXT(root):
+        token = node.strip()
+        if len(token) > 60 or not (label := _TIME_LABEL.search(token)):
+            continue
+        if (m := _DATED.match(token, label.end())) and ":" in m.group():
+            return m.group()
+    return ""
 
 
 def _marked_up(html: str, url: str) -> str:

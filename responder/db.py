@@ -68,8 +68,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     revision whole, and the next upgrade starts it again."""
     before = current_revision(engine)
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    if before != head and revision == "head":
-        log.info("database schema at revision %s: upgrading to %s", before or "(none)", head)
+    if before is not None and before != head and revision == "head":
+        # An upgrade of stored data is worth a line; creating a new database is not news.
+        log.info("database schema at revision %s: upgrading to %s", before, head)
     try:
         if engine.dialect.name == "sqlite":
             _upgrade_sqlite(engine, revision)

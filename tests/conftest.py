@@ -8,6 +8,7 @@ clock, never from the calendar."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -66,6 +67,47 @@ def pytest_configure(config: pytest.Config) -> None:
     traveller = time_machine.travel(instant, tick=True)
     traveller.start()
     config.stash[TRAVELLER] = traveller
+
+
+@contextlib.contextmanager
+def anchored(instant: datetime) -> Iterator[None]:
+    """This process and the ones it starts from now on, back at `instant` (ticking)."""
+    real = time_machine.escape_hatch.time.time()
+    with (
+        time_machine.travel(instant, tick=True),
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setenv(clock.OFFSET_ENV, repr(instant.timestamp() - real))
+        yield
+
+
+def _pinned(request: pytest.FixtureRequest) -> datetime | None:
+    raw = request.config.getoption("--now")
+    return pinned_instant(raw) if raw else None
+
+
+# With --now, each module and each test starts again at the pinned instant: a run of twenty
+# minutes from 23:59 must not cross midnight between a fixture reckoning "yesterday" and the
+# test that reads it. Autouse fixtures come first within their scope, so module fixtures (a
+# crawled world) are built at the instant too.
+@pytest.fixture(scope="module", autouse=True)
+def _module_at_pinned_instant(request: pytest.FixtureRequest) -> Iterator[None]:
+    instant = _pinned(request)
+    if instant is None:
+        yield
+        return
+    with anchored(instant):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _test_at_pinned_instant(request: pytest.FixtureRequest) -> Iterator[None]:
+    instant = _pinned(request)
+    if instant is None:
+        yield
+        return
+    with anchored(instant):
+        yield
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

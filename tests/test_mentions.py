@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from responder import plaintext
 from responder.db import Database
 from responder.mentions import MentionRecord, canonical_url, content_hash, store
 from responder.models import Mention
@@ -234,7 +235,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _non_space(text: str) -> list[str]:
-    return [c for c in text if not c.isspace()]
+    """The characters a reader sees: whitespace aside, and the control characters that
+    `responder.plaintext` takes out where text enters (they drive terminals, not readers)."""
+    return [c for c in plaintext.multi_line(text) if not c.isspace()]
 
 
 def test_stored_title_and_text_keep_full_width_punctuation_and_traditional_characters() -> None:
@@ -268,7 +271,9 @@ def test_keywords_match_full_width_and_traditional_text_that_is_stored_as_is() -
 
 
 @given(st.text(max_size=300), st.text(max_size=60))
-def test_storage_never_changes_a_character_other_than_whitespace(text: str, title: str) -> None:
+def test_storage_never_changes_a_character_other_than_whitespace_and_controls(
+    text: str, title: str
+) -> None:
     from responder.mentions import clean
     from responder.settings import PrivacySettings
 

@@ -210,8 +210,13 @@ def test_mentions_become_an_incident_and_notices_are_delivered_on_postgresql(pg_
     with db.transaction() as session:
         first = store(
             session,
+            # Published at T0 like the later reports of the same event: grouping joins
+            # mentions close in time, and an undated one counts from when it was fetched.
             MentionRecord(
-                url="http://news.example/1", title=STORY[:24], text=STORY + "，居民担心。"
+                url="http://news.example/1",
+                title=STORY[:24],
+                text=STORY + "，居民担心。",
+                published_at=T0,
             ),
         )
         assert first is not None

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from responder.paths import DEFAULT_CONFIG_DIR
 from responder.settings import (
+    AlertSettings,
     ConfigError,
     CrawlSettings,
     DatabaseSettings,
@@ -43,6 +44,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "privacy": PrivacySettings,
     "monitoring": MonitoringSettings,
     "limits": LimitsSettings,
+    "alerts": AlertSettings,
 }
 # Settings fields filled from the YAML files and the directory itself, never from TOML.
 NOT_FROM_TOML = {

@@ -194,8 +194,13 @@ def test_the_duty_alert_of_a_new_incident_also_goes_to_the_robot(data_dir, robot
     db = Database(settings)
     now = clock.now()
     with db.transaction() as session:
+        # Level II: its duty alert is a message of its own, sent at once (the alert policy).
         incident = Incident(
-            title="普查信息疑似泄露", category="privacy_leak", first_seen=now, last_seen=now
+            title="普查信息疑似泄露",
+            category="privacy_leak",
+            first_seen=now,
+            last_seen=now,
+            machine_level="II",
         )
         session.add(incident)
         session.flush()
