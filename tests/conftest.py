@@ -81,33 +81,21 @@ def anchored(instant: datetime) -> Iterator[None]:
         yield
 
 
-def _pinned(request: pytest.FixtureRequest) -> datetime | None:
+def _at_pinned_instant(request: pytest.FixtureRequest) -> Iterator[None]:
     raw = request.config.getoption("--now")
-    return pinned_instant(raw) if raw else None
+    if not raw:
+        yield
+        return
+    with anchored(pinned_instant(raw)):
+        yield
 
 
 # With --now, each module and each test starts again at the pinned instant: a run of twenty
 # minutes from 23:59 must not cross midnight between a fixture reckoning "yesterday" and the
 # test that reads it. Autouse fixtures come first within their scope, so module fixtures (a
 # crawled world) are built at the instant too.
-@pytest.fixture(scope="module", autouse=True)
-def _module_at_pinned_instant(request: pytest.FixtureRequest) -> Iterator[None]:
-    instant = _pinned(request)
-    if instant is None:
-        yield
-        return
-    with anchored(instant):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _test_at_pinned_instant(request: pytest.FixtureRequest) -> Iterator[None]:
-    instant = _pinned(request)
-    if instant is None:
-        yield
-        return
-    with anchored(instant):
-        yield
+_module_at_pinned_instant = pytest.fixture(scope="module", autouse=True)(_at_pinned_instant)
+_test_at_pinned_instant = pytest.fixture(autouse=True)(_at_pinned_instant)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
