@@ -94,8 +94,14 @@ def _at_pinned_instant(request: pytest.FixtureRequest) -> Iterator[None]:
 # minutes from 23:59 must not cross midnight between a fixture reckoning "yesterday" and the
 # test that reads it. Autouse fixtures come first within their scope, so module fixtures (a
 # crawled world) are built at the instant too.
-_module_at_pinned_instant = pytest.fixture(scope="module", autouse=True)(_at_pinned_instant)
-_test_at_pinned_instant = pytest.fixture(autouse=True)(_at_pinned_instant)
+@pytest.fixture(scope="module", autouse=True)
+def _module_at_pinned_instant(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield from _at_pinned_instant(request)
+
+
+@pytest.fixture(autouse=True)
+def _test_at_pinned_instant(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield from _at_pinned_instant(request)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
