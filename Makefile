@@ -63,6 +63,7 @@ test-clock: $(STAMP) test-servers
 lint: $(STAMP)
 	$(BIN)/ruff check crawlers nlp responder tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 EXTRACTORS := "readability-lxml>=0.8" "goose3>=3.1" "newspaper4k>=0.9" "gne>=0.3"
 

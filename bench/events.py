@@ -85,12 +85,12 @@ def run(path: Path, oracle: bool = False) -> Outcome:
     from sqlalchemy import select
 
     from responder import clock
-    from responder.classify import build_classifier, classify_pending
     from responder.db import Database
-    from responder.incidents import Triage
-    from responder.mentions import MentionRecord, store_many
+    from responder.incidents.triage import Triage
+    from responder.intake.mentions import MentionRecord, store_many
+    from responder.intake.reprints import group_reprints
+    from responder.judging.classify import build_classifier, classify_pending
     from responder.models import Incident, Mention
-    from responder.reprints import group_reprints
     from responder.settings import load_settings
 
     items = load(path)

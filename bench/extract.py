@@ -6,7 +6,7 @@ checkout in `../shared/data/real_pages_dev`), decoded once the way the crawler d
 set's README says: NFKC and no whitespace on both sides; a title equals the label or one of its
 alternatives; a date is the right China-time calendar day; a body holds both snippets; an
 outlet equals the label or an alternative, on the pages that show one. yuqing is
-`crawlers.extract.extract_article` without selectors, its time read by `crawlers.dates`.
+`crawlers.extract.extract_article` without selectors, its time read by `responder.intake.dates`.
 
 Single extractors: trafilatura and htmldate (yuqing's dependencies), readability-lxml,
 goose3, newspaper4k and gne (the `bench` extra). A library without a field scores "—".
@@ -91,7 +91,7 @@ def load_pages(folder: Path) -> list[Page]:
 
 
 def _day(value: Any) -> datetime | None:
-    from crawlers.dates import parse_time
+    from responder.intake.dates import parse_time
 
     if value is None or value == "":
         return None

@@ -94,10 +94,10 @@ def settings_for(folder: Path, database_url: str = "") -> Settings:
 def process(count: int) -> tuple[float, float, int]:
     """Seconds of one cycle over `count` freshly stored mentions, seconds of its triage step
     (grouping into incidents), and incidents opened."""
-    from responder.cycle import Cycle
     from responder.db import Database
-    from responder.mentions import MentionRecord, store_many
+    from responder.intake.mentions import MentionRecord, store_many
     from responder.models import Incident
+    from responder.running.cycle import Cycle
 
     rng = random.Random(count)
     now = datetime.now(UTC)
@@ -194,7 +194,7 @@ def _rows(
 def populate(db: object, count: int, end: datetime) -> float:
     """Write `count` mentions with judgements and their search index, spread over the 30
     days before `end`; returns seconds."""
-    from responder import search
+    from responder.intake import search
     from responder.models import Judgement, Mention
 
     started = time.perf_counter()

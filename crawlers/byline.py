@@ -10,7 +10,7 @@ Where a Chinese article page says when and by whom it was published, in order of
 3. The URL (`/2024-05/13/`, `/20240513/`, `t20240513_`), for the date only.
 
 A byline without a year ("05-13 17:07", "5月10日") takes the year from 2 or 3; only when
-neither has one is it left to `crawlers.dates.parse_time` ("this year, not in the future").
+neither has one is it left to `responder.intake.dates.parse_time` ("this year, not in the future").
 htmldate, the best single date library on the development pages (90 %), looks at markup and
 URL only in the mode that never reads the article text, and took 10 ms a page; the byline
 rule is what it cannot know, so it is not used.

@@ -75,7 +75,7 @@ from crawlers.pipelines import SavePipeline
 from crawlers.runner import SPIDERS, after_crawl, scrapy_settings, select_sources
 from responder import clock
 from responder.db import Database
-from responder.mentions import source_for
+from responder.intake.mentions import source_for
 from responder.models import CrawlRun
 from responder.processes import this_process
 from responder.settings import Settings, Source

@@ -21,11 +21,11 @@ from parsel.csstranslator import HTMLTranslator
 from scrapy.http import TextResponse
 
 from crawlers.byline import find_outlet, find_published
-from crawlers.dates import parse_time
 from crawlers.headline import collapse, find_headline, text_after
 from crawlers.headline import key as match_key
 from crawlers.paragraphs import paragraph_text
 from crawlers.scripted import scripted_fields
+from responder.intake.dates import parse_time
 
 log = logging.getLogger(__name__)
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")

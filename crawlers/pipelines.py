@@ -20,8 +20,7 @@ import nlp
 from crawlers.items import MentionItem
 from responder import clock
 from responder.db import Database
-from responder.health import close_abandoned_runs
-from responder.mentions import (
+from responder.intake.mentions import (
     AsidePage,
     MentionRecord,
     aside_title,
@@ -34,6 +33,7 @@ from responder.mentions import (
     store_many,
 )
 from responder.models import CrawlRun
+from responder.ops.health import close_abandoned_runs
 from responder.processes import this_process
 from responder.settings import Settings
 
@@ -248,7 +248,7 @@ class SavePipeline:
             run.failed = failed
             run.status = self.run_status(fetched, found, failed, stats)
             # Set even when None: a live run on another host taken as dead
-            # (responder.health.close_abandoned_runs) is put right here.
+            # (responder.ops.health.close_abandoned_runs) is put right here.
             run.error = "\n".join(errors) or None
             if run.status == "failed" and not errors:
                 run.error = f"fetched {fetched} pages, {failed} errors"

@@ -29,8 +29,8 @@ from crawlers.spiders.search import SearchSpider
 from crawlers.spiders.site import SiteSpider
 from crawlers.spiders.weibo import WeiboSpider
 from responder.db import Database
-from responder.health import alert_unhealthy, close_abandoned_runs
-from responder.reprints import group_reprints
+from responder.intake.reprints import group_reprints
+from responder.ops.health import alert_unhealthy, close_abandoned_runs
 from responder.settings import Settings, Source
 
 SPIDERS = {"rss": RssSpider, "site": SiteSpider, "search": SearchSpider, "weibo": WeiboSpider}

@@ -80,7 +80,7 @@ def _walk(value: Any, depth: int = 0) -> Iterator[tuple[str, Any]]:
 
 
 def _time(value: Any) -> str:
-    """A time as `crawlers.dates.parse_time` reads it: epoch seconds or milliseconds,
+    """A time as `responder.intake.dates.parse_time` reads it: epoch seconds or milliseconds,
     Weibo's `created_at`, or a date string passed on as written."""
     if isinstance(value, bool):
         return ""

@@ -5,13 +5,14 @@ A pure library: no database, no settings; paths and options are passed in, model
 
 from pathlib import Path
 
-from nlp.classifier import BACKENDS, Backend, Classifier, UnknownBackend, build_backend
+from nlp.classifier import BACKENDS, Classifier, UnknownBackend, build_backend
 from nlp.misinfo import RumorModel
 from nlp.relevance import is_relevant, match_keywords
 from nlp.text import Segmenter, normalise
 from nlp.types import (
     CATEGORIES,
     SENTIMENTS,
+    Backend,
     Debunk,
     Fact,
     Judgement,

@@ -8,25 +8,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from nlp.misinfo import RumorModel, assess
 from nlp.relevance import match_keywords
 from nlp.text import normalise
-from nlp.types import Debunk, Fact, Judgement, KeywordRules, ModelError, Prediction
+from nlp.types import Backend, Debunk, Fact, Judgement, KeywordRules, ModelError
 
 if TYPE_CHECKING:
     from nlp.linear import LinearBackend
 
 BACKENDS = ("linear", "transformers", "lexicon")
-
-
-class Backend(Protocol):
-    name: str
-
-    def predict(self, texts: list[str]) -> list[Prediction]:
-        """Sentiment and category, with the terms that decided them, for each normalised text."""
-        ...
 
 
 class UnknownBackend(ValueError):

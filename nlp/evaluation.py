@@ -8,15 +8,17 @@ model card do not depend on a library version.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nlp.types import SENTIMENTS
+from nlp.types import CATEGORIES, SENTIMENTS
 
 # Where a field's gold label may come from, in order; the first key present in a row wins, and
 # a null there means "unlabelled" (SMP2020 rows carry `polarity: null` for "surprise" next to an
 # emotion `label`, which must not be read as a sentiment). A label taken from a fallback key
 # counts only when it is a sentiment, so a rumour file's `label: rumor` is not one.
+KNOWN_LABELS: dict[str, tuple[str, ...]] = {"sentiment": SENTIMENTS, "category": CATEGORIES}
 LABEL_SOURCES: dict[str, tuple[str, ...]] = {"sentiment": ("sentiment", "polarity", "label")}
 EVAL_FIELDS = ("sentiment", "category", "misinfo", "stance", "label")
 # Where calling a harmful report neutral costs most: it never reaches the duty officer's eyes.
@@ -205,3 +207,21 @@ def format_report(results: Mapping[str, Mapping[str, Any]]) -> str:
         )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def labelled_texts(
+    texts: list[str], rows: Sequence[dict[str, Any]], field: str
+) -> tuple[list[str], list[str], Counter[str]]:
+    """The texts with a known `field` label, their labels and the label counts; ValueError
+    when there are none, unknown ones or only one label."""
+    pairs = [(t, g) for t, r in zip(texts, rows, strict=True) if (g := label_of(r, field))]
+    if not pairs:
+        keys = ", ".join(LABEL_SOURCES.get(field, (field,)))
+        raise ValueError(f"no row has a {field} label (looked for: {keys})")
+    counts = Counter(g for _, g in pairs)
+    unknown = sorted(set(counts) - set(KNOWN_LABELS.get(field, counts)))
+    if unknown:
+        raise ValueError(f"{field}: unknown labels {unknown}; expected {KNOWN_LABELS[field]}")
+    if len(counts) < 2:
+        raise ValueError(f"{field}: only one label ({next(iter(counts))}); need at least two")
+    return [t for t, _ in pairs], [g for _, g in pairs], counts

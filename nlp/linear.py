@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion
 
-    from nlp.classifier import Backend
+    from nlp.types import Backend
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp.calibration import fit_temperature
-from nlp.evaluation import LABEL_SOURCES, evaluate, evaluate_rows, label_of
+from nlp.evaluation import evaluate, evaluate_rows, labelled_texts
 from nlp.linear import (
     CANDIDATES,
     FORMAT,
@@ -31,7 +31,7 @@ from nlp.linear import (
     sklearn_version,
 )
 from nlp.text import normalise
-from nlp.types import CATEGORIES, SENTIMENTS, ModelError
+from nlp.types import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,6 @@ CORPUS_PARTS = Path(__file__).resolve().parent / "corpus" / "parts"
 # Where the shipped model is built: inside the package, next to the corpus it is trained from.
 SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "linear"
 CORPUS_TEST = Path(__file__).resolve().parent / "corpus" / "test"
-KNOWN_LABELS: dict[str, tuple[str, ...]] = {"sentiment": SENTIMENTS, "category": CATEGORIES}
 
 
 def load_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -96,22 +95,6 @@ def describe_corpus() -> dict[str, str]:
     }
 
 
-def _labelled(
-    texts: list[str], rows: Sequence[dict[str, Any]], field: str
-) -> tuple[list[str], list[str], Counter[str]]:
-    pairs = [(t, g) for t, r in zip(texts, rows, strict=True) if (g := label_of(r, field))]
-    if not pairs:
-        keys = ", ".join(LABEL_SOURCES.get(field, (field,)))
-        raise ValueError(f"no row has a {field} label (looked for: {keys})")
-    counts = Counter(g for _, g in pairs)
-    unknown = sorted(set(counts) - set(KNOWN_LABELS.get(field, counts)))
-    if unknown:
-        raise ValueError(f"{field}: unknown labels {unknown}; expected {KNOWN_LABELS[field]}")
-    if len(counts) < 2:
-        raise ValueError(f"{field}: only one label ({next(iter(counts))}); need at least two")
-    return [t for t, _ in pairs], [g for _, g in pairs], counts
-
-
 def _holdout_scores(
     options: LinearOptions, splits: dict[str, tuple[list[str], list[str], list[str], list[str]]]
 ) -> dict[str, dict[str, Any]]:
@@ -159,7 +142,7 @@ def train(
     labelled: dict[str, tuple[list[str], list[str]]] = {}
     splits = {}
     for field in fields:
-        x, y, counts = _labelled(texts, rows, field)
+        x, y, counts = labelled_texts(texts, rows, field)
         labelled[field] = (x, y)
         field_cards[field] = {
             "file": f"{field}.joblib",

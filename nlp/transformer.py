@@ -30,7 +30,7 @@ from nlp.text import normalise
 from nlp.types import CATEGORIES, SENTIMENTS, ModelError, Prediction
 
 if TYPE_CHECKING:
-    from nlp.classifier import Backend
+    from nlp.types import Backend
 
 log = logging.getLogger(__name__)
 
@@ -418,8 +418,7 @@ def fine_tune(
         get_linear_schedule_with_warmup,
     )
 
-    from nlp.evaluation import evaluate
-    from nlp.training import _labelled
+    from nlp.evaluation import evaluate, labelled_texts
 
     base_model = Path(base_model)
     if not base_model.is_dir():
@@ -431,7 +430,7 @@ def fine_tune(
     if epochs < 1 or batch_size < 1 or max_length < 1 or learning_rate <= 0:
         raise ValueError("epochs, batch_size, max_length and learning_rate must be positive")
     texts = [normalise(str(row["text"])) for row in rows]
-    x, y, counts = _labelled(texts, rows, field)
+    x, y, counts = labelled_texts(texts, rows, field)
     labels = sorted(counts)
     label_ids = {label: i for i, label in enumerate(labels)}
     if holdout:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -167,6 +167,16 @@ class Prediction(NamedTuple):
     # The sentiment label's probability minus the runner-up's; 1.0 from a backend that cannot
     # tell, so it never marks a mention as unsure.
     sentiment_margin: float = 1.0
+
+
+class Backend(Protocol):
+    """What the classifier asks of a model: `linear`, `transformers` or `lexicon`."""
+
+    name: str
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        """Sentiment and category, with the terms that decided them, for each normalised text."""
+        ...
 
 
 class ModelError(ValueError):

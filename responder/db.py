@@ -16,9 +16,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-# Imported for its mapper events: every mention written through the ORM is indexed for search
-# in the same flush.
-from responder import search  # noqa: F401
 from responder.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -81,7 +81,7 @@ class CrawlRun(Base):
     failed: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
     # The process that writes the run, "host:pid" (responder.processes): a run left "running"
-    # by a process that died is closed as "interrupted" (responder.health.close_abandoned_runs).
+    # by a process that died is closed as "interrupted" (responder.ops.health.close_abandoned_runs).
     worker: Mapped[str | None] = mapped_column(String(300))
 
     source: Mapped[Source] = relationship()
@@ -212,7 +212,7 @@ class Incident(Base):
     score: Mapped[float] = mapped_column(Float, default=0)
     fired_rules: Mapped[list[Any]] = mapped_column(default=list)
     terms: Mapped[list[Any]] = mapped_column(default=list)
-    # What the incident's mentions say about its event (responder/grouping.py): summed term
+    # What the incident's mentions say about its event (incidents/grouping.py): summed term
     # weights, places and figures, so a new mention is compared without reading the others.
     profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
     sentiment: Mapped[str] = mapped_column(String(10), default="neutral")

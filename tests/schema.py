@@ -17,7 +17,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Column, Engine, MetaData, text
 from sqlalchemy.exc import SAWarning
 
-from responder import search
+from responder.intake import search
 from responder.models import Base
 
 EXPRESSION_INDEXES = {

@@ -16,12 +16,12 @@ import time_machine
 from sqlalchemy import select
 
 from responder import clock
-from responder.alert_batches import in_quiet_hours
-from responder.cycle import Cycle
 from responder.db import Database
 from responder.demo.mailsink import MailSink
-from responder.mentions import MentionRecord, store
+from responder.intake.mentions import MentionRecord, store
 from responder.models import Draft, Incident, Judgement, Notice
+from responder.notices.batches import in_quiet_hours
+from responder.running.cycle import Cycle
 from responder.settings import Settings, load_settings
 from tests.webclient import client_as, csrf
 

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select
 from typer.testing import CliRunner
 
-from responder import search
 from responder.accounts import add_user
-from responder.backup import BackupError, backup, restore
 from responder.cli import app
 from responder.db import Database
-from responder.mentions import MentionRecord, store_many
+from responder.intake import search
+from responder.intake.mentions import MentionRecord, store_many
 from responder.models import Judgement, Mention
+from responder.ops.backup import BackupError, backup, restore
 from responder.settings import Settings, load_settings
 from tests.schema import reflected
 

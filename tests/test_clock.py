@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from crawlers.dates import parse_time
 from responder import clock
-from responder.mentions import MentionRecord, store
+from responder.intake.dates import parse_time
+from responder.intake.mentions import MentionRecord, store
 from responder.web.dashboard import overview
 
 SH = ZoneInfo("Asia/Shanghai")

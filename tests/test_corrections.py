@@ -12,10 +12,11 @@ from sqlalchemy.orm import aliased
 from typer.testing import CliRunner
 
 from responder.cli import app
-from responder.corrections import CorrectionError, correct, history, in_force
 from responder.db import Database
-from responder.export import correction_rows
-from responder.mentions import MentionRecord, store
+from responder.incidents.triage import reassess
+from responder.intake.export import correction_rows
+from responder.intake.mentions import MentionRecord, store
+from responder.judging.corrections import CorrectionError, correct, history, in_force
 from responder.models import AuditEntry, Incident, Judgement, Mention
 from responder.settings import Settings
 
@@ -136,7 +137,10 @@ def test_correcting_a_mention_of_an_incident_reassesses_the_incident(
     add_mention(db, 2, "临江县普查数据被指注水", "negative", "data_fraud", incident_id)
 
     with db.transaction() as session:
-        correct(session, settings, mid, "negative", "data_fraud", True, "王敏", "与公报不符")
+        judgement = correct(
+            session, settings, mid, "negative", "data_fraud", True, "王敏", "与公报不符"
+        )
+        reassess(session, settings, judgement.mention, "王敏")
 
     with db.sessions() as session:
         incident = session.get(Incident, incident_id)
@@ -151,7 +155,8 @@ def test_a_mention_corrected_into_something_noteworthy_is_triaged_again(
     mid = add_mention(db, 1, "普查员上门态度恶劣")
 
     with db.transaction() as session:
-        correct(session, settings, mid, "negative", "staff_conduct", False, "王敏")
+        judgement = correct(session, settings, mid, "negative", "staff_conduct", False, "王敏")
+        reassess(session, settings, judgement.mention, "王敏")
 
     with db.sessions() as session:
         assert session.scalar(select(Mention.triaged).where(Mention.id == mid)) is False

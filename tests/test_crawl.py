@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from responder.db import Database
 from responder.demo.mailsink import free_port
-from responder.mentions import tidy
+from responder.intake.mentions import tidy
 from responder.models import CrawlRun, Mention, SeenPage
 from responder.models import Source as SourceRow
 from responder.settings import load_settings

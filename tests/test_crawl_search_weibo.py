@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from responder.db import Database
-from responder.mentions import MentionRecord, canonical_url, store
+from responder.intake.mentions import MentionRecord, canonical_url, store
 from responder.models import CrawlRun, Mention, SeenPage
 from responder.settings import load_settings
 from tests.crawling import LoopbackSite, run_crawl, write_sources

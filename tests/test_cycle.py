@@ -8,8 +8,8 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import func, select
 
-from responder.cycle import Cycle
 from responder.models import AuditEntry, CrawlRun, Draft, Incident, Mention, OutboxMessage
+from responder.running.cycle import Cycle
 
 pytestmark = pytest.mark.slow
 REPORT_FIELDS = ("时间", "地点", "原因", "事件详情", "损失情况", "影响范围", "发展趋势", "处置措施")

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawlers.dates import parse_time
+from responder.intake.dates import parse_time
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Sunday in March: far from a year boundary, so short dates stay in the current year.

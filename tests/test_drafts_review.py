@@ -12,9 +12,7 @@ import pytest
 from docx import Document
 from sqlalchemy import func, select
 
-from responder import draft_export, drafts
-from responder.drafts import DraftError, DraftRenderError, NotAllowed, NotApproved, StaleDraft
-from responder.mentions import MentionRecord, store
+from responder.intake.mentions import MentionRecord, store
 from responder.models import (
     AuditEntry,
     Draft,
@@ -24,6 +22,15 @@ from responder.models import (
     OutboxMessage,
     ResponseTemplate,
     TemplateVersion,
+)
+from responder.replies import drafts
+from responder.replies import export as draft_export
+from responder.replies.drafts import (
+    DraftError,
+    DraftRenderError,
+    NotAllowed,
+    NotApproved,
+    StaleDraft,
 )
 from tests.webclient import ensure_user
 
@@ -325,7 +332,7 @@ def test_a_template_that_escapes_the_sandbox_makes_no_draft(settings, db, attack
     with db.transaction() as session, pytest.raises(DraftRenderError, match="无法为事件"):
         drafts.create_draft(session, settings, session.get(Incident, incident_id))
 
-    with caplog.at_level(logging.ERROR, logger="responder.drafts"):
+    with caplog.at_level(logging.ERROR, logger="responder.replies.drafts"):
         with db.transaction() as session:
             assert drafts.draft_missing(session, settings) == []
     assert f"no draft for incident {incident_id}" in caplog.text

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from responder import clock
 from responder.cli import app
 from responder.db import Database
-from responder.duty import duty_day, record_handover, schedule
 from responder.models import AuditEntry, DutyRoster
+from responder.notices.duty import duty_day, record_handover, schedule
 from responder.settings import ConfigError, load_settings
 
 PEOPLE = [

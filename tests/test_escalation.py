@@ -19,11 +19,10 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from responder import clock
-from responder.acks import ack_link
-from responder.cycle import Cycle
 from responder.db import Database
+from responder.delivery.outbox import drain, enqueue
 from responder.demo.mailsink import MailSink
-from responder.mentions import MentionRecord, store
+from responder.intake.mentions import MentionRecord, store
 from responder.models import (
     AuditEntry,
     DeliveryAttempt,
@@ -32,8 +31,9 @@ from responder.models import (
     Notice,
     OutboxMessage,
 )
-from responder.notices import notify_all
-from responder.outbox import drain, enqueue
+from responder.notices.acks import ack_link
+from responder.notices.escalation import notify_all
+from responder.running.cycle import Cycle
 from responder.settings import Settings, load_settings
 from responder.web import create_app
 from tests.robot import Robot

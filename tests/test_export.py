@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typer.testing import CliRunner
 
 from responder.cli import app
-from responder.mentions import MentionRecord, store
+from responder.intake.mentions import MentionRecord, store
 from responder.models import Judgement
 
 

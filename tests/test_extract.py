@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawlers.dates import parse_time
 from crawlers.extract import article_links, extract_article, html_to_text, next_page
+from responder.intake.dates import parse_time
 
 PAGES = Path(__file__).parent / "data" / "pages"
 SITE = "http://news.example.cn"

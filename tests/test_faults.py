@@ -26,14 +26,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 import responder.db
-from responder.cycle import Cycle
 from responder.db import Database
 from responder.demo.mailsink import MailSink
-from responder.health import BAD, source_health
-from responder.mentions import MentionRecord, store
+from responder.intake.mentions import MentionRecord, store
 from responder.models import CrawlRun, Incident, Judgement, Mention, Notice
 from responder.models import Source as SourceRow
+from responder.ops.health import BAD, source_health
 from responder.processes import HOST
+from responder.running.cycle import Cycle
 from responder.settings import Settings, load_settings
 from tests.crawling import LoopbackSite, run_crawl, write_sources
 

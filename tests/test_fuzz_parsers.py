@@ -26,15 +26,15 @@ from hypothesis import strategies as st
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawlers.counts import parse_count
-from crawlers.dates import parse_time
 from crawlers.encoding import EncodingMiddleware, choose_encoding
 from crawlers.extract import extract_article, html_to_text, listed_articles, next_page
 from crawlers.items import MentionItem
 from crawlers.spiders.rss import RssSpider
 from nlp import Fact
 from nlp.claims import claims_about
-from responder.importing import ALIASES, BadRow, UnusableInput, _record, open_file
+from responder.intake.counts import parse_count
+from responder.intake.dates import parse_time
+from responder.intake.importing import ALIASES, BadRow, UnusableInput, _record, open_file
 from responder.settings import ConfigError, Section, Settings, Source, load_settings
 
 # Modest on purpose: the whole module must stay well under half a minute on two cores.

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from responder import clock
-from responder.cycle import Cycle
-from responder.grouping import new_profile
-from responder.incidents import Triage
+from responder.incidents.grouping import new_profile
+from responder.incidents.triage import Triage
 from responder.models import Incident, Mention
+from responder.running.cycle import Cycle
 
 
 @pytest.fixture

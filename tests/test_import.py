@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from responder.cli import app
 from responder.db import Database
-from responder.importing import BATCH_ROWS, PROGRESS_EVERY, BadRow, parse_count
-from responder.mentions import MentionRecord, clean, content_hash, store
+from responder.intake.importing import BATCH_ROWS, PROGRESS_EVERY, BadRow, parse_count
+from responder.intake.mentions import MentionRecord, clean, content_hash, store
 from responder.models import AuditEntry, CrawlRun, Judgement, Mention, Source
 from responder.settings import Settings, load_settings
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from responder.importing import BadRow, UnusableInput, _record, open_file
+from responder.intake.importing import BadRow, UnusableInput, _record, open_file
 from responder.settings import LimitsSettings
 from tests.test_import import RELEVANT, invoke, mentions, write_jsonl
 

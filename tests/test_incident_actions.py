@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 import nlp
-from responder import incident_actions as actions
 from responder.cli import app
-from responder.incidents import Triage, refresh
-from responder.mentions import MentionRecord, store
+from responder.incidents import actions
+from responder.incidents.triage import Triage, refresh
+from responder.intake.mentions import MentionRecord, store
 from responder.models import AuditEntry, Incident, Judgement, Mention
 from tests.conftest import REPO
 from tests.webclient import client_as

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from responder import drafts, sandbox
-from responder import template_library as library
+from responder import sandbox
 from responder.models import AuditEntry, Draft, Incident, ResponseTemplate, TemplateVersion
+from responder.replies import drafts, library
 from tests.test_drafts_review import make_incident
 from tests.webclient import client_as, csrf, ensure_user, log_in
 

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 from responder import logs
-from responder.cycle import Cycle
 from responder.db import Database
 from responder.models import Mention
+from responder.running.cycle import Cycle
 from responder.settings import load_settings
 from tests.crawling import write_sources
 

@@ -13,9 +13,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
+from responder.delivery.outbox import drain, enqueue
 from responder.demo.mailsink import MailboxHandler, free_port
 from responder.models import OutboxMessage
-from responder.outbox import drain, enqueue
 from responder.settings import MailSettings
 
 PASSWORD = "s3cret-口令"

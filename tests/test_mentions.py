@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from responder import plaintext
 from responder.db import Database
-from responder.mentions import MentionRecord, canonical_url, content_hash, store
+from responder.intake.mentions import MentionRecord, canonical_url, content_hash, store
 from responder.models import Mention
 from responder.settings import load_settings
 
@@ -210,7 +210,7 @@ def test_a_batch_store_stays_in_the_callers_transaction(db):
     would otherwise commit the batch's SAVEPOINT on its own)."""
     from sqlalchemy import func, select
 
-    from responder.mentions import MentionRecord, store_many
+    from responder.intake.mentions import MentionRecord, store_many
     from responder.models import Mention
 
     class Later(Exception):
@@ -241,7 +241,7 @@ def _non_space(text: str) -> list[str]:
 
 
 def test_stored_title_and_text_keep_full_width_punctuation_and_traditional_characters() -> None:
-    from responder.mentions import clean
+    from responder.intake.mentions import clean
     from responder.settings import PrivacySettings
 
     record = MentionRecord(
@@ -274,7 +274,7 @@ def test_keywords_match_full_width_and_traditional_text_that_is_stored_as_is() -
 def test_storage_never_changes_a_character_other_than_whitespace_and_controls(
     text: str, title: str
 ) -> None:
-    from responder.mentions import clean
+    from responder.intake.mentions import clean
     from responder.settings import PrivacySettings
 
     cleaned = clean(

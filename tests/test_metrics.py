@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from responder import clock
 from responder.cli import app
 from responder.db import Database
-from responder.mentions import source_for
-from responder.metrics import NO_SOURCE, gather
+from responder.intake.mentions import source_for
 from responder.models import CrawlRun, Incident, Judgement, Mention, Notice, OutboxMessage
+from responder.ops.metrics import NO_SOURCE, gather
 from responder.settings import Settings, load_settings
 from responder.web import create_app
 from tests.crawling import write_sources

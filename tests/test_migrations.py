@@ -50,7 +50,7 @@ def test_lists_narrow_and_order_by_the_mention_time_index(settings):
 
 
 def test_upgrading_twice_is_harmless_and_keeps_data(settings):
-    from responder.mentions import MentionRecord, store
+    from responder.intake.mentions import MentionRecord, store
 
     db = Database(settings)
     with db.transaction() as session:

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 import nlp
 from nlp.linear import LinearBackend
 from nlp.training import corpus_rows
-from responder.classify import build_classifier, classify_pending
 from responder.cli import app
 from responder.db import Database
-from responder.mentions import MentionRecord, store
+from responder.intake.mentions import MentionRecord, store
+from responder.judging.classify import build_classifier, classify_pending
 from responder.models import Judgement
 from responder.settings import Settings, load_settings
 

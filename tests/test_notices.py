@@ -7,9 +7,9 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from responder import clock
-from responder.cycle import Cycle
 from responder.db import Database
 from responder.demo.mailsink import MailSink
+from responder.running.cycle import Cycle
 from responder.settings import load_settings
 from tests.test_faults import add_mention
 

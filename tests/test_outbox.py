@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from responder import clock
+from responder.delivery.outbox import drain, enqueue
 from responder.demo.mailsink import MailSink
 from responder.models import OutboxMessage
-from responder.outbox import drain, enqueue
 
 
 def add(db, key: str = "incident:1:initial:II:a@example.org") -> bool:  # type: ignore[no-untyped-def]
@@ -55,7 +55,7 @@ def test_smtp_down_defers_the_message_and_it_arrives_once_when_smtp_is_back(sett
 
 
 def test_retry_delays_double_up_to_the_maximum(settings):
-    from responder.outbox import backoff
+    from responder.delivery.outbox import backoff
 
     mail = settings.mail
     delays = [backoff(n, mail).total_seconds() for n in range(1, 12)]

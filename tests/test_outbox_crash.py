@@ -16,9 +16,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from responder.delivery.outbox import enqueue
 from responder.demo.mailsink import MailboxHandler
 from responder.models import DeliveryAttempt, OutboxMessage
-from responder.outbox import enqueue
 
 BATCH = 8
 STALL_AT = 4

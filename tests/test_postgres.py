@@ -15,11 +15,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Engine, func, inspect, select
 from sqlalchemy import types as sqltypes
 
-from responder import search
-from responder.cycle import Cycle
 from responder.db import MIGRATIONS_DIR, Database, build_engine, upgrade
 from responder.demo.mailsink import MailSink
-from responder.mentions import MentionRecord, store, store_many
+from responder.intake import search
+from responder.intake.mentions import MentionRecord, store, store_many
 from responder.models import (
     Base,
     DeliveryAttempt,
@@ -29,6 +28,7 @@ from responder.models import (
     Notice,
     OutboxMessage,
 )
+from responder.running.cycle import Cycle
 from responder.settings import Settings, load_settings
 from tests.schema import EXPRESSION_INDEXES, expression_indexes, reflected, schema_diff
 
@@ -94,8 +94,8 @@ def seed(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {}
     with engine.begin() as conn:
         for table in meta.sorted_tables:
-            # The search index (and SQLite's FTS5 shadow tables) is derived from the mentions
-            # by responder.search, not written by the application; tests/test_search.py checks it.
+            # The search index (and SQLite's FTS5 shadow tables) is derived from the mentions by
+            # responder.intake.search, not written by the application; test_search.py checks it.
             if table.name == "alembic_version" or table.name.startswith(search.TABLE):
                 continue
             rows[table.name] = []

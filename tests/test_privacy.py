@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from responder.cycle import Cycle
 from responder.db import Database
-from responder.export import mention_rows, write_csv, write_jsonl
-from responder.mentions import MentionRecord, clean, store, store_many, tidy
+from responder.delivery.outbox import drain, enqueue
+from responder.intake.export import mention_rows, write_csv, write_jsonl
+from responder.intake.mentions import MentionRecord, clean, store, store_many, tidy
+from responder.intake.reprints import group_reprints
 from responder.models import Mention, OutboxMessage
-from responder.outbox import drain, enqueue
-from responder.reprints import group_reprints
+from responder.running.cycle import Cycle
 from responder.settings import ConfigError, PrivacySettings, Settings, load_settings
 from tests.webclient import client_as
 

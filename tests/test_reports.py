@@ -25,7 +25,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
-from responder import charts
 from responder.cli import app
 from responder.db import Database
 from responder.demo.mailsink import MailSink
@@ -38,8 +37,8 @@ from responder.models import (
     OutboxMessage,
     Source,
 )
-from responder.report_delivery import add_report_jobs, send_daily
-from responder.reports import (
+from responder.reports import charts
+from responder.reports.build import (
     Report,
     chart_images,
     gather,
@@ -48,6 +47,7 @@ from responder.reports import (
     render_html,
     render_text,
 )
+from responder.reports.delivery import add_report_jobs, send_daily
 from responder.settings import Settings, load_settings
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -478,7 +478,7 @@ def test_the_daily_report_arrives_by_email_at_its_time_once(world, mail_sink: Ma
     import time_machine
     from PIL import Image
 
-    from responder.scheduler import build_scheduler
+    from responder.running.scheduler import build_scheduler
 
     settings, db = world
     with time_machine.travel(at(23, 8, 29), tick=True) as clock:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from responder import clock
-from responder.mentions import MentionRecord, store
+from responder.intake.mentions import MentionRecord, store
+from responder.intake.reprints import group_reprints
 from responder.models import Mention
-from responder.reprints import group_reprints
 
 STORY = (
     "临江县统计局今天发布数据，前三季度全县地区生产总值增长5.8%，规模以上工业增加值增长6.1%，"
@@ -77,8 +77,8 @@ def test_the_similarity_threshold_comes_from_the_settings(db, settings):
 
 def test_a_reprint_joins_the_incident_of_its_original(db, settings):
     import nlp
-    from responder.classify import build_classifier, classify_pending
-    from responder.incidents import Triage
+    from responder.incidents.triage import Triage
+    from responder.judging.classify import build_classifier, classify_pending
 
     negative = (
         "网友爆料：临江县统计局涉嫌数据造假，前三季度地区生产总值增长5.8%的数字被指注水，"

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from responder import clock
 from responder.cli import app
-from responder.mentions import MentionRecord, store
+from responder.delivery.outbox import enqueue
+from responder.intake.mentions import MentionRecord, store
 from responder.models import (
     AuditEntry,
     Judgement,
@@ -20,7 +21,6 @@ from responder.models import (
     OutboxMessage,
     SeenPage,
 )
-from responder.outbox import enqueue
 
 
 def seed(db) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawlers.runner import source_lock
-from responder.scheduler import build_scheduler
+from responder.running.scheduler import build_scheduler
 from responder.schedules import parse_schedule
 from responder.settings import ConfigError, load_settings
 from tests.crawling import LoopbackSite, run_crawl, write_sources

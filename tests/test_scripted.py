@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from lxml import html
 from scrapy.http import HtmlResponse
 
-from crawlers.dates import parse_time
 from crawlers.extract import extract_article
 from crawlers.scripted import scripted_fields
+from responder.intake.dates import parse_time
 
 SH = ZoneInfo("Asia/Shanghai")
 POSTED = (datetime.now(SH) - timedelta(hours=3)).replace(microsecond=0)

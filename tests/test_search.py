@@ -1,4 +1,4 @@
-"""The mention search index (responder/search.py) answers exactly what a substring match
+"""The mention search index (responder/intake/search.py) answers exactly what a substring match
 would, on SQLite and PostgreSQL, for mentions stored in bulk, one by one, changed by masking,
 and stored before the index existed; and the mentions list uses it."""
 
@@ -15,11 +15,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
-from responder import search
 from responder.db import Database, build_engine, upgrade
-from responder.mentions import MentionRecord, store, store_many
+from responder.intake import search
+from responder.intake.mentions import MentionRecord, store, store_many
+from responder.intake.privacy import mask_stored
 from responder.models import Mention
-from responder.privacy import mask_stored
 from responder.settings import Settings
 
 # Few distinct characters, so that terms drawn from them often occur; cases that fold, one

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from responder.incidents.severity import assess, level_rank
 from responder.models import Judgement, Mention
-from responder.severity import assess, level_rank
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 

@@ -16,16 +16,16 @@ from typer.testing import CliRunner
 from responder import clock
 from responder.cli import app
 from responder.db import Database
+from responder.delivery.outbox import drain
 from responder.demo.mailsink import MailSink
-from responder.duty import on_duty
-from responder.health import (
+from responder.models import CrawlRun, OutboxMessage
+from responder.notices.duty import on_duty
+from responder.ops.health import (
     REMOTE_RUN_TIMEOUTS,
     alert_unhealthy,
     close_abandoned_runs,
     source_health,
 )
-from responder.models import CrawlRun, OutboxMessage
-from responder.outbox import drain
 from responder.processes import HOST, this_process
 from responder.settings import Settings, load_settings
 from tests.crawling import LoopbackSite, run_crawl, write_sources
@@ -39,7 +39,7 @@ def settings_with(tmp_path: Path, *sources: dict[str, object]) -> Settings:
 
 
 def add_runs(db: Database, name: str, *statuses: str) -> list[int]:
-    from responder.mentions import source_for
+    from responder.intake.mentions import source_for
 
     ids = []
     with db.transaction() as session:
@@ -211,7 +211,7 @@ def test_sources_exits_zero_when_every_source_is_healthy(tmp_path, data_dir):
 
 def running_run(db: Database, name: str, worker: str | None, age: timedelta) -> int:
     """A run left "running" by `worker`, started `age` ago."""
-    from responder.mentions import source_for
+    from responder.intake.mentions import source_for
 
     with db.transaction() as session:
         source = source_for(session, name, "site", "http://127.0.0.1:9/")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from responder.incidents.spread import spread
 from responder.models import Mention
-from responder.spread import spread
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

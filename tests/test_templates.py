@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from jinja2.exceptions import SecurityError
 
-from responder.drafts import REPLIES_DIR, draft_missing
 from responder.models import Incident
-from responder.notices import Report
+from responder.notices.escalation import Report
 from responder.paths import TEMPLATES_DIR
 from responder.rendering import render_string, render_text, split_subject
+from responder.replies.drafts import REPLIES_DIR, draft_missing
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from responder.mentions import MentionRecord, store
+from responder.intake.mentions import MentionRecord, store
 from responder.models import Incident, Judgement
 from tests.webclient import client_as
 

@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 
 from responder import clock
 from responder.db import Database
-from responder.duty import on_duty, record_handover
-from responder.mentions import MentionRecord, source_for, store
+from responder.intake.mentions import MentionRecord, source_for, store
 from responder.models import CrawlRun, Incident, Judgement
+from responder.notices.duty import on_duty, record_handover
 from responder.settings import Settings
 from responder.web import create_app
 from responder.web.dashboard import WeekCache, week

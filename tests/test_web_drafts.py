@@ -13,9 +13,9 @@ from docx import Document
 from sqlalchemy import select
 
 from responder import clock
-from responder.drafts import approve, edit
+from responder.delivery.outbox import drain
 from responder.models import Draft, DraftEvent, OutboxMessage
-from responder.outbox import drain
+from responder.replies.drafts import approve, edit
 from tests.test_drafts_review import XSS, make_draft
 from tests.webclient import PASSWORD, client_as, csrf, ensure_user
 

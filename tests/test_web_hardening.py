@@ -16,11 +16,11 @@ from starlette.testclient import TestClient
 
 from responder import clock
 from responder.db import Database
-from responder.export import mention_rows, spreadsheet_cell, write_csv
-from responder.incident_actions import split
-from responder.mentions import MentionRecord, clean, store
+from responder.delivery.outbox import build_email
+from responder.incidents.actions import split
+from responder.intake.export import mention_rows, spreadsheet_cell, write_csv
+from responder.intake.mentions import MentionRecord, clean, store
 from responder.models import Incident, Mention, OutboxMessage
-from responder.outbox import build_email
 from responder.settings import load_settings
 from responder.web import auth, create_app
 from tests.webclient import PASSWORD, client_as, csrf, ensure_user, log_in

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from responder import clock
-from responder.incidents import refresh
-from responder.mentions import MentionRecord, store
+from responder.incidents.triage import refresh
+from responder.intake.mentions import MentionRecord, store
 from responder.models import AuditEntry, Incident, Judgement, Mention, Notice
-from responder.notices import notify_all
+from responder.notices.escalation import notify_all
 from responder.settings import Settings
 from responder.web.incidents import PAGE_SIZE
 from tests.webclient import PASSWORD, client_as, csrf, ensure_user

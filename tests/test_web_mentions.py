@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 import responder.web.mentions
 from responder.db import Database
-from responder.duty import record_handover
-from responder.mentions import MentionRecord, source_for, store
+from responder.intake.mentions import MentionRecord, source_for, store
 from responder.models import AuditEntry, CrawlRun, Incident, Judgement, Mention
+from responder.notices.duty import record_handover
 from responder.settings import Settings
 from tests.webclient import PASSWORD, client_as, csrf, ensure_user
 

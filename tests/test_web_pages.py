@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from responder.cycle import Cycle
 from responder.models import Draft, Incident, Mention, Source
+from responder.running.cycle import Cycle
 from tests.webclient import PASSWORD, ensure_user
 
 pytestmark = pytest.mark.slow

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from responder import clock
-from responder.acks import ack_token
 from responder.models import Mention, Notice
-from responder.notices import notify_all
+from responder.notices.acks import ack_token
+from responder.notices.escalation import notify_all
 from tests.test_web_incidents import LEAK, LOST, SCAM, log_in, make_incident
 from tests.webclient import ensure_user
 

@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from responder import clock
 from responder.db import Database
+from responder.delivery.outbox import drain, enqueue_for_person
+from responder.delivery.webhooks import request_for
 from responder.demo.mailsink import MailSink
 from responder.models import OutboxMessage
-from responder.outbox import drain, enqueue_for_person
 from responder.settings import ConfigError, DutyPerson, WebhookSettings, load_settings
-from responder.webhooks import request_for
 from tests.robot import Robot
 
 SECRET = "SEC0123456789abcdef"
@@ -188,7 +188,7 @@ def test_a_duty_person_naming_an_unknown_webhook_is_a_configuration_error(data_d
 
 def test_the_duty_alert_of_a_new_incident_also_goes_to_the_robot(data_dir, robot):
     from responder.models import Incident
-    from responder.notices import notify
+    from responder.notices.escalation import notify
 
     settings = settings_with_robot(robot)
     db = Database(settings)

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from crawlers.extract import page_problem
 from responder import clock
 from responder.db import Database
-from responder.mentions import canonical_url
+from responder.intake.mentions import canonical_url
 from responder.models import RETRIED_OUTCOMES, Mention, SeenPage
 from responder.settings import Settings, Source
 

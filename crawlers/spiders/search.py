@@ -37,8 +37,6 @@ from urllib.parse import quote_plus, urlsplit
 from parsel import Selector
 from scrapy.http import Response, TextResponse
 
-from crawlers.dates import parse_time
-
 # The `site` kind's article-path rule, shared so both kinds judge on-site links alike.
 from crawlers.extract import (
     ARTICLE_PATH,
@@ -49,6 +47,7 @@ from crawlers.extract import (
 )
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceSpider, redirected_from
+from responder.intake.dates import parse_time
 
 # A time beside a result sits in the result's block, rarely more than this far above the link
 # (a > h3 > div.result); higher up, blocks hold several results.

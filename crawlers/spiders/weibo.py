@@ -55,11 +55,11 @@ from urllib.parse import quote
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers.counts import parse_count
-from crawlers.dates import parse_time
 from crawlers.extract import html_to_text
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceSpider
+from responder.intake.counts import parse_count
+from responder.intake.dates import parse_time
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ def backup_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="backup file to write")],
 ) -> None:
     """Back up the database (SQLite: online snapshot; PostgreSQL: pg_dump -Fc) into a file."""
-    from responder.backup import BackupError, backup
+    from responder.ops.backup import BackupError, backup
 
     settings = settings_of(ctx)
     typer.echo(f"正在备份数据库到 {output} …", err=True)
@@ -40,7 +40,7 @@ def restore_command(
     ] = False,
 ) -> None:
     """Restore the database from a backup; stop the scheduler and web app first."""
-    from responder.backup import BackupError, restore
+    from responder.ops.backup import BackupError, restore
 
     settings = settings_of(ctx)
     typer.echo(f"正在从 {source} 恢复数据库 …", err=True)

@@ -29,7 +29,7 @@ def duty_show(
     if ctx.invoked_subcommand is not None:
         return
     from responder.db import Database
-    from responder.duty import last_handover, schedule
+    from responder.notices.duty import last_handover, schedule
 
     settings = settings_of(ctx)
     today = clock.today(settings.tz)
@@ -72,7 +72,7 @@ def duty_handover(
 ) -> None:
     """Record today's handover note, shown to the next officer and in the daily report."""
     from responder.db import Database
-    from responder.duty import on_duty, record_handover
+    from responder.notices.duty import on_duty, record_handover
 
     settings = settings_of(ctx)
     today = clock.today(settings.tz)

@@ -34,7 +34,7 @@ def _decide(ctx: typer.Context, decide: Any) -> None:
     """Run `decide(session, settings)` in one transaction; a refused decision changes nothing
     and exits with status 2."""
     from responder.db import Database
-    from responder.incident_actions import IncidentActionError
+    from responder.incidents.actions import IncidentActionError
 
     settings = settings_of(ctx)
     db = Database(settings)
@@ -146,11 +146,11 @@ def incident_show(
     from sqlalchemy.orm import selectinload
 
     from responder.db import Database
-    from responder.incident_actions import history
+    from responder.incidents.actions import history
+    from responder.incidents.spread import spread
     from responder.labels import label
     from responder.models import Incident, Mention
     from responder.rendering import local_time
-    from responder.spread import spread
 
     settings = settings_of(ctx)
     tz = settings.tz
@@ -289,7 +289,7 @@ def incident_merge(
     by: By = None,
 ) -> None:
     """Merge an incident into another about the same event; its mentions move there."""
-    from responder.incident_actions import merge
+    from responder.incidents.actions import merge
 
     def decide(session: Any, settings: Settings) -> str:
         target = merge(session, settings, incident_id, into, _actor(by), reason)
@@ -312,7 +312,7 @@ def incident_split(
     """Move some mentions of an incident into a new incident."""
     import re
 
-    from responder.incident_actions import split
+    from responder.incidents.actions import split
 
     parts = [p for p in re.split(r"[,，\s]+", mentions) if p]
     if not parts or not all(p.lstrip("#").isdigit() for p in parts):
@@ -339,7 +339,7 @@ def incident_level(
     by: By = None,
 ) -> None:
     """Set the incident's level by hand (with a reason), or --clear it."""
-    from responder.incident_actions import override_level
+    from responder.incidents.actions import override_level
 
     if (level is None) == (not clear):
         typer.echo("error: 请给出级别（I、II、III、IV）或 --clear，二者选一", err=True)
@@ -361,7 +361,7 @@ def incident_close(
     by: By = None,
 ) -> None:
     """Close an incident: triage adds no more mentions to it."""
-    from responder.incident_actions import close
+    from responder.incidents.actions import close
 
     def decide(session: Any, settings: Settings) -> str:
         incident = close(session, settings, incident_id, _actor(by), reason)
@@ -378,7 +378,7 @@ def incident_reopen(
     by: By = None,
 ) -> None:
     """Reopen a closed incident."""
-    from responder.incident_actions import reopen
+    from responder.incidents.actions import reopen
 
     def decide(session: Any, settings: Settings) -> str:
         incident = reopen(session, settings, incident_id, _actor(by), reason)

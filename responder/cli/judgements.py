@@ -27,7 +27,7 @@ def classify(
     ] = None,
 ) -> None:
     """Add sentiment, category and misinformation judgements to JSONL objects with `text`."""
-    from responder.classify import build_classifier
+    from responder.judging.classify import build_classifier
 
     classifier = _or_exit(lambda: build_classifier(settings_of(ctx)))
     source = _open_or_exit(input, "r") if input else sys.stdin
@@ -108,7 +108,7 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Train a sentiment/category/rumour model and save it with a model card."""
-    from responder.training import train_file, train_shipped
+    from responder.judging.training import train_file, train_shipped
 
     settings = settings_of(ctx)
     if data is None:
@@ -158,7 +158,7 @@ def evaluate(
 ) -> None:
     """Score the classifier (or --model) against the labels in a JSONL file."""
     from nlp.evaluation import format_negative_vs_neutral, format_report
-    from responder.evaluation import evaluate_file
+    from responder.judging.evaluation import evaluate_file
 
     def progress(done: int, total: int) -> None:
         if total > 5000:
@@ -191,7 +191,7 @@ def export_mentions(
 ) -> None:
     """Write stored mentions with their judgements."""
     from responder.db import Database
-    from responder.export import mention_rows, write_csv, write_jsonl
+    from responder.intake.export import mention_rows, write_csv, write_jsonl
 
     db = Database(settings_of(ctx))
     write = write_csv if format is ExportFormat.csv else write_jsonl
@@ -214,7 +214,7 @@ def export_corrections(
 ) -> None:
     """Write the judgements people corrected as labelled JSONL for `yuqing train --data`."""
     from responder.db import Database
-    from responder.export import correction_rows, write_jsonl
+    from responder.intake.export import correction_rows, write_jsonl
 
     db = Database(settings_of(ctx))
     with db.sessions() as session:

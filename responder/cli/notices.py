@@ -15,8 +15,8 @@ from responder.cli.app import app, settings_of
 def send(ctx: typer.Context) -> None:
     """Open due notices, repeat or escalate unacknowledged ones, and deliver the outbox once."""
     from responder.db import Database
-    from responder.notices import notify_all
-    from responder.outbox import drain
+    from responder.delivery.outbox import drain
+    from responder.notices.escalation import notify_all
 
     settings = settings_of(ctx)
     db = Database(settings)
@@ -91,9 +91,9 @@ def ack_notice(
     by: Annotated[str, typer.Option("--by", help="who acknowledges it")],
 ) -> None:
     """Acknowledge a notice (e.g. one confirmed by phone): its repeats and escalation stop."""
-    from responder.acks import acknowledge
     from responder.db import Database
     from responder.models import Notice
+    from responder.notices.acks import acknowledge
 
     settings = settings_of(ctx)
     if not by.strip():

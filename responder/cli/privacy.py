@@ -14,7 +14,7 @@ app.add_typer(privacy_app, name="privacy")
 def mask_stored_command(ctx: typer.Context) -> None:
     """Mask identifiers in mentions stored before masking was on (see [privacy])."""
     from responder.db import Database
-    from responder.privacy import mask_stored
+    from responder.intake.privacy import mask_stored
 
     settings = settings_of(ctx)
     db = Database(settings)

@@ -1,4 +1,4 @@
-"""`yuqing purge`: remove what is kept only for a while (see responder/retention.py)."""
+"""`yuqing purge`: remove what is kept only for a while (see responder/ops/retention.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def purge(
 ) -> None:
     """Purge set-aside page addresses and old report images; mentions and the trail stay."""
     from responder.db import Database
-    from responder.retention import purge as run_purge
+    from responder.ops.retention import purge as run_purge
 
     settings = settings_of(ctx)
     db = Database(settings)

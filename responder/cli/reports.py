@@ -58,8 +58,8 @@ def _report(
     from datetime import date
 
     from responder.db import Database
-    from responder.report_delivery import deliver
-    from responder.reports import gather, latest_issue, write_html
+    from responder.reports.build import gather, latest_issue, write_html
+    from responder.reports.delivery import deliver
 
     settings = settings_of(ctx)
     now = clock.now()

@@ -9,8 +9,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from responder.cli.app import app, settings_of
-from responder.settings import Settings
-from responder.startup import (
+from responder.running.startup import (
     Listener,
     StartupProblem,
     check_font,
@@ -19,6 +18,7 @@ from responder.startup import (
     explain_bind_error,
     web_listener,
 )
+from responder.settings import Settings
 
 
 def _start_or_exit(listeners: list[Listener], charts: bool = True) -> None:
@@ -90,8 +90,8 @@ def _describe(summary: dict[str, Any]) -> str:
 @app.command()
 def cycle(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Run one crawl → classify → incidents → drafts → notices cycle on the configured sources."""
-    from responder.cycle import CrawlFailed, Cycle
     from responder.db import Database
+    from responder.running.cycle import CrawlFailed, Cycle
 
     settings = settings_of(ctx)
     try:
@@ -111,9 +111,9 @@ def run(ctx: typer.Context) -> None:
     """Run the scheduler and the web UI until stopped (production)."""
     import uvicorn
 
-    from responder.cycle import Cycle
     from responder.db import Database
-    from responder.scheduler import build_scheduler
+    from responder.running.cycle import Cycle
+    from responder.running.scheduler import build_scheduler
     from responder.web import create_app
 
     settings = settings_of(ctx)

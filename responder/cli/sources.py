@@ -31,7 +31,7 @@ def crawl(
     """
     import uuid
 
-    from responder.cycle import CrawlFailed, crawl_subprocess
+    from responder.running.cycle import CrawlFailed, crawl_subprocess
 
     settings = settings_of(ctx)
     extra: list[str] = []
@@ -100,7 +100,7 @@ def sources(
     from rich.table import Table
 
     from responder.db import Database
-    from responder.health import source_health
+    from responder.ops.health import source_health
     from responder.rendering import local_time
 
     settings = settings_of(ctx)
@@ -168,9 +168,9 @@ def import_mentions(
     """Import mentions handed over by people: other platforms' exports, the upper office's lists."""
     import getpass
 
-    from responder.classify import build_classifier
     from responder.db import Database
-    from responder.importing import UnusableInput, import_table, open_file, parse_mapping
+    from responder.intake.importing import UnusableInput, import_table, open_file, parse_mapping
+    from responder.judging.classify import build_classifier, classify_pending
 
     settings = settings_of(ctx)
     try:
@@ -192,10 +192,16 @@ def import_mentions(
             table,
             source_name=source,
             relevance=not keep_all,
-            classifier=classifier,
             actor=actor,
             say=lambda message: typer.echo(message, err=True),
         )
+        # Judging is the next stage's work: the imported mentions are classified here, as the
+        # cycle would, so the summary can say how many were.
+        if classifier is not None and summary.stored:
+            with db.transaction() as session:
+                summary.classified = classify_pending(
+                    session, classifier, settings.nlp.batch_size, settings.limits.field_chars
+                )
     finally:
         db.dispose()
     if as_json:

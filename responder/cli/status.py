@@ -11,7 +11,7 @@ from responder.cli.app import app, settings_of
 from responder.settings import Settings
 
 if TYPE_CHECKING:
-    from responder.metrics import Facts
+    from responder.ops.metrics import Facts
 
 STATUS_LABELS = {
     "ok": "正常",
@@ -89,7 +89,7 @@ def status(
     `monitoring.unsent_minutes`.
     """
     from responder.db import Database
-    from responder.metrics import gather
+    from responder.ops.metrics import gather
 
     settings = settings_of(ctx)
     db = Database(settings)

@@ -8,12 +8,12 @@ import uvicorn
 from sqlalchemy import make_url, select
 
 from responder.accounts import add_user
-from responder.cycle import Cycle, CycleSummary
 from responder.db import Database
 from responder.demo.mailsink import MailSink
 from responder.demo.world import DemoWorld, DemoWorldServer
 from responder.models import User
-from responder.scheduler import build_scheduler
+from responder.running.cycle import Cycle, CycleSummary
+from responder.running.scheduler import build_scheduler
 from responder.settings import MailSettings, Settings
 from responder.web import create_app
 

@@ -11,8 +11,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from responder.acks import signing_key
 from responder.db import Database
+from responder.notices.acks import signing_key
 from responder.rendering import local_time, web_environment
 from responder.settings import Settings
 from responder.web import (

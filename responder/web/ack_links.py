@@ -11,9 +11,9 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from responder import clock
-from responder.acks import AckLinkError, acknowledge, read_ack_token
 from responder.models import Notice
-from responder.notices import known_people
+from responder.notices.acks import AckLinkError, acknowledge, read_ack_token
+from responder.notices.escalation import known_people
 from responder.web.core import Web
 
 

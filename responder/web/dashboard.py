@@ -20,10 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from responder import charts, clock
-from responder.corrections import in_force
-from responder.duty import DutyDay, duty_day, last_handover
-from responder.health import SourceHealth, source_health
+from responder import clock
+from responder.incidents.severity import LEVELS, level_rank
+from responder.judging.corrections import in_force
 from responder.labels import label
 from responder.models import (
     MENTION_TIME,
@@ -35,9 +34,11 @@ from responder.models import (
     Source,
     User,
 )
-from responder.reports import SENTIMENTS, TOP_SOURCES, UNKNOWN_SOURCE
+from responder.notices.duty import DutyDay, duty_day, last_handover
+from responder.ops.health import SourceHealth, source_health
+from responder.reports import charts
+from responder.reports.build import SENTIMENTS, TOP_SOURCES, UNKNOWN_SOURCE
 from responder.settings import Settings
-from responder.severity import LEVELS, level_rank
 from responder.web.core import Endpoint, Web, guard
 
 DAYS = 7

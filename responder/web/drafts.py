@@ -4,7 +4,7 @@ approval, and export of approved drafts (.txt, .docx, clipboard, email to a medi
 Roles: press (宣传/审核) edits, approves and rejects, and emails replies to the media; duty
 officers (值班员) may edit too, since they hold the facts of the night, but never approve;
 leaders and administrators read and download approved text. The rules themselves live in
-`responder.drafts`; this module only maps them to pages.
+`responder.replies.drafts`; this module only maps them to pages.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from responder import clock, draft_export, drafts
-from responder.drafts import DraftError, NoApprovedTemplate, NotApproved
+from responder import clock
 from responder.models import Draft, DraftEvent, TemplateVersion, User
+from responder.replies import drafts
+from responder.replies import export as draft_export
+from responder.replies.drafts import DraftError, NoApprovedTemplate, NotApproved
 from responder.web.core import Web, flash, guard, whole_number
 
 STATUSES = ("pending", "rejected", "approved")

@@ -1,7 +1,7 @@
 """The incident pages: the list with its filters, and one incident with what people decide
 about it (level override, merge, split, close, reopen) and the acknowledgement of its notices.
 
-The decisions live in responder.incident_actions. A refused one raises IncidentActionError
+The decisions live in responder.incidents.actions. A refused one raises IncidentActionError
 before it changes anything, and the transaction rolls back; the page shows its message.
 """
 
@@ -22,9 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from responder import clock
-from responder import drafts as draft_rules
-from responder.acks import acknowledge
-from responder.incident_actions import (
+from responder.incidents.actions import (
     IncidentActionError,
     close,
     history,
@@ -33,6 +31,8 @@ from responder.incident_actions import (
     reopen,
     split,
 )
+from responder.incidents.severity import LEVELS, level_rank
+from responder.incidents.spread import spread
 from responder.labels import label, labels
 from responder.models import (
     DeliveryAttempt,
@@ -43,9 +43,9 @@ from responder.models import (
     OutboxMessage,
     User,
 )
+from responder.notices.acks import acknowledge
+from responder.replies import drafts as draft_rules
 from responder.settings import Settings
-from responder.severity import LEVELS, level_rank
-from responder.spread import spread
 from responder.web.audit_log import readable_changes
 from responder.web.core import Endpoint, Web, flash, guard, whole_number
 

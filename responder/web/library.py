@@ -1,6 +1,6 @@
 """The 应答口径 library pages: every category with its version in force and any proposal
 waiting, one category's versions with diffs, and the press office's propose / approve /
-reject / withdraw forms. The rules live in `responder.template_library`.
+reject / withdraw forms. The rules live in `responder.replies.library`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from responder import template_library as library
-from responder.drafts import diff_lines, seed_templates
 from responder.labels import labels
 from responder.models import TemplateVersion, User
+from responder.replies import library
+from responder.replies.drafts import diff_lines, seed_templates
 from responder.web.core import Web, flash, guard
 
 PRESS = ("press",)

@@ -1,5 +1,5 @@
 """The mentions pages: the filtered, searchable list; one mention with the machine's judgement
-and why; and the duty officer's correction of that judgement (responder/corrections.py).
+and why; and the duty officer's correction of that judgement (responder/judging/corrections.py).
 
 Filters arrive as query parameters, so a filtered list can be bookmarked or sent to a
 colleague, and the page links carry them along. A malformed value is reported on the page in
@@ -24,8 +24,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from responder import search
-from responder.corrections import (
+from responder.incidents.triage import reassess
+from responder.intake import search
+from responder.judging.corrections import (
     CorrectionError,
     categories,
     correct,
@@ -335,7 +336,7 @@ def routes(web: Web) -> list[Route]:
                 raise HTTPException(404, "没有这条信息")
         try:
             with db.transaction() as session:
-                correct(
+                judgement = correct(
                     session,
                     settings,
                     mention_id,
@@ -345,6 +346,7 @@ def routes(web: Web) -> list[Route]:
                     user.name,
                     str(form.get("note", "")),
                 )
+                reassess(session, settings, judgement.mention, user.name)
         except CorrectionError as exc:
             flash(request, str(exc), "error")
         else:

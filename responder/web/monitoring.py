@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from responder.metrics import registry
+from responder.ops.metrics import registry
 from responder.web.core import Web
 
 log = logging.getLogger(__name__)

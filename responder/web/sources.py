@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from responder.health import SourceHealth, source_health
 from responder.models import SEEN_OUTCOMES, CrawlRun, SeenPage, Source, User
+from responder.ops.health import SourceHealth, source_health
 from responder.web.core import Web, guard
 
 RUNS_SHOWN = 20

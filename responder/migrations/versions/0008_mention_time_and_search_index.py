@@ -1,6 +1,6 @@
 """Reading at a million mentions: an index on the time a mention counts at (published, else
 collected), which the dashboard and the mentions list narrow and order by; and the search
-index of character pairs (responder/search.py), filled from the stored mentions.
+index of character pairs (responder/intake/search.py), filled from the stored mentions.
 
 Revision ID: 0008
 Revises: 0007
@@ -10,7 +10,7 @@ Create Date: 2026-11-22 16:20:00
 import sqlalchemy as sa
 from alembic import op
 
-from responder import search
+from responder.intake import search
 
 revision = "0008"
 down_revision = "0007"

@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session
 
 from responder import audit
 from responder.accounts import require_role
-from responder.drafts import (
+from responder.delivery.outbox import enqueue
+from responder.labels import label
+from responder.models import Draft, DraftEvent
+from responder.replies.drafts import (
     REVIEWERS,
     DraftError,
     NotAllowed,
@@ -23,9 +26,6 @@ from responder.drafts import (
     get_draft,
     revision,
 )
-from responder.labels import label
-from responder.models import Draft, DraftEvent
-from responder.outbox import enqueue
 from responder.settings import Settings
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -19,9 +19,9 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from responder import clock
-from responder.duty import on_duty
+from responder.delivery.outbox import enqueue_for_person
 from responder.models import CrawlRun, Mention, OutboxMessage, Source
-from responder.outbox import enqueue_for_person
+from responder.notices.duty import on_duty
 from responder.processes import is_dead, on_this_host
 from responder.rendering import local_time, render_text, split_subject
 from responder.settings import Settings

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from responder import audit, clock
-from responder.grouping import merge_profiles, profile_within
-from responder.incidents import TERMS_PER_INCIDENT, refresh, seen_at
+from responder.incidents.grouping import merge_profiles, profile_within
+from responder.incidents.severity import LEVELS
+from responder.incidents.triage import TERMS_PER_INCIDENT, refresh, seen_at
 from responder.labels import label
 from responder.models import AuditEntry, Incident, Mention, Notice
 from responder.plaintext import one_line
 from responder.settings import Settings
-from responder.severity import LEVELS
 
 
 class IncidentActionError(ValueError):

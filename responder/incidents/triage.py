@@ -3,11 +3,11 @@
 An incident is one real-world event. A reprint (转载) joins the incident of the story it
 reprints, so spread is counted without a new incident. Any other mention joins the open
 incident, seen within the window, that tells the same event best by the signals of
-responder/grouping.py (place, words, figures, time, category); otherwise it opens one. Each
+`grouping` (place, words, figures, time, category); otherwise it opens one. Each
 joining mention keeps the reasons it joined (`join_reason`), shown on the incident page. Only
 open incidents take new mentions: a reprint of a story whose incident was merged follows the
 merge. `refresh` re-assesses an incident after triage or a person's decision
-(responder/incident_actions.py).
+(responder/incidents/actions.py).
 """
 
 from __future__ import annotations
@@ -24,11 +24,18 @@ from sqlalchemy.orm import Session, selectinload
 
 import nlp
 from responder import audit, clock
-from responder.grouping import Features, Grouper, Join, add_to_profile, new_profile, normalised
+from responder.incidents.grouping import (
+    Features,
+    Grouper,
+    Join,
+    add_to_profile,
+    new_profile,
+    normalised,
+)
+from responder.incidents.severity import assess, level_rank
 from responder.limits import clip
 from responder.models import Incident, Mention
 from responder.settings import Settings
-from responder.severity import assess, level_rank
 
 log = logging.getLogger(__name__)
 TERMS_PER_INCIDENT = 30
@@ -39,6 +46,18 @@ class TriageResult:
     opened: list[Incident] = field(default_factory=list)
     grown: list[Incident] = field(default_factory=list)
     raised: list[Incident] = field(default_factory=list)
+
+
+def reassess(session: Session, settings: Settings, mention: Mention, actor: str) -> None:
+    """After a person corrected `mention`'s judgement: its incident's severity reads the
+    judgements of its mentions, so it is refreshed at once; a mention triage passed over as
+    unremarkable is looked at again by the next triage run."""
+    if mention.incident_id is not None:
+        incident = session.get(Incident, mention.incident_id)
+        assert incident is not None
+        refresh(session, settings, incident, actor.strip())
+    elif mention.triaged and noteworthy(mention):
+        mention.triaged = False
 
 
 def noteworthy(mention: Mention) -> bool:

@@ -22,16 +22,16 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from responder import audit
-from responder.acks import ack_link
-from responder.alert_batches import OWN, duty_delivery, send_batches
-from responder.duty import on_duty
+from responder.delivery.outbox import enqueue_for_person
+from responder.incidents.severity import authority_tier, level_rank
 from responder.labels import label
 from responder.limits import clip
 from responder.models import Draft, Incident, Mention, Notice, OutboxMessage
-from responder.outbox import enqueue_for_person
+from responder.notices.acks import ack_link
+from responder.notices.batches import OWN, duty_delivery, send_batches
+from responder.notices.duty import on_duty
 from responder.rendering import IncidentView, local_time, render_text, split_subject
 from responder.settings import Recipient, Settings
-from responder.severity import authority_tier, level_rank
 
 UNKNOWN = "待核实"
 _PLACE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|乡|街道|社区|村)")

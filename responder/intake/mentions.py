@@ -20,10 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import nlp
-from crawlers.dates import parse_time
 from nlp import pii
-from responder import clock, search
+from responder import clock
 from responder.db import begin_writes
+from responder.intake import search
+from responder.intake.dates import parse_time
 from responder.models import RETRIED_OUTCOMES, Mention, SeenPage, Source
 from responder.plaintext import multi_line, one_line
 from responder.settings import PrivacySettings

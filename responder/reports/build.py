@@ -25,14 +25,15 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from responder import charts, clock
-from responder.duty import on_duty
-from responder.health import SourceHealth, source_health
+from responder import clock
+from responder.incidents.severity import LEVELS, level_rank
 from responder.labels import label
 from responder.models import MENTION_TIME, CrawlRun, DutyRoster, Incident, Mention
+from responder.notices.duty import on_duty
+from responder.ops.health import SourceHealth, source_health
 from responder.paths import TEMPLATES_DIR
+from responder.reports import charts
 from responder.settings import Settings
-from responder.severity import LEVELS, level_rank
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from responder import clock
-from responder.cycle import CrawlFailed, Cycle
-from responder.report_delivery import add_report_jobs
+from responder.reports.delivery import add_report_jobs
+from responder.running.cycle import CrawlFailed, Cycle
 from responder.schedules import parse_schedule
 from responder.settings import Settings
 
@@ -41,7 +41,7 @@ def _job(cycle: Cycle, sources: list[str], what: str) -> Callable[[], None]:
 
 def _purge(cycle: Cycle, settings: Settings) -> Callable[[], None]:
     def run() -> None:
-        from responder.retention import purge
+        from responder.ops.retention import purge
 
         with cycle.db.transaction() as session:
             summary = purge(session, settings, clock.now())

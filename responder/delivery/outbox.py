@@ -27,11 +27,11 @@ from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from responder import clock
+from responder.delivery.webhooks import DeliveryFailure, PermanentFailure, deliver
 from responder.models import DeliveryAttempt, OutboxAttachment, OutboxMessage
 from responder.plaintext import one_line
 from responder.processes import HOST, is_dead, this_process
 from responder.settings import MailSettings, Recipient, WebhookSettings
-from responder.webhooks import DeliveryFailure, PermanentFailure, deliver
 
 log = logging.getLogger(__name__)
 # Permanent SMTP refusals (bad address, policy): retrying cannot help.

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from nlp import pii
 from responder import audit
-from responder.mentions import content_hash
+from responder.intake.mentions import content_hash
 from responder.models import Mention
 from responder.settings import PrivacySettings
 

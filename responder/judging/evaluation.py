@@ -15,7 +15,7 @@ from nlp.evaluation import EVAL_FIELDS, evaluate_rows, label_of, negative_vs_neu
 from nlp.text import normalise
 from nlp.training import load_jsonl
 from nlp.types import ModelError
-from responder.classify import build_classifier
+from responder.judging.classify import build_classifier
 from responder.settings import Settings
 
 log = logging.getLogger(__name__)

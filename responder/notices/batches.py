@@ -16,14 +16,14 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from responder.acks import ack_link
-from responder.duty import on_duty
+from responder.delivery.outbox import enqueue_for_person
+from responder.incidents.severity import level_rank
 from responder.labels import label
 from responder.models import Notice, OutboxMessage
-from responder.outbox import enqueue_for_person
+from responder.notices.acks import ack_link
+from responder.notices.duty import on_duty
 from responder.rendering import local_time, render_text, split_subject
 from responder.settings import Settings
-from responder.severity import level_rank
 
 log = logging.getLogger(__name__)
 OWN, BATCH, DIGEST = "own", "batch", "digest"

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from responder.incidents import seen_at
+from responder.incidents.severity import authority_tier
+from responder.incidents.triage import seen_at
 from responder.labels import label
 from responder.models import Mention
 from responder.settings import SeverityRules
-from responder.severity import authority_tier
 
 RECENT_HOURS = 6
 # Most authoritative first, the order severity.authority_tier tries them in.

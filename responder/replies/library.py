@@ -1,7 +1,7 @@
 """The 应答口径 library: numbered versions of each category's reply template. A press user
 proposes a version; it is checked in the sandbox with a sample incident before anything is
 stored; another press user approves it, which retires the version in force. Drafts only ever
-render approved versions (`responder.drafts.approved_version`).
+render approved versions (`responder.replies.drafts.approved_version`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from responder import audit, clock, sandbox
 from responder.accounts import require_role
-from responder.drafts import reply_context, seed_templates, tidy, unified_diff
 from responder.labels import label, labels
 from responder.models import AuditEntry, ResponseTemplate, TemplateVersion
 from responder.rendering import IncidentView, text_environment
+from responder.replies.drafts import reply_context, seed_templates, tidy, unified_diff
 from responder.sandbox import RenderLimit
 from responder.settings import Settings
 

@@ -19,18 +19,18 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from responder import clock, logs
-from responder.classify import build_classifier, classify_pending
 from responder.db import Database
-from responder.drafts import draft_missing
-from responder.health import close_abandoned_runs
-from responder.incidents import Triage
+from responder.delivery.outbox import drain
+from responder.incidents.severity import LEVELS
+from responder.incidents.triage import Triage
+from responder.intake.reprints import group_reprints
+from responder.judging.classify import build_classifier, classify_pending
 from responder.models import CrawlRun, Draft, Incident, Mention
-from responder.notices import notify_all
-from responder.outbox import drain
-from responder.reprints import group_reprints
+from responder.notices.escalation import notify_all
+from responder.notices.undelivered import report_undelivered
+from responder.ops.health import close_abandoned_runs
+from responder.replies.drafts import draft_missing
 from responder.settings import Settings
-from responder.severity import LEVELS
-from responder.undelivered import report_undelivered
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,9 @@
 A correction is a new `Judgement` row with origin "correction": the machine's judgements stay
 as they were, so the page can show both and `yuqing export corrections` can hand the people's
 labels to `yuqing train`. The newest correction is in force (`Mention.judgement`; `in_force`
-is the same rule in SQL for lists and counts). Every correction leaves an audit row, and an
-incident the mention belongs to is re-assessed at once, since its severity reads the
-judgements of its mentions.
+is the same rule in SQL for lists and counts). Every correction leaves an audit row. Its
+incident is re-assessed by the caller in the same transaction (`incidents.triage.reassess`):
+incidents are the next stage, and judging never reaches forward into them.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from nlp import CATEGORIES, SENTIMENTS
 from responder import audit
-from responder.incidents import noteworthy, refresh
 from responder.labels import label, labels
-from responder.models import AuditEntry, Incident, Judgement, Mention
+from responder.models import AuditEntry, Judgement, Mention
 from responder.settings import Settings
 
 ACTION = "judgement.correct"
@@ -58,7 +57,7 @@ def correct(
     actor: str,
     note: str = "",
 ) -> Judgement:
-    """Store `actor`'s judgement of the mention, audited; re-assess its incident."""
+    """Store `actor`'s judgement of the mention, audited (then `triage.reassess` it)."""
     mention = session.scalar(
         select(Mention).where(Mention.id == mention_id).options(selectinload(Mention.judgements))
     )
@@ -106,14 +105,6 @@ def correct(
         after=after,
         detail=note,
     )
-    if mention.incident_id is not None:
-        incident = session.get(Incident, mention.incident_id)
-        assert incident is not None
-        refresh(session, settings, incident, actor.strip())
-    elif mention.triaged and noteworthy(mention):
-        # Triage passed over it as unremarkable; with the person's judgement it may belong to
-        # an incident, so the next triage run looks at it again.
-        mention.triaged = False
     return judgement
 
 

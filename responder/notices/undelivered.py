@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from responder.duty import on_duty
+from responder.delivery.outbox import enqueue
 from responder.models import OutboxMessage
-from responder.outbox import enqueue
+from responder.notices.duty import on_duty
 from responder.plaintext import one_line
 from responder.rendering import local_time, render_text, split_subject
 from responder.settings import Settings

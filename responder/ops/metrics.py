@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from responder import clock
 from responder.db import Database
-from responder.health import source_health
+from responder.incidents.severity import LEVELS
 from responder.models import (
     CrawlRun,
     Incident,
@@ -38,8 +38,8 @@ from responder.models import (
     OutboxMessage,
     Source,
 )
+from responder.ops.health import source_health
 from responder.settings import Settings
-from responder.severity import LEVELS
 
 __all__ = ["Facts", "FactsCollector", "SourceFacts", "gather", "registry"]
 

@@ -4,7 +4,7 @@ editor, and export (.txt, .docx, email to a media contact) of approved drafts on
 
 The packaged templates in `templates/replies/` are imported as approved version 1 of each
 category's entry the first time they are needed; people version them afterwards
-(`responder.template_library`).
+(`responder.replies.library`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from responder import audit, clock
 from responder.accounts import require_role
+from responder.incidents.severity import level_rank
 from responder.labels import label
 from responder.models import (
     Draft,
@@ -33,7 +34,6 @@ from responder.models import (
 from responder.paths import TEMPLATES_DIR
 from responder.rendering import IncidentView, render_string
 from responder.settings import Settings
-from responder.severity import level_rank
 
 log = logging.getLogger(__name__)
 REPLIES_DIR = TEMPLATES_DIR / "replies"

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from responder import clock
 from responder.db import Database
-from responder.duty import on_duty
-from responder.outbox import SendResult, drain, enqueue_for_person
-from responder.reports import (
+from responder.delivery.outbox import SendResult, drain, enqueue_for_person
+from responder.notices.duty import on_duty
+from responder.reports.build import (
     Report,
     chart_images,
     gather,

@@ -29,17 +29,16 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 import nlp
-from crawlers.counts import parse_count as read_count
 from responder import audit, clock
-from responder import import_limits as bounds
-from responder.classify import classify_pending
 from responder.db import Database
-from responder.export import MENTION_FIELDS, plain_cell
-from responder.mentions import MentionRecord, canonical_url, clean, content_hash, source_for
-from responder.mentions import store as store_mention
+from responder.intake import import_limits as bounds
+from responder.intake.counts import parse_count as read_count
+from responder.intake.export import MENTION_FIELDS, plain_cell
+from responder.intake.mentions import MentionRecord, canonical_url, clean, content_hash, source_for
+from responder.intake.mentions import store as store_mention
+from responder.intake.reprints import group_reprints
 from responder.models import CrawlRun
 from responder.processes import this_process
-from responder.reprints import group_reprints
 from responder.settings import LimitsSettings, Settings
 
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -198,7 +197,7 @@ def resolve_columns(columns: list[str], mapping: dict[str, str]) -> dict[str, st
 
 
 def parse_count(value: Any) -> int:
-    """An engagement count as exports write it (see `crawlers.counts`); BadRow otherwise."""
+    """An engagement count as exports write it (see `responder.intake.counts`); BadRow otherwise."""
     try:
         return read_count(value)
     except ValueError as exc:
@@ -579,7 +578,6 @@ def import_table(
     *,
     source_name: str | None = None,
     relevance: bool = True,
-    classifier: nlp.Classifier | None = None,
     actor: str = "system",
     say: Callable[[str], None] = lambda _message: None,
 ) -> ImportSummary:
@@ -636,9 +634,4 @@ def import_table(
     if summary.stored:
         with db.transaction() as session:
             summary.reprints = group_reprints(session, settings)
-    if classifier is not None and summary.stored:
-        with db.transaction() as session:
-            summary.classified = classify_pending(
-                session, classifier, settings.nlp.batch_size, settings.limits.field_chars
-            )
     return summary
