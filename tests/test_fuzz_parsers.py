@@ -32,9 +32,11 @@ from crawlers.items import MentionItem
 from crawlers.spiders.rss import RssSpider
 from nlp import Fact
 from nlp.claims import claims_about
+from responder.intake.columns import ALIASES, BadRow
+from responder.intake.columns import read_record as _record
 from responder.intake.counts import parse_count
 from responder.intake.dates import parse_time
-from responder.intake.importing import ALIASES, BadRow, UnusableInput, _record, open_file
+from responder.intake.tables import UnusableInput, open_file
 from responder.settings import ConfigError, Section, Settings, Source, load_settings
 
 # Modest on purpose: the whole module must stay well under half a minute on two cores.

@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 
 from responder.cli import app
 from responder.db import Database
-from responder.intake.importing import BATCH_ROWS, PROGRESS_EVERY, BadRow, parse_count
+from responder.intake.columns import BadRow, parse_count
 from responder.intake.mentions import MentionRecord, clean, content_hash, store
+from responder.intake.tables import BATCH_ROWS, PROGRESS_EVERY
 from responder.models import AuditEntry, CrawlRun, Judgement, Mention, Source
 from responder.settings import Settings, load_settings
 

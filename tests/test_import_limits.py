@@ -14,7 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from responder.intake.importing import BadRow, UnusableInput, _record, open_file
+from responder.intake.columns import BadRow
+from responder.intake.columns import read_record as _record
+from responder.intake.tables import UnusableInput, open_file
 from responder.settings import LimitsSettings
 from tests.test_import import RELEVANT, invoke, mentions, write_jsonl
 

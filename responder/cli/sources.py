@@ -169,7 +169,9 @@ def import_mentions(
     import getpass
 
     from responder.db import Database
-    from responder.intake.importing import UnusableInput, import_table, open_file, parse_mapping
+    from responder.intake.columns import parse_mapping
+    from responder.intake.importing import import_table
+    from responder.intake.tables import UnusableInput, open_file
     from responder.judging.classify import build_classifier, classify_pending
 
     settings = settings_of(ctx)
