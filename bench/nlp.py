@@ -9,6 +9,10 @@
 - The corpus's held-out domain test set: sentiment and category macro-F1 of the shipped model;
   misinformation precision and recall on `nlp/corpus/misinfo_test.jsonl` (and the dev set).
 
+`python -m bench.nlp --baseline REV` measures only the speed rows (start-up, throughput, peak
+memory), for this code and for the code of git revision REV in turns, three times each, in one
+run, so a refactoring can show it is not slower on the same machine at the same moment.
+
 Everything runs the real command line in subprocesses with a throw-away data directory. The
 data sets come from `../shared/data` (never shipped); rows needing them are skipped without it.
 """
@@ -41,13 +45,15 @@ def log(message: str) -> None:
     print(f"[bench.nlp] {message}", file=sys.stderr, flush=True)
 
 
-def run(args: list[str], env: dict[str, str], one_core: bool = False) -> tuple[str, float, int]:
+def run(
+    args: list[str], env: dict[str, str], one_core: bool = False, cwd: Path = ROOT
+) -> tuple[str, float, int]:
     """Run a command; (stdout, wall seconds, peak RSS in MB)."""
     if one_core and shutil.which("taskset"):
         args = ["taskset", "-c", "0", *args]
     started = time.perf_counter()
     process = subprocess.Popen(
-        args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     stdout, stderr = process.communicate()
     elapsed = time.perf_counter() - started
@@ -163,7 +169,59 @@ def domain_rows(model: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
 UNSURE_MARGIN = 0.15  # config/settings.toml nlp.unsure_margin
 
 
+def classify_speed(code: Path, env: dict[str, str], many: Path, one: Path) -> tuple[float, float]:
+    """(mentions per second excluding start-up, start-up seconds) of `yuqing classify` run from
+    the code in `code`, on one core."""
+    env = {**env, "PYTHONPATH": str(code)}
+    command = [sys.executable, "-m", "responder.cli", "classify", "--output", "/dev/null"]
+    _, startup, _ = run([*command, "--input", str(one)], env, True, cwd=code)
+    _, total, _ = run([*command, "--input", str(many)], env, True, cwd=code)
+    return (THROUGHPUT_TEXTS - 1) / max(total - startup, 1e-9), startup
+
+
+def compare_speed(revision: str, turns: int = 3) -> None:
+    """This code against `revision`, taking turns; prints a table of medians and every run."""
+    from statistics import median
+
+    from bench.crawl import export_revision
+
+    work = Path(tempfile.mkdtemp(prefix="yuqing-bench-"))
+    env = {**os.environ, "YUQING_DATA": str(work / "data"), "PYTHONHASHSEED": "0"}
+    env.pop("YUQING_CONFIG", None)
+    try:
+        baseline = export_revision(revision, work / "baseline")
+        # The shipped model is built, never committed: both codes read the same one.
+        shutil.copytree(ROOT / "nlp" / "models", baseline / "nlp" / "models")
+        many, one = work / "many.jsonl", work / "one.jsonl"
+        throughput_texts(many)
+        one.write_text(many.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+        runs: dict[str, list[tuple[float, float]]] = {"this code": [], revision: []}
+        for turn in range(turns):
+            for label, code in (("this code", ROOT), (revision, baseline)):
+                log(f"turn {turn + 1}/{turns}: {label}")
+                runs[label].append(classify_speed(code, env, many, one))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(
+        f"\nyuqing classify speed, this code against {revision}, {date.today().isoformat()},"
+        f" {os.cpu_count()} cores, one core used, {THROUGHPUT_TEXTS} texts, {turns} turns\n"
+    )
+    print("| code | mentions/s (median) | start-up s (median) | every run (mentions/s) |")
+    print("|---|---|---|---|")
+    for label, measured in runs.items():
+        rates = [r for r, _ in measured]
+        print(
+            f"| {label} | {median(rates):,.0f} | {median(s for _, s in measured):.2f} |"
+            f" {', '.join(f'{r:,.0f}' for r in rates)} |"
+        )
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--baseline":
+        compare_speed(sys.argv[2])
+        return
+    if len(sys.argv) > 1:
+        raise SystemExit("usage: python -m bench.nlp [--baseline REV]")
     rows: list[tuple[str, str, str, str]] = []  # (measure, result, target, verdict)
 
     def add(measure: str, value: float | str, target: str = "", ok: bool | None = None) -> None:
