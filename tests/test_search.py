@@ -23,8 +23,9 @@ from responder.models import Mention
 from responder.settings import Settings
 
 # Few distinct characters, so that terms drawn from them often occur; cases that fold, one
-# whose lower case is two characters (İ), LIKE's wildcards, punctuation and white space.
-ALPHABET = "统计局普查数据人口诈骗aAbBİıß5%_，。 \n"
+# whose lower case is two characters (İ), LIKE's wildcards, punctuation in both widths and
+# white space.
+ALPHABET = "统计局普查数据人口诈骗aAbBİıß5%_，。：:？? \n"
 words = st.text(alphabet=ALPHABET, min_size=0, max_size=40)
 terms = st.text(alphabet=ALPHABET.replace(" ", "").replace("\n", ""), min_size=2, max_size=6)
 counter = itertools.count()
@@ -44,9 +45,11 @@ def store_db(backend_settings: Settings) -> Iterator[Database]:
 
 
 def fold(words: str) -> str:
-    """Case folded one character at a time (what the search promises), written out here so
-    the test does not trust the code it checks."""
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in words)
+    """Width and case folded one character at a time (what the search promises), written out
+    here so the test does not trust the code it checks."""
+    wide = {"：": ":", "？": "?", "，": ",", "％": "%"}
+    narrow = "".join(wide.get(c, c) for c in words)
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in narrow)
 
 
 def found(db: Database, *terms: str) -> set[int]:
@@ -113,6 +116,20 @@ def test_the_index_finds_exactly_what_contains_every_term(
     # With more words, every one must occur; words of one character are read by LIKE.
     words = [term, *(w for w in more if w.strip() == w)]
     assert found(store_db, *words) == expected(store_db, *words)
+
+
+def test_half_and_full_width_punctuation_find_each_other(store_db: Database) -> None:
+    """Pages keep "：" and "？" as published; people type ":" and "?" (and the other way)."""
+    with store_db.transaction() as session:
+        store_many(
+            session,
+            [record("临江县统计局：系冒充诈骗", "普查员上门？"), record("统计局:通报", "数据?")],
+        )
+    assert len(found(store_db, "统计局:")) == 2
+    assert len(found(store_db, "统计局：系")) == 1
+    assert len(found(store_db, "上门?")) == 1
+    assert len(found(store_db, "？")) == 2  # one character: LIKE over both widths
+    assert len(found(store_db, "：")) == 2
 
 
 def test_a_one_character_term_is_matched_without_the_index(store_db: Database) -> None:

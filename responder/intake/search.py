@@ -9,9 +9,12 @@ of characters are what CJK search engines index (Lucene's CJK bigrams).
 
 A search term of two or more characters is the phrase of its pairs: pair i and pair i+1 of the
 term are neighbours in the text exactly where the term occurs, so the index answers exactly
-what a substring match (LIKE) would, with case folded per character. A one-character term has
-no pair and falls back to LIKE. Each pair is written as a token of ASCII letters and hex digits
-(`4eba` `g` `53e3`), so neither backend's tokenizer or locale can split or drop it.
+what a substring match (LIKE) would, with case and width folded per character: "：" and ":",
+"？" and "?" are one character to the search, so a term typed with either finds both (pages keep
+their full-width punctuation as published; people type half-width). A one-character term has no
+pair and falls back to LIKE over its ASCII and full-width forms. Each pair is written as a
+token of ASCII letters and hex digits (`4eba` `g` `53e3`), so neither backend's tokenizer or
+locale can split or drop it.
 
 Storage: SQLite, a contentless FTS5 table (the index only; the words stay in `mentions`), with
 the mention id as rowid. PostgreSQL, a table of tsvectors with a GIN index. A tsvector keeps
@@ -23,6 +26,7 @@ searched with ILIKE instead. The index is written in the same transaction as the
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -67,6 +71,7 @@ class _Hex(dict[str, str]):
     LIMIT = 65_536  # hostile text could hold every code point; remember the common ones
 
     def __missing__(self, char: str) -> str:
+        char = width_folded(char)
         lower = char.lower()
         # A character whose lower case is longer (İ) keeps its case: pairs must stay aligned
         # with the characters of the text.
@@ -77,6 +82,15 @@ class _Hex(dict[str, str]):
 
 
 _HEX = _Hex()
+# The Halfwidth and Fullwidth Forms block mirrors printable ASCII at this distance.
+_FULL_WIDTH = 0xFEE0
+
+
+def width_folded(char: str) -> str:
+    """One character in its compatibility form (NFKC: "：" → ":", "Ａ" → "A"), unless that form
+    is longer than one character, which would put the pairs out of step with the text."""
+    folded = unicodedata.normalize("NFKC", char)
+    return folded if len(folded) == 1 else char
 
 
 def pairs(words: str) -> list[str]:
@@ -212,12 +226,21 @@ def _like(term: str) -> ColumnElement[bool]:
     )
 
 
+def _like_any_width(char: str) -> ColumnElement[bool]:
+    """A one-character term in any of its widths (the index folds them; LIKE cannot)."""
+    folded = width_folded(char)
+    forms = {char, folded}
+    if 0x21 <= ord(folded) <= 0x7E:
+        forms.add(chr(ord(folded) + _FULL_WIDTH))
+    return or_(*(_like(form) for form in sorted(forms)))
+
+
 def containing(terms: list[str], dialect: str) -> list[ColumnElement[bool]]:
     """Conditions for mentions whose title or text contains every one of `terms` (case
     folded): the terms of two or more characters through one lookup of the index, those of
     one character by LIKE."""
     indexed = [term for term in terms if len(term) > 1]
-    where = [_like(term) for term in terms if len(term) == 1]
+    where = [_like_any_width(term) for term in terms if len(term) == 1]
     if not indexed:
         return where
     phrases = [pairs(term) for term in indexed]
