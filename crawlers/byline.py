@@ -156,7 +156,14 @@ def find_published(headline: Any, root: Any, html: str, url: str) -> str:
         # No byline under the headline (broken markup hides it): a short line that labels a
         # full date and time as the publication's is the byline.
         return labelled
-    return meta or in_url or (m.group() if m else "") or _marked_up(html, url)
+    if found := meta or in_url or (m.group() if m else ""):
+        return found
+    if headline is None and (posted := _standalone_time(root)):
+        # A post with no printed headline (Weibo, forums) shows its time as a link or line of
+        # its own above the text ("24-5-13 17:07"); the first one is the post's, later ones
+        # are comments'.
+        return posted
+    return _marked_up(html, url)
 
 
 _TIME_LABEL = re.compile(r"(?:发布时间|发布日期|发表时间|发稿时间)\s*[:：]\s*")
@@ -168,6 +175,14 @@ def _labelled_time(root: Any) -> str:
         if len(token) > 60 or not (label := _TIME_LABEL.search(token)):
             continue
         if (m := _DATED.match(token, label.end())) and ":" in m.group():
+            return m.group()
+    return ""
+
+
+def _standalone_time(root: Any) -> str:
+    for node in _PAGE_TEXT(root):
+        token = node.strip()
+        if len(token) <= 25 and (m := _DATED.fullmatch(token)) and ":" in m.group():
             return m.group()
     return ""
 
@@ -223,4 +238,14 @@ def find_outlet(headline: Any, root: Any, text: str) -> str:
             value = _outlet(_OUTLET_LABEL.sub(r"\1", first))
             if 2 <= len(value) <= 40 and value not in NOT_OUTLETS:
                 return value
-    return _beside_date(tokens) or _labelled(text)
+    return _beside_date(tokens) or _labelled(text) or _posting_account(root)
+
+
+# A Weibo post's page is titled "… - @头条新闻的微博 - 微博": the account that posted it.
+_WEIBO_TITLE = re.compile(r"@([^@\s]{2,30})的微博\s*-\s*微博\s*$")
+_TITLE = etree.XPath("string(//title)")
+
+
+def _posting_account(root: Any) -> str:
+    m = _WEIBO_TITLE.search(str(_TITLE(root)).strip())
+    return m.group(1) if m else ""

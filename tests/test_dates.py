@@ -148,3 +148,21 @@ def test_without_now_relative_times_use_the_clock() -> None:
 
     assert found is not None
     assert before <= found <= datetime.now(SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("24-5-13 17:07", at(2024, 5, 13, 17, 7)),  # Weibo: a post from an earlier year
+        ("25-12-31", at(2025, 12, 31)),
+        ("来自 24-5-13 17:08 来自福建", at(2024, 5, 13, 17, 8)),
+    ],
+)
+def test_a_two_digit_year_is_this_century(text: str, expected: datetime) -> None:
+    assert parse_time(text, SHANGHAI, NOW) == expected
+
+
+def test_a_two_digit_year_in_the_future_is_not_a_date() -> None:
+    # "99-12-31" would be 2099: not a time anything was published; nor are a phone's digits.
+    assert parse_time("99-12-31", SHANGHAI, NOW) is None
+    assert parse_time("0571-8888-1234", SHANGHAI, NOW) is None

@@ -257,3 +257,19 @@ def test_next_page_recognises_next_anchor_with_an_arrow(label: str) -> None:
     response = HtmlResponse(url=f"{SITE}/list/1", body=body, encoding="utf-8")
 
     assert next_page(response, {}, page=1) == f"{SITE}/list/2"
+
+
+def test_a_post_without_a_printed_headline_takes_its_own_time_and_account() -> None:
+    """A Weibo post page: the time is a link above the text, with a two-digit year; comments
+    below carry later times; the posting account is in the page title."""
+    html = """<html><head><title>【临江县普查员冒充事件... - @临江日报的微博 - 微博</title></head>
+    <body><div class="head"><a class="name">临江日报</a>
+    <a class="time" href="/1/abc"> 24-5-13 17:07 </a> 来自 微博网页版</div>
+    <div class="text">【临江县普查员冒充事件】临江县统计局通报，
+    近日有人冒充普查员入户登记，骗取居民个人信息。
+    统计局提醒居民核实普查员证件，发现可疑情况及时报警。</div>
+    <div class="comment">网友：太可怕了 <span>24-5-13 18:20</span> 来自福建</div></body></html>"""
+    response = HtmlResponse(url="https://weibo.com/1/abc", body=html.encode(), encoding="utf-8")
+    found = extract_article(response, {})
+    assert found["published"] == "24-5-13 17:07"
+    assert found["outlet"] == "临江日报"

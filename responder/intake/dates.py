@@ -16,6 +16,11 @@ _FULL = re.compile(
     r"(?P<y>\d{4})\s*[年/.-]\s*(?P<m>\d{1,2})\s*[月/.-]\s*(?P<d>\d{1,2})\s*日?"
     r"(?:\s*(?P<H>\d{1,2})[:：时](?P<M>\d{2})(?:[:：分](?P<S>\d{2}))?)?"
 )
+# Weibo writes a post from an earlier year as "24-5-13 17:07": two-digit year, month, day.
+_TWO_DIGIT_YEAR = re.compile(
+    r"(?<![\d.:/-])(?P<y>\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d:/-])"
+    r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2}))?"
+)
 _SHORT = re.compile(
     r"(?<!\d)(?P<m>\d{1,2})\s*[月/-]\s*(?P<d>\d{1,2})\s*日?(?!\d)"
     r"(?:\s*(?P<H>\d{1,2})[:：](?P<M>\d{2}))?"
@@ -65,6 +70,13 @@ def parse_time(text: str, tz: ZoneInfo, now: datetime | None = None) -> datetime
             int(m["S"] or 0),
             tz,
         )
+    if m := _TWO_DIGIT_YEAR.search(text):
+        found = _at(
+            2000 + int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"] or 0), int(m["M"] or 0), 0, tz
+        )
+        # Not a date of this century's past (a phone number's digits, say): read on.
+        if found is not None and found <= now + timedelta(days=1):
+            return found
     if m := _SHORT.search(text):
         found = _at(now.year, int(m["m"]), int(m["d"]), int(m["H"] or 0), int(m["M"] or 0), 0, tz)
         if found is not None and found > now + timedelta(days=1):
