@@ -29,11 +29,11 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 import nlp
-from responder import audit, clock
+from responder import audit
 from responder.db import Database
 from responder.intake import import_limits as bounds
-from responder.intake.crawl_runs import RunCounts, RunStatus, finish_run, open_run, record_counts
 from responder.intake.counts import parse_count as read_count
+from responder.intake.crawl_runs import RunCounts, RunStatus, finish_run, open_run, record_counts
 from responder.intake.export import MENTION_FIELDS, plain_cell
 from responder.intake.mentions import MentionRecord, canonical_url, clean, content_hash, source_for
 from responder.intake.mentions import store as store_mention

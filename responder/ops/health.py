@@ -4,8 +4,9 @@ A run is bad when it failed, found nothing or was interrupted (its process died 
 finishing: `responder.intake.crawl_runs.close_abandoned_runs` closes such runs when the next
 crawl of the source starts and after every crawl). This module only reads runs; crawl_runs
 writes them. After `alert_after_runs` bad runs in a row (per source, else
-`crawl.alert_after_runs`) the duty officer is emailed through the outbox, once per streak: the dedupe key names the streak's first bad run. When the source recovers, a
-short all-clear follows, keyed the same way.
+`crawl.alert_after_runs`) the duty officer is emailed through the outbox, once per streak:
+the dedupe key names the streak's first bad run. When the source recovers, a short all-clear
+follows, keyed the same way.
 """
 
 from __future__ import annotations
