@@ -35,6 +35,8 @@ Within a round (keys per source spider, named `<kind>:<source name>` by `SourceS
 - No blocking pop (SCHEDULER_IDLE_BEFORE_CLOSE stays 0): one process crawls every source, and a
   blocking Redis call would stall all of them.
 
+The round's bookkeeping in Redis (members, busy marks, the scripts) is `crawlers.rounds`.
+
 Per-host source locks (`crawlers.runner.source_lock`) are not taken: two workers on one host
 share a source by design. The database schema and the sources' rows are brought up to date
 under a Redis lock before crawling, so workers starting together on a fresh database do not
@@ -42,8 +44,8 @@ race. Each worker writes one `crawl_runs` row per source it had a share of, with
 as cycle ID (a round's rows sum to the round); a worker that fetched nothing of a source, because
 the others had it all, writes none. A worker that only fetched articles listed by another is
 `ok` (or `failed` when every fetch failed): whether the source lists nothing is judged by the
-worker that read the list page. After leaving the round, the last worker out groups reprints and
-checks source health (`crawlers.runner.after_crawl`) once for the round.
+worker that read the list page. Workers group no reprints and check no source health: the next
+cycle or `yuqing crawl` does, once, whoever crawled (`responder.running.aftercrawl`).
 
 Redis Cluster is not supported (the scripts build key names).
 """
@@ -53,18 +55,14 @@ from __future__ import annotations
 import io
 import logging
 import pickle
-import re
-import secrets
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import redis
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import DontCloseSpider, NotConfigured
-from scrapy.settings import BaseSettings
 from scrapy.settings import Settings as ScrapySettings
 from scrapy.utils.asyncio import create_looping_call
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -72,218 +70,26 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from crawlers.pipelines import SavePipeline
-from crawlers.runner import SPIDERS, after_crawl, scrapy_settings, select_sources
-from responder import clock
-from responder.db import Database
-from responder.intake.mentions import source_for
-from responder.models import CrawlRun
-from responder.processes import this_process
+from crawlers.rounds import (
+    POLL_SECONDS,
+    PREFIX,
+    Round,
+    WorkerError,
+    connect,
+    redacted,
+    require_redis_url,
+)
+from crawlers.runner import SPIDERS, scrapy_settings, select_sources
+from responder.intake import handover
+from responder.intake.handover import Handover, RunStatus
 from responder.settings import Settings, Source
+
+__all__ = ["PREFIX", "Round", "WorkerError", "crawl_as_worker"]
 
 log = logging.getLogger(__name__)
 
-PREFIX = "yuqing:crawl"
-POLL_SECONDS = 1.0  # busy marks and heartbeats; how soon an idle spider sees new requests
-BUSY_MS = 10_000  # a busy mark not refreshed for this long is a worker gone
-HEARTBEAT_MS = 30_000  # a round with no worker heard from for this long is closed
 START_GRACE_SECONDS = 3.0
 SETUP_LOCK_SECONDS = 300
-_ROUND_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")  # crawl_runs.cycle_id holds 40
-
-
-class WorkerError(RuntimeError):
-    """A worker cannot start: no Redis configured, Redis unreachable, a bad round ID."""
-
-
-def redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.rsplit("@", 1)[1]
-        user = f"{parts.username}:***@" if parts.username else ":***@"
-        return urlunsplit(parts._replace(netloc=user + netloc))
-    return url
-
-
-def require_redis_url(settings: Settings) -> str:
-    url = settings.crawl.redis_url.strip()
-    if not url:
-        raise WorkerError(
-            "crawl.redis_url is empty: --worker crawls through a shared Redis server; set it in"
-            ' settings.toml ([crawl] redis_url = "redis://host:6379/0") or'
-            " YUQING_CRAWL__REDIS_URL"
-        )
-    return url
-
-
-def connect(url: str) -> redis.Redis:
-    """A client for `url`, checked with a PING; WorkerError naming the setting otherwise."""
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
-        client.ping()
-    except (redis.RedisError, ValueError, OSError) as exc:
-        raise WorkerError(
-            f"crawl.redis_url {redacted(url)}: Redis is unreachable ({exc})"
-        ) from None
-    return client
-
-
-def new_round_id() -> str:
-    return f"{clock.now():%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
-
-
-_NOW_MS = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-"""
-# KEYS: pointer. ARGV: requested round ('' = join the open one), prefix, new round ID, worker,
-# heartbeat ms, key ttl ms. Returns the round joined.
-_JOIN = (
-    _NOW_MS
-    + """
-local round = ARGV[1]
-if round == '' then
-  round = redis.call('GET', KEYS[1])
-  if round then
-    local members = ARGV[2] .. ':' .. round .. ':workers'
-    redis.call('ZREMRANGEBYSCORE', members, '-inf', now)
-    if redis.call('ZCARD', members) == 0 then round = false end
-  end
-  if not round then round = ARGV[3] end
-  redis.call('SET', KEYS[1], round, 'PX', ARGV[6])
-end
-local members = ARGV[2] .. ':' .. round .. ':workers'
-redis.call('ZADD', members, now + tonumber(ARGV[5]), ARGV[4])
-redis.call('PEXPIRE', members, ARGV[6])
-return round
-"""
-)
-# KEYS: members, pointer, then the spider's keys (busy first). ARGV: worker, round, heartbeat
-# ms, busy ms, key ttl ms, busy ('1'/'0').
-_REFRESH = (
-    _NOW_MS
-    + """
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
-if ARGV[6] == '1' then redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[1]) end
-for i = 1, #KEYS do
-  if i ~= 2 then redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
-end
-"""
-)
-# KEYS: busy. ARGV: worker, busy ms, key ttl ms.
-_MARK_BUSY = (
-    _NOW_MS
-    + """
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-"""
-)
-# KEYS: busy. ARGV: worker. This worker is idle on the spider: how many others are busy?
-_IDLE = (
-    _NOW_MS
-    + """
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return redis.call('ZCARD', KEYS[1])
-"""
-)
-# KEYS: members, pointer. ARGV: worker, round. Returns 1 for the last worker out.
-_LEAVE = (
-    _NOW_MS
-    + """
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
-if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
-return 1
-"""
-)
-
-
-class Round:
-    """One worker's view of a round: its keys and the scripts that keep the round together."""
-
-    def __init__(self, client: redis.Redis, round_id: str, worker: str, key_ttl_ms: int) -> None:
-        self.client = client
-        self.id = round_id
-        self.worker = worker
-        self.key_ttl_ms = key_ttl_ms
-        self._refresh = client.register_script(_REFRESH)
-        self._mark_busy = client.register_script(_MARK_BUSY)
-        self._idle = client.register_script(_IDLE)
-        self._leave = client.register_script(_LEAVE)
-
-    @classmethod
-    def join(
-        cls, client: redis.Redis, requested: str | None, worker: str, key_ttl_ms: int
-    ) -> Round:
-        if requested is not None and not _ROUND_ID.match(requested):
-            raise WorkerError(f"round ID {requested!r}: use 1-40 letters, digits, '.', '_', '-'")
-        script = client.register_script(_JOIN)
-        args: list[str | int] = [
-            requested or "",
-            PREFIX,
-            new_round_id(),
-            worker,
-            HEARTBEAT_MS,
-            key_ttl_ms,
-        ]
-        joined = script(keys=[f"{PREFIX}:round"], args=args)
-        return cls(
-            client, joined.decode() if isinstance(joined, bytes) else joined, worker, key_ttl_ms
-        )
-
-    @classmethod
-    def from_settings(cls, settings: BaseSettings) -> Round:
-        client = redis.Redis.from_url(
-            settings["REDIS_URL"], socket_connect_timeout=5, socket_timeout=30
-        )
-        return cls(
-            client,
-            settings["YUQING_ROUND"],
-            settings["YUQING_WORKER"],
-            settings.getint("YUQING_ROUND_KEY_TTL_MS"),
-        )
-
-    def key(self, *parts: str) -> str:
-        return ":".join((PREFIX, self.id, *parts))
-
-    @property
-    def members(self) -> str:
-        return self.key("workers")
-
-    def refresh(self, spider: str, busy: bool) -> None:
-        keys = [
-            self.members,
-            f"{PREFIX}:round",
-            self.key(spider, "busy"),
-            self.key(spider, "requests"),
-            self.key(spider, "dupefilter"),
-        ]
-        args: list[str | int] = [
-            self.worker,
-            self.id,
-            HEARTBEAT_MS,
-            BUSY_MS,
-            self.key_ttl_ms,
-            int(busy),
-        ]
-        self._refresh(keys=keys, args=args)
-
-    def mark_busy(self, spider: str) -> None:
-        self._mark_busy(
-            keys=[self.key(spider, "busy")], args=[self.worker, BUSY_MS, self.key_ttl_ms]
-        )
-
-    def idle(self, spider: str) -> int:
-        """Marks this worker idle on the spider; returns how many other workers are busy."""
-        return int(self._idle(keys=[self.key(spider, "busy")], args=[self.worker]))
-
-    def leave(self) -> bool:
-        """Leaves the round; True for the last worker out."""
-        return bool(
-            self._leave(keys=[self.members, f"{PREFIX}:round"], args=[self.worker, self.id])
-        )
 
 
 class RequestPickle:
@@ -458,10 +264,10 @@ class RoundWorker:
 class WorkerSavePipeline(SavePipeline):
     """SavePipeline for a worker's share of a source (see the module docstring)."""
 
-    def run_status(self, fetched: int, found: int, failed: int, stats: dict[str, Any]) -> str:
+    def run_status(self, fetched: int, found: int, failed: int, stats: dict[str, Any]) -> RunStatus:
         if not stats.get("yuqing/lists"):
             # Only pages another worker listed: whether the source lists nothing is judged there.
-            return "failed" if failed and failed >= fetched else "ok"
+            return RunStatus.FAILED if failed and failed >= fetched else RunStatus.OK
         return super().run_status(fetched, found, failed, stats)
 
     def close_spider(self) -> None:
@@ -473,12 +279,9 @@ class WorkerSavePipeline(SavePipeline):
         )
         no_share = pages <= 0 and not failed and not self.stored
         super().close_spider()
-        if no_share and self.db is not None:
-            with self.db.transaction() as session:
-                run = session.get(CrawlRun, self.run_id)
-                if run is not None:
-                    session.delete(run)
-            self.db.dispose()
+        if no_share and self.handover is not None and self.run is not None:
+            self.handover.discard_run(self.run)
+            self.handover.close()
             log.info("source %s: no share of this round; no run recorded", self._source_name())
 
     def _source_name(self) -> str:
@@ -516,17 +319,17 @@ def worker_settings(settings: Settings, round_: Round, redis_url: str) -> Scrapy
     return result
 
 
-def prepare_database(settings: Settings, client: redis.Redis, sources: list[Source]) -> Database:
+def prepare_database(settings: Settings, client: redis.Redis, sources: list[Source]) -> None:
     """Schema and source rows, one worker at a time (workers may start on a fresh database)."""
     lock = client.lock(
         f"{PREFIX}:setup", timeout=SETUP_LOCK_SECONDS, blocking_timeout=SETUP_LOCK_SECONDS
     )
     with lock:
-        db = Database(settings)
-        with db.transaction() as session:
-            for source in sources:
-                source_for(session, source.name, source.kind, source.url)
-    return db
+        opened: Handover = handover.open(settings, migrate=True)
+        try:
+            opened.register_sources(sources)
+        finally:
+            opened.close()
 
 
 def crawl_as_worker(settings: Settings, names: list[str], round_id: str | None = None) -> int:
@@ -536,8 +339,8 @@ def crawl_as_worker(settings: Settings, names: list[str], round_id: str | None =
     sources = select_sources(settings, names)
     key_ttl_ms = 2 * settings.crawl.timeout_minutes * 60_000
     try:
-        db = prepare_database(settings, client, sources)
-        round_ = Round.join(client, round_id, this_process(), key_ttl_ms)
+        prepare_database(settings, client, sources)
+        round_ = Round.join(client, round_id, handover.this_process(), key_ttl_ms)
     except redis.RedisError as exc:
         raise WorkerError(f"crawl.redis_url {redacted(url)}: {exc}") from None
     last = False
@@ -555,9 +358,9 @@ def crawl_as_worker(settings: Settings, names: list[str], round_id: str | None =
         except redis.RedisError as exc:
             log.warning("worker %s: could not leave round %s: %s", round_.worker, round_.id, exc)
     if last:
-        log.info("round %s: last worker out; grouping reprints, checking sources", round_.id)
-        after_crawl(settings, db)
+        # Reprints and source health follow in the next cycle or `yuqing crawl`
+        # (responder.running.aftercrawl), whoever crawled.
+        log.info("round %s: last worker out; the round is closed", round_.id)
     else:
-        log.info("round %s: other workers still crawling; the last one groups reprints", round_.id)
-    db.dispose()
+        log.info("round %s: other workers still crawling", round_.id)
     return len(sources)

@@ -25,7 +25,7 @@ from crawlers.headline import collapse, find_headline, text_after
 from crawlers.headline import key as match_key
 from crawlers.paragraphs import paragraph_text
 from crawlers.scripted import scripted_fields
-from responder.intake.dates import parse_time
+from responder.intake.handover import parse_time
 
 log = logging.getLogger(__name__)
 NEXT_TEXTS = ("下一页", "下页", "›", "»", ">", "后页", "Next", "next")

@@ -14,34 +14,29 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
-from sqlalchemy import select
 
 import nlp
 from crawlers.items import MentionItem
-from responder import clock
-from responder.db import Database
-from responder.intake.mentions import (
+from responder.intake import handover
+from responder.intake.handover import (
     AsidePage,
+    Handover,
     MentionRecord,
+    Run,
+    RunCounts,
+    RunStatus,
     aside_title,
     canonical_url,
     clean,
     content_hash,
-    forget_retried,
-    remember_pages,
-    source_for,
-    store_many,
 )
-from responder.models import CrawlRun
-from responder.ops.health import close_abandoned_runs
-from responder.processes import this_process
 from responder.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 class SetAside(DropItem):
-    """A page read and not stored, recorded with `outcome` (`responder.models.SEEN_OUTCOMES`)
+    """A page read and not stored, recorded with `outcome` (`models.SEEN_OUTCOMES`)
     for the source's trail; later crawls do not fetch it again unless the outcome is one of
     `RETRIED_OUTCOMES` (no text)."""
 
@@ -156,9 +151,8 @@ class SavePipeline:
         self.crawler = crawler
         self.settings = settings
         self.cycle_id = crawler.settings.get("YUQING_CYCLE_ID", "manual")
-        self.db: Database | None = None
-        self.run_id: int | None = None
-        self.source_id: int | None = None
+        self.handover: Handover | None = None
+        self.run: Run | None = None
         self.stored = 0
         self.pending: list[MentionItem] = []
         self.aside: list[AsidePage] = []
@@ -170,16 +164,9 @@ class SavePipeline:
         return cls(crawler, _yuqing(crawler))
 
     def open_spider(self) -> None:
-        self.db = Database(self.settings, migrate=False)
+        self.handover = handover.open(self.settings)
         source = self.crawler.spider.source  # type: ignore[union-attr]
-        with self.db.transaction() as session:
-            row = source_for(session, source.name, source.kind, source.url)
-            # A run of this source whose process died (SIGKILL, a timeout) is closed first.
-            close_abandoned_runs(session, self.settings, source_id=row.id)
-            run = CrawlRun(cycle_id=self.cycle_id, source_id=row.id, worker=this_process())
-            session.add(run)
-            session.flush()
-            self.run_id, self.source_id = run.id, row.id
+        self.run = self.handover.open_run(self.cycle_id, source)
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
         if not isinstance(exception, SetAside) or not isinstance(item, MentionItem):
@@ -198,24 +185,19 @@ class SavePipeline:
         return item
 
     def flush(self) -> None:
-        assert self.db is not None
+        assert self.handover is not None and self.run is not None
         self.flushed_at = time.monotonic()
         if not self.pending and not self.aside:
             return
         for item in self.pending:
             self.aside += [AsidePage(alias, "redirect") for alias in item.aliases]
-        with self.db.transaction() as session:
-            stored, duplicates = store_many(
-                session, [_record(item) for item in self.pending], self.source_id, self.run_id
-            )
-            self.aside += [AsidePage(r.url, "duplicate", r.title) for r in duplicates]
-            remember_pages(session, self.aside, self.source_id)
-            forget_retried(session, [item.url for item in self.pending])
-        self.stored += stored
+        self.stored += self.handover.store(
+            self.run, [_record(item) for item in self.pending], self.aside
+        )
         self.pending.clear()
         self.aside.clear()
 
-    def run_status(self, fetched: int, found: int, failed: int, stats: dict[str, Any]) -> str:
+    def run_status(self, fetched: int, found: int, failed: int, stats: dict[str, Any]) -> RunStatus:
         """failed (nothing fetched, errors and nothing found, or every item tried failed),
         empty (the source listed nothing) or ok; the health check counts failed and empty runs
         against the source."""
@@ -223,43 +205,39 @@ class SavePipeline:
         # every other one failed (all blocked by robots.txt, say) the run failed.
         fetchable = found - int(stats.get("yuqing/known", 0)) - int(stats.get("yuqing/old", 0))
         if fetched == 0 or (failed and found == 0):
-            return "failed"
+            return RunStatus.FAILED
         if failed and not self.stored and failed >= fetchable:
-            return "failed"
-        return "empty" if found == 0 else "ok"
+            return RunStatus.FAILED
+        return RunStatus.EMPTY if found == 0 else RunStatus.OK
 
     def close_spider(self) -> None:
         self.flush()
-        assert self.db is not None
+        assert self.handover is not None and self.run is not None
         spider = self.crawler.spider
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
         failed = int(stats.get("yuqing/errors", 0)) + int(stats.get("yuqing/parse_errors", 0))
         fetched = int(stats.get("response_received_count", 0))
         found = int(stats.get("yuqing/found", 0))
         errors: list[str] = list(getattr(spider, "errors", []))
-        with self.db.transaction() as session:
-            run = session.scalar(select(CrawlRun).where(CrawlRun.id == self.run_id))
-            assert run is not None
-            run.finished_at = clock.now()
-            run.fetched = fetched
-            run.found = found
-            run.stored = self.stored
-            run.skipped = max(found - self.stored, 0)
-            run.failed = failed
-            run.status = self.run_status(fetched, found, failed, stats)
-            # Set even when None: a live run on another host taken as dead
-            # (responder.ops.health.close_abandoned_runs) is put right here.
-            run.error = "\n".join(errors) or None
-            if run.status == "failed" and not errors:
-                run.error = f"fetched {fetched} pages, {failed} errors"
-            skipped = run.skipped
+        counts = RunCounts(
+            fetched=fetched,
+            found=found,
+            stored=self.stored,
+            skipped=max(found - self.stored, 0),
+            failed=failed,
+        )
+        status = self.run_status(fetched, found, failed, stats)
+        error = "\n".join(errors) or None
+        if status == RunStatus.FAILED and not errors:
+            error = f"fetched {fetched} pages, {failed} errors"
+        self.handover.finish_run(self.run, status, counts, error)
         log.info(
             "source %s: fetched %d, found %d, stored %d, skipped %d, failed %d",
             self.crawler.spider.source.name,  # type: ignore[union-attr]
             fetched,
             found,
             self.stored,
-            skipped,
+            counts.skipped,
             failed,
         )
-        self.db.dispose()
+        self.handover.close()

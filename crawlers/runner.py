@@ -3,12 +3,12 @@
 Scrapy's reactor cannot be restarted inside one process, so the scheduler and `yuqing crawl`
 start this as a subprocess (`python -m crawlers`), one per crawl. A source that another crawl
 on this host is still crawling is skipped (an exclusive lock file per source), so a slow run is
-never started twice. After the spiders finish, reprints are grouped and source health checked.
+never started twice. What follows a crawl (reprints, source health) is not done here: the cycle
+and `yuqing crawl` do it once, whoever crawled (`responder.running.aftercrawl`).
 
 `python -m crawlers --worker` crawls through `crawlers.distributed` instead: workers on one or
-more hosts share a Redis request queue and duplicate filter per source and round, take no
-per-host locks, and the last worker out of a round runs `after_crawl`. That module's docstring
-has the design.
+more hosts share a Redis request queue and duplicate filter per source and round and take no
+per-host locks. That module's docstring has the design.
 """
 
 from __future__ import annotations
@@ -28,9 +28,7 @@ from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.search import SearchSpider
 from crawlers.spiders.site import SiteSpider
 from crawlers.spiders.weibo import WeiboSpider
-from responder.db import Database
-from responder.intake.reprints import group_reprints
-from responder.ops.health import alert_unhealthy, close_abandoned_runs
+from responder.intake import handover
 from responder.settings import Settings, Source
 
 SPIDERS = {"rss": RssSpider, "site": SiteSpider, "search": SearchSpider, "weibo": WeiboSpider}
@@ -97,7 +95,8 @@ def source_lock(settings: Settings, source: Source) -> Iterator[IO[str] | None]:
 def crawl(settings: Settings, names: list[str], cycle_id: str) -> int:
     """Crawl the sources once; returns how many sources were started."""
     sources = select_sources(settings, names)
-    db = Database(settings)  # brings the schema up to date before pipelines write
+    # Brings the schema up to date before the pipelines write.
+    handover.open(settings, migrate=True).close()
     started = 0
     with ExitStack() as locks:
         process = CrawlerProcess(scrapy_settings(settings, cycle_id))
@@ -113,19 +112,4 @@ def crawl(settings: Settings, names: list[str], cycle_id: str) -> int:
             gc.collect()
             gc.freeze()
             process.start()
-    after_crawl(settings, db)
-    db.dispose()
     return started
-
-
-def after_crawl(settings: Settings, db: Database) -> None:
-    """Close the runs whose process died, group reprints among the new mentions and alert on
-    sources that stopped working."""
-    with db.transaction() as session:
-        close_abandoned_runs(session, settings)
-    with db.transaction() as session:
-        reprints = group_reprints(session, settings)
-    if reprints:
-        log.info("%d new mentions grouped as reprints", reprints)
-    with db.transaction() as session:
-        alert_unhealthy(session, settings)

@@ -15,6 +15,8 @@ ITEM_PIPELINES = {
 SPIDER_MIDDLEWARES = {
     # Outermost on the way out: an exception in any callback becomes an error of the run.
     "crawlers.errors.CallbackErrorMiddleware": 10,
+    # Answers the spiders' "is this link stored or set aside already?" (crawlers/known.py).
+    "crawlers.known.KnownPagesMiddleware": 50,
 }
 
 # Between HttpCompressionMiddleware (590), whose decompressed body it needs, and

@@ -70,7 +70,8 @@ class CrawlRun(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     started_at: Mapped[datetime] = mapped_column(default=clock.now)
     finished_at: Mapped[datetime | None]
-    # running | ok | empty | failed | interrupted (its process died before finishing)
+    # running | ok | empty | failed | interrupted (its process died before finishing); written
+    # only by responder.intake.crawl_runs (RunStatus)
     status: Mapped[str] = mapped_column(String(20), default="running")
     fetched: Mapped[int] = mapped_column(default=0)
     # Items the source listed this run, including those skipped as already stored or too old:
@@ -81,7 +82,8 @@ class CrawlRun(Base):
     failed: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
     # The process that writes the run, "host:pid" (responder.processes): a run left "running"
-    # by a process that died is closed as "interrupted" (responder.ops.health.close_abandoned_runs).
+    # by a process that died is closed as "interrupted"
+    # (responder.intake.crawl_runs.close_abandoned_runs).
     worker: Mapped[str | None] = mapped_column(String(300))
 
     source: Mapped[Source] = relationship()

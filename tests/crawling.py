@@ -146,7 +146,8 @@ def run_crawl(
     env: dict[str, str] | None = None,
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """One crawl in a subprocess, as `yuqing crawl` runs it; `sources` (re)writes sources.yaml.
+    """One crawl in a subprocess, then what follows it, as `yuqing crawl` runs them;
+    `sources` (re)writes sources.yaml.
 
     The caller's environment (YUQING_DATA and the like, set by the fixtures) is inherited.
     """
@@ -157,7 +158,7 @@ def run_crawl(
     argv = [sys.executable, "-m", "crawlers", "--config", str(config_dir)]
     for name in only or []:
         argv += ["--source", name]
-    return subprocess.run(
+    done = subprocess.run(
         argv,
         env={**os.environ, **(env or {})},
         capture_output=True,
@@ -165,3 +166,33 @@ def run_crawl(
         timeout=timeout,
         check=False,
     )
+    if done.returncode == 0:
+        after_crawl_step(config_dir, env)
+    return done
+
+
+def after_crawl_step(config_dir: Path, env: dict[str, str] | None = None) -> None:
+    """What `yuqing crawl` and the cycle do after a crawl (`responder.running.aftercrawl`):
+    close abandoned runs, group reprints, alert on unhealthy sources. The crawl subprocess no
+    longer does it, so tests that crawl run it here, with the crawl's environment."""
+    import os
+
+    from responder.db import Database
+    from responder.running.aftercrawl import after_crawl
+    from responder.settings import load_settings
+
+    saved = {name: os.environ.get(name) for name in env or {}}
+    os.environ.update(env or {})
+    try:
+        settings = load_settings(config_dir)
+        db = Database(settings)
+        try:
+            after_crawl(db, settings)
+        finally:
+            db.dispose()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -265,7 +265,7 @@ def test_workers_started_together_share_a_round_and_the_last_out_closes_it(
     assert first.leave() is False and second.leave() is True
     assert client.get(f"{PREFIX}:round") is None
     # A round whose workers all stopped answering (crashed) is not joined again.
-    monkeypatch.setattr("crawlers.distributed.HEARTBEAT_MS", 50)
+    monkeypatch.setattr("crawlers.rounds.HEARTBEAT_MS", 50)
     crashed = Round.join(client, None, "host-a:2", 60_000)
     time.sleep(0.1)
     assert Round.join(client, None, "host-b:2", 60_000).id != crashed.id

@@ -18,14 +18,10 @@ from responder.cli import app
 from responder.db import Database
 from responder.delivery.outbox import drain
 from responder.demo.mailsink import MailSink
+from responder.intake.crawl_runs import REMOTE_RUN_TIMEOUTS, close_abandoned_runs
 from responder.models import CrawlRun, OutboxMessage
 from responder.notices.duty import on_duty
-from responder.ops.health import (
-    REMOTE_RUN_TIMEOUTS,
-    alert_unhealthy,
-    close_abandoned_runs,
-    source_health,
-)
+from responder.ops.health import alert_unhealthy, source_health
 from responder.processes import HOST, this_process
 from responder.settings import Settings, load_settings
 from tests.crawling import LoopbackSite, run_crawl, write_sources

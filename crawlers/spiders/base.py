@@ -12,15 +12,12 @@ import scrapy
 from scrapy.exceptions import DownloadTimeoutError
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from sqlalchemy import select
 from twisted.internet.error import TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
 from crawlers.extract import page_problem
 from responder import clock
-from responder.db import Database
-from responder.intake.mentions import canonical_url
-from responder.models import RETRIED_OUTCOMES, Mention, SeenPage
+from responder.intake.handover import canonical_url
 from responder.settings import Settings, Source
 
 log = logging.getLogger(__name__)
@@ -62,7 +59,9 @@ class SourceSpider(scrapy.Spider):
         self.selectors = source.selectors
         self.errors: list[str] = []
         self._requested: set[str] = set()
-        self._db: Database | None = None
+        # The canonical URLs among those given that need no fetching; set by
+        # `crawlers.known.KnownPagesMiddleware` when the spider opens. Nothing is known without it.
+        self.known: Callable[[set[str]], set[str]] = lambda canonical: set()
 
     @property
     def yuqing(self) -> Settings:
@@ -106,8 +105,8 @@ class SourceSpider(scrapy.Spider):
         return True
 
     def new_links(self, urls: Iterable[str]) -> list[str]:
-        """The listed URLs not stored, not set aside by an earlier crawl (`seen_pages`) and not
-        requested already in this run.
+        """The listed URLs not stored, not set aside by an earlier crawl (`seen_pages`, both
+        answered by `crawlers.known`) and not requested already in this run.
 
         Every listed URL counts as found; the others are skipped without a request.
         """
@@ -140,22 +139,4 @@ class SourceSpider(scrapy.Spider):
         return not times or any(t >= oldest_allowed for t in times)
 
     def _stored(self, canonical: set[str]) -> set[str]:
-        if not canonical:
-            return set()
-        if self._db is None:
-            self._db = Database(self.yuqing, migrate=False)
-        with self._db.transaction() as session:
-            stored = session.scalars(
-                select(Mention.canonical_url).where(Mention.canonical_url.in_(canonical))
-            )
-            seen = session.scalars(
-                select(SeenPage.canonical_url).where(
-                    SeenPage.canonical_url.in_(canonical),
-                    SeenPage.outcome.not_in(RETRIED_OUTCOMES),
-                )
-            )
-            return {*stored, *seen}
-
-    def closed(self, reason: str) -> None:
-        if self._db is not None:
-            self._db.dispose()
+        return self.known(canonical) if canonical else set()

@@ -47,7 +47,7 @@ from crawlers.extract import (
 )
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceSpider, redirected_from
-from responder.intake.dates import parse_time
+from responder.intake.handover import parse_time
 
 # A time beside a result sits in the result's block, rarely more than this far above the link
 # (a > h3 > div.result); higher up, blocks hold several results.

@@ -58,8 +58,7 @@ from twisted.python.failure import Failure
 from crawlers.extract import html_to_text
 from crawlers.items import MentionItem
 from crawlers.spiders.base import SourceSpider
-from responder.intake.counts import parse_count
-from responder.intake.dates import parse_time
+from responder.intake.handover import parse_count, parse_time
 
 log = logging.getLogger(__name__)
 

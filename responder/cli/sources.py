@@ -31,6 +31,8 @@ def crawl(
     """
     import uuid
 
+    from responder.db import Database
+    from responder.running.aftercrawl import after_crawl
     from responder.running.cycle import CrawlFailed, crawl_subprocess
 
     settings = settings_of(ctx)
@@ -47,10 +49,19 @@ def crawl(
             raise typer.Exit(2)
         extra = ["--worker", *(["--round", round_id] if round_id else [])]
     cycle_id = f"manual-{uuid.uuid4().hex[:8]}"
+    failed: CrawlFailed | None = None
     try:
         crawl_subprocess(settings, cycle_id, source or [], extra)
     except CrawlFailed as exc:
+        failed = exc
         typer.echo(f"error: {exc}", err=True)
+    # Also after a crawl that failed or timed out: its runs are closed as interrupted here.
+    db = Database(settings)
+    try:
+        after_crawl(db, settings)
+    finally:
+        db.dispose()
+    if failed is not None:
         raise typer.Exit(1) from None
     if not worker:  # a worker's runs are filed under its round, summed up by `yuqing sources`
         _print_crawl_runs(settings, cycle_id)

@@ -20,15 +20,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import nlp
-from responder import audit, clock
+from responder import audit
 from responder.db import Database
 from responder.intake.columns import MAX_CANONICAL_URL, BadRow, read_record
+from responder.intake.crawl_runs import RunCounts, RunStatus, finish_run, open_run, record_counts
 from responder.intake.mentions import canonical_url, clean, content_hash, source_for
 from responder.intake.mentions import store as store_mention
 from responder.intake.reprints import group_reprints
 from responder.intake.tables import BATCH_ROWS, PROGRESS_EVERY, Row, Table
-from responder.models import CrawlRun
-from responder.processes import this_process
 from responder.settings import Settings
 
 
@@ -104,18 +103,21 @@ class _Importer:
             self.summary.stored += 1
 
     def save_run(self, session: Session, finished: bool = False) -> None:
-        run = session.get(CrawlRun, self.run_id)
-        assert run is not None
         s = self.summary
-        run.fetched = run.found = s.read
-        run.stored = s.stored
-        run.skipped = s.duplicates + s.not_relevant
-        run.failed = s.bad_rows
-        if finished:
-            run.finished_at = clock.now()
-            run.status = "ok" if s.read else "empty"
-            if s.bad_rows:
-                run.error = f"{s.bad_rows} bad rows in {s.file}"
+        counts = RunCounts(
+            fetched=s.read,
+            found=s.read,
+            stored=s.stored,
+            skipped=s.duplicates + s.not_relevant,
+            failed=s.bad_rows,
+        )
+        if not finished:
+            record_counts(session, self.run_id, counts)
+            return
+        # An import lists nothing when its file has no rows: the same "empty" as a source.
+        status = RunStatus.OK if s.read else RunStatus.EMPTY
+        error = f"{s.bad_rows} bad rows in {s.file}" if s.bad_rows else None
+        finish_run(session, self.run_id, status, counts, error)
 
 
 def import_table(
@@ -142,10 +144,8 @@ def import_table(
     )
     with db.transaction() as session:
         source = source_for(session, summary.source, "import", path.resolve().as_uri())
-        run = CrawlRun(cycle_id=summary.cycle_id, source_id=source.id, worker=this_process())
-        session.add(run)
-        session.flush()
-        importer = _Importer(settings, summary, table.resolved, relevance, source.id, run.id, say)
+        run_id = open_run(session, summary.cycle_id, source.id)
+        importer = _Importer(settings, summary, table.resolved, relevance, source.id, run_id, say)
 
     rows = table.rows
     done = False

@@ -1,41 +1,34 @@
 """Source health: how each source's recent crawls went, and alerts when one stops working.
 
 A run is bad when it failed, found nothing or was interrupted (its process died before
-finishing: `close_abandoned_runs` closes such runs when the next crawl starts, after a crawl and
-in every cycle). After `alert_after_runs` bad runs in a row (per
-source, else `crawl.alert_after_runs`) the duty officer is emailed through the outbox, once
-per streak: the dedupe key names the streak's first bad run. When the source recovers, a
-short all-clear follows, keyed the same way.
+finishing: `responder.intake.crawl_runs.close_abandoned_runs` closes such runs when the next
+crawl of the source starts and after every crawl). This module only reads runs; crawl_runs
+writes them. After `alert_after_runs` bad runs in a row (per source, else
+`crawl.alert_after_runs`) the duty officer is emailed through the outbox, once per streak:
+the dedupe key names the streak's first bad run. When the source recovers, a short all-clear
+follows, keyed the same way.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from responder import clock
 from responder.delivery.outbox import enqueue_for_person
+from responder.intake.crawl_runs import BAD, RunStatus
 from responder.models import CrawlRun, Mention, OutboxMessage, Source
 from responder.notices.duty import on_duty
-from responder.processes import is_dead, on_this_host
 from responder.rendering import local_time, render_text, split_subject
 from responder.settings import Settings
 from responder.settings import Source as SourceConfig
 
 log = logging.getLogger(__name__)
-BAD = ("failed", "empty", "interrupted")
 RECENT_RUNS = 50
-# A run left "running" by a process on another host, which cannot be asked whether it lives, is
-# closed once it started this many `crawl.timeout_minutes` ago. The scheduler and `yuqing crawl`
-# kill a crawl after one timeout; a `--worker` started by other means (cron) is not killed, so
-# the margin is wide. Should a live worker's run be closed all the same, its own end overwrites
-# the status.
-REMOTE_RUN_TIMEOUTS = 4
 
 
 @dataclass
@@ -103,7 +96,7 @@ def source_health(session: Session, settings: Settings) -> list[SourceHealth]:
             runs = list(
                 session.scalars(
                     select(CrawlRun)
-                    .where(CrawlRun.source_id == row.id, CrawlRun.status != "running")
+                    .where(CrawlRun.source_id == row.id, CrawlRun.status != RunStatus.RUNNING.value)
                     .order_by(CrawlRun.id.desc())
                     .limit(RECENT_RUNS)
                 )
@@ -143,46 +136,6 @@ def source_health(session: Session, settings: Settings) -> list[SourceHealth]:
     return report
 
 
-def close_abandoned_runs(
-    session: Session, settings: Settings, source_id: int | None = None, now: datetime | None = None
-) -> int:
-    """Close as "interrupted" the runs (of one source, or all) still "running" whose process is
-    gone; returns how many. A run of a process on this host is closed when its pid no longer
-    runs, never while it does; a run of another host's process (or of an unrecorded one) once it
-    started `REMOTE_RUN_TIMEOUTS` crawl timeouts ago. Several workers may crawl one source at
-    once (crawlers.distributed): each closes only what no live process owns."""
-    now = now or clock.now()
-    remote_limit = timedelta(minutes=REMOTE_RUN_TIMEOUTS * settings.crawl.timeout_minutes)
-    query = select(CrawlRun.id, CrawlRun.worker, CrawlRun.started_at).where(
-        CrawlRun.status == "running"
-    )
-    if source_id is not None:
-        query = query.where(CrawlRun.source_id == source_id)
-    closed = 0
-    for run_id, worker, started_at in session.execute(query).all():
-        if is_dead(worker):
-            error = f"the crawling process ({worker}) died before finishing"
-        elif not on_this_host(worker) and now - started_at > remote_limit:
-            hours = remote_limit.total_seconds() / 3600
-            error = (
-                f"the crawling process ({worker or 'not recorded'}) did not finish within"
-                f" {hours:g} hours; taken as dead"
-            )
-        else:
-            continue
-        # Only while still running: the run's own process may finish it at this moment.
-        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(CrawlRun)
-            .where(CrawlRun.id == run_id, CrawlRun.status == "running")
-            .values(status="interrupted", finished_at=now, error=error)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount:
-            closed += 1
-            log.warning("crawl run %d closed as interrupted: %s", run_id, error)
-    return closed
-
-
 def alert_unhealthy(session: Session, settings: Settings, now: datetime | None = None) -> int:
     """Enqueue an alert for every source whose bad streak reached its threshold; returns how
     many were newly enqueued (an alert already sent for the same streak is not repeated)."""
@@ -198,7 +151,7 @@ def alert_unhealthy(session: Session, settings: Settings, now: datetime | None =
         if health.alerting:
             template = "notices/source_down.txt.j2"
             key: str | None = f"source-down:{health.name}:{health.streak_start_run}"
-        elif health.last_status == "ok":
+        elif health.last_status == RunStatus.OK:
             template, key = "notices/source_up.txt.j2", _all_clear_key(session, health.name)
         else:
             continue

@@ -23,13 +23,12 @@ from responder.db import Database
 from responder.delivery.outbox import drain
 from responder.incidents.severity import LEVELS
 from responder.incidents.triage import Triage
-from responder.intake.reprints import group_reprints
 from responder.judging.classify import build_classifier, classify_pending
 from responder.models import CrawlRun, Draft, Incident, Mention
 from responder.notices.escalation import notify_all
 from responder.notices.undelivered import report_undelivered
-from responder.ops.health import close_abandoned_runs
 from responder.replies.drafts import draft_missing
+from responder.running.aftercrawl import after_crawl
 from responder.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -137,11 +136,8 @@ class Cycle:
         return sent
 
     def _process(self, summary: CycleSummary, now: datetime | None) -> None:
-        with self.db.transaction() as session:
-            # The crawl closes the runs of dead crawls and groups its own reprints; this
-            # catches a crawl that died (or timed out) before it did.
-            close_abandoned_runs(session, self.settings)
-            group_reprints(session, self.settings)
+        # Once per cycle, whoever crawled (this cycle's crawl, a worker round, nobody).
+        after_crawl(self.db, self.settings)
         with self.db.transaction() as session:
             classify_pending(
                 session,
