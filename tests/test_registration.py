@@ -34,6 +34,11 @@ CALL = (
 LEAKED = f"来电人称普查员把她的身份证号{ID_NUMBER}和手机号{PHONE}发到了业主群里，要求统计局说明。"
 
 
+def earlier(settings: Settings, hours: int = 3) -> str:
+    """A time some hours before the (pinned) clock, as a person types it in office time."""
+    return (clock.now() - timedelta(hours=hours)).astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
 def mentions(db: Database) -> list[Mention]:
     with db.sessions() as session:
         return list(
@@ -114,8 +119,9 @@ def test_personal_data_is_masked_in_the_text_and_the_caller(settings, db, office
 
 
 def test_the_same_words_recorded_twice_are_one_mention(settings, db, officer):
-    first = record(settings, db, time="2026-11-20 09:30")
-    again = record(settings, db, time="2026-11-20 09:30", who="另一位值班员听到的同一通电话")
+    at = earlier(settings)
+    first = record(settings, db, time=at)
+    again = record(settings, db, time=at, who="另一位值班员听到的同一通电话")
 
     assert again.duplicate and again.mention_id == first.mention_id
     assert len(mentions(db)) == 1
@@ -154,6 +160,7 @@ def test_only_enabled_duty_press_or_admin_accounts_may_register(settings, db, na
 
 
 def test_a_duty_officer_registers_on_the_page_and_sees_it_among_the_mentions(settings, db):
+    at = earlier(settings)
     client = client_as(settings, db, "duty", "值班员甲")
     page = client.get("/register")
     assert page.status_code == 200 and "登记舆情" in page.text
@@ -165,7 +172,7 @@ def test_a_duty_officer_registers_on_the_page_and_sees_it_among_the_mentions(set
             "csrf_token": csrf(page.text),
             "channel": "visit",
             "who": "来访群众",
-            "time": "2026-11-20T09:30",
+            "time": at.replace(" ", "T"),
             "title": "",
             "text": CALL,
         },
@@ -176,10 +183,7 @@ def test_a_duty_officer_registers_on_the_page_and_sees_it_among_the_mentions(set
     [mention] = mentions(db)
     assert done.headers["location"] == f"/mentions/{mention.id}"
     assert mention.published_at is not None
-    assert (
-        mention.published_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
-        == "2026-11-20 09:30"
-    )
+    assert mention.published_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") == at
     shown = client.get(done.headers["location"])
     assert "已登记" in shown.text and "来访群众" in shown.text
     listed = client.get("/register").text
@@ -200,6 +204,29 @@ def test_a_refused_form_comes_back_with_the_reason_and_what_was_typed(settings, 
     assert mentions(db) == []
 
 
+@pytest.mark.parametrize("role", ["press", "admin"])
+def test_the_press_office_and_admin_may_register_and_a_repeat_links_to_the_stored_one(
+    settings, db, role
+):
+    client = client_as(settings, db, role)
+    form = {"channel": "mailbox", "who": "", "time": "", "title": "", "text": CALL}
+
+    first = client.post(
+        "/register",
+        data={**form, "csrf_token": csrf(client.get("/register").text)},
+        follow_redirects=False,
+    )
+    again = client.post(
+        "/register", data={**form, "csrf_token": csrf(client.get("/register").text)}
+    )
+
+    assert first.status_code == 303
+    [mention] = mentions(db)
+    assert again.status_code == 200 and f"信息 #{mention.id}" in again.text
+    assert "未重复保存" in again.text
+    assert [e.actor for e in registrations(db)] == [f"test-{role}"]
+
+
 def test_a_leader_may_not_register(settings, db):
     client = client_as(settings, db, "leader")
 
@@ -218,7 +245,7 @@ def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
 
 def test_yuqing_add_records_a_call_from_the_command_line(settings, db, officer):
     code, out, err = invoke(
-        "add", "--channel", "phone", "--by", officer, "--time", "2026-11-20 10:15", "--text", CALL
+        "add", "--channel", "phone", "--by", officer, "--time", earlier(settings), "--text", CALL
     )
     assert code == 0, err
     assert "stored mention" in out
