@@ -21,6 +21,8 @@ from responder.models import User
 from responder.settings import WebSettings
 
 ROLES = ("duty", "press", "leader", "admin")
+# Who may record a mention received by phone, visit or mail (登记舆情); leaders read.
+REGISTER_ROLES = ("duty", "press", "admin")
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so a wrong name costs as long as a wrong password.

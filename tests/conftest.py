@@ -133,6 +133,7 @@ DATE_SENSITIVE = {
     "test_import",
     "test_metrics",
     "test_outbox",
+    "test_registration",
     "test_reports",
     "test_reprints",
     "test_retention",

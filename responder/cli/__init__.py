@@ -14,6 +14,7 @@ from responder.cli.app import app
 COMMAND_MODULES = (
     "running",
     "sources",
+    "registration",
     "judgements",
     "duty",
     "incidents",

@@ -26,6 +26,7 @@ from responder.web import (
     library,
     mentions,
     monitoring,
+    registration,
     sources,
 )
 from responder.web.core import SecurityHeaders, Web, current_user
@@ -60,6 +61,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *library.routes(web),
         *monitoring.routes(web),
         *sources.routes(web),
+        *registration.routes(web),
     ]
     middleware = [
         Middleware(SecurityHeaders),
