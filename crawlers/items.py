@@ -1,27 +1,20 @@
-"""The item every spider yields: one mention as found on the page, before cleaning."""
+"""The item every spider yields: one mention as found on the page, before cleaning.
+
+It is intake's `MentionRecord` (what is stored) with what only the crawl knows: the source it
+came from and the addresses that redirected to it. One record, so a field added to mentions
+is added once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+
+from responder.intake.handover import MentionRecord
 
 
 @dataclass
-class MentionItem:
-    source: str
-    url: str
-    title: str = ""
+class MentionItem(MentionRecord):
+    # A page may yield no text (the normalise pipeline sets it aside as "empty").
     text: str = ""
-    author: str = ""
-    outlet: str = ""
-    published: str = ""  # as written on the page; the normalise pipeline parses it
-    published_at: datetime | None = None
-    reposts: int = 0
-    comments: int = 0
-    likes: int = 0
-    keywords_matched: list[str] = field(default_factory=list)
-    # Title and text before masking, kept only with `privacy.keep_original` (see clean()).
-    original_title: str | None = None
-    original_text: str | None = None
+    source: str = ""
     # URLs that redirected to `url` (see crawlers.spiders.base.redirected_from).
     aliases: list[str] = field(default_factory=list)

@@ -21,7 +21,6 @@ from responder.intake import handover
 from responder.intake.handover import (
     AsidePage,
     Handover,
-    MentionRecord,
     Run,
     RunCounts,
     RunStatus,
@@ -52,24 +51,6 @@ def _yuqing(crawler: Crawler) -> Settings:
     return settings  # type: ignore[no-any-return]
 
 
-def _record(item: MentionItem) -> MentionRecord:
-    return MentionRecord(
-        url=item.url,
-        text=item.text,
-        title=item.title,
-        author=item.author,
-        outlet=item.outlet,
-        published=item.published,
-        published_at=item.published_at,
-        reposts=item.reposts,
-        comments=item.comments,
-        likes=item.likes,
-        keywords_matched=item.keywords_matched,
-        original_title=item.original_title,
-        original_text=item.original_text,
-    )
-
-
 class NormalisePipeline:
     """Clean the text fields, parse the publication time in the office's time zone, and drop
     items older than the source's look-back window."""
@@ -83,21 +64,19 @@ class NormalisePipeline:
         return cls(crawler, _yuqing(crawler))
 
     def process_item(self, item: MentionItem) -> MentionItem:
-        record = clean(_record(item), self.settings.tz, self.settings.privacy)
-        if record is None:
+        cleaned = clean(item, self.settings.tz, self.settings.privacy)
+        if cleaned is None:
             item.title = aside_title(item.title, self.settings.privacy)
             raise SetAside("empty", f"no text extracted from {item.url}")
-        item.title, item.text = record.title, record.text
-        item.original_title, item.original_text = record.original_title, record.original_text
-        item.author, item.outlet = record.author, record.outlet
+        # `clean` copies the record it is given, so the item keeps its source and aliases.
+        assert isinstance(cleaned, MentionItem)
         spider = self.crawler.spider
         configured = getattr(getattr(spider, "source", None), "outlet", None)
         if configured:
-            item.outlet = configured
-        item.published_at = record.published_at
-        if spider is not None and spider.is_old(item.published_at):  # type: ignore[attr-defined]
-            raise SetAside("old", f"older than the look-back window: {item.url}")
-        return item
+            cleaned.outlet = configured
+        if spider is not None and spider.is_old(cleaned.published_at):  # type: ignore[attr-defined]
+            raise SetAside("old", f"older than the look-back window: {cleaned.url}")
+        return cleaned
 
 
 class RelevancePipeline:
@@ -191,9 +170,7 @@ class SavePipeline:
             return
         for item in self.pending:
             self.aside += [AsidePage(alias, "redirect") for alias in item.aliases]
-        self.stored += self.handover.store(
-            self.run, [_record(item) for item in self.pending], self.aside
-        )
+        self.stored += self.handover.store(self.run, list(self.pending), self.aside)
         self.pending.clear()
         self.aside.clear()
 
