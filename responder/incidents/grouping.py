@@ -28,6 +28,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import jieba
+
 import nlp
 from nlp.text import idf_table
 
@@ -89,8 +91,6 @@ def dictionary_tags() -> dict[str, str]:
     global _tags
     with _tags_lock:
         if _tags is None:
-            import jieba
-
             table: dict[str, str] = {}
             path = Path(jieba.__file__).parent / "dict.txt"
             for line in path.read_text(encoding="utf-8").splitlines():

@@ -245,6 +245,7 @@ def _table(
 
 
 def _xlsx(path: Path, mapping: dict[str, str], sheet: str | None, limits: LimitsSettings) -> Table:
+    # Only an .xlsx import needs openpyxl (a quarter-second import), so it loads here.
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 

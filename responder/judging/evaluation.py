@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from nlp.evaluation import EVAL_FIELDS, evaluate_rows, label_of, negative_vs_neutral
+from nlp.linear import CARD, LinearBackend, read_card
 from nlp.text import normalise
 from nlp.training import load_jsonl
+from nlp.transformer import TransformersModel
+from nlp.transformer import read_card as read_transformers_card
 from nlp.types import ModelError
 from responder.judging.classify import build_classifier
 from responder.settings import Settings
@@ -24,7 +27,6 @@ BATCH = 512
 
 def _model_predictor(path: Path) -> tuple[list[str], Callable[[list[str], str], list[str]]]:
     """The fields a model directory judges and how to ask it, for linear and transformers."""
-    from nlp.linear import CARD, LinearBackend, read_card
 
     if (path / CARD).is_file():
         fields = list(read_card(path)["fields"])
@@ -32,8 +34,6 @@ def _model_predictor(path: Path) -> tuple[list[str], Callable[[list[str], str], 
         return fields, lambda texts, field: [
             label for label, _ in model.predict_field(field, texts)
         ]
-    from nlp.transformer import TransformersModel
-    from nlp.transformer import read_card as read_transformers_card
 
     card = read_transformers_card(path) or {}
     if not card.get("field"):

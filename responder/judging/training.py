@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp.evaluation import label_of
+from nlp.linear import CANDIDATES
 from nlp.training import (
     SHIPPED_MODEL,
     build_shipped_model,
@@ -20,6 +21,7 @@ from nlp.training import (
     load_jsonl,
     train,
 )
+from nlp.transformer import fine_tune
 from responder.settings import Settings
 
 # Fields `yuqing train` picks by itself, in this order, when the data has their labels; a
@@ -105,8 +107,6 @@ def train_file(
         name += f"-{backend}"
     out = output or settings.data_dir / "models" / name
     if backend == "linear":
-        from nlp.linear import CANDIDATES
-
         if features != "auto" and features not in CANDIDATES:
             raise ValueError(f"unknown features {features!r}; expected auto or {list(CANDIDATES)}")
         options = None if features == "auto" else CANDIDATES[features]
@@ -114,8 +114,6 @@ def train_file(
             rows, chosen, out, holdout, options=options, data=described, progress=progress
         )
     elif backend == "transformers":
-        from nlp.transformer import fine_tune
-
         if base_model is None:
             raise ValueError("--backend transformers needs --base-model DIR")
         if len(chosen) != 1:

@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from responder import clock
+from responder.ops.retention import purge
 from responder.reports.delivery import add_report_jobs
 from responder.running.cycle import CrawlFailed, Cycle
 from responder.schedules import parse_schedule
@@ -41,8 +42,6 @@ def _job(cycle: Cycle, sources: list[str], what: str) -> Callable[[], None]:
 
 def _purge(cycle: Cycle, settings: Settings) -> Callable[[], None]:
     def run() -> None:
-        from responder.ops.retention import purge
-
         with cycle.db.transaction() as session:
             summary = purge(session, settings, clock.now())
         log.info("purge: %s", summary.to_dict())

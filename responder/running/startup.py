@@ -97,6 +97,7 @@ def explain_bind_error(exc: OSError, listeners: list[Listener]) -> StartupProble
 def check_font() -> None:
     """Look for the charts' Chinese font now, so a missing one is reported (one line, logged
     by `charts.cjk_font`) among the start-up messages rather than at the first chart."""
+    # charts loads matplotlib (about a second); only this check and the reports need it.
     from responder.reports.charts import cjk_font
 
     cjk_font()
