@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 import nlp
 from responder import audit, clock
+from responder.audit import AuditAction
 from responder.db import Database
 from responder.intake import import_limits as bounds
 from responder.intake.counts import parse_count as read_count
@@ -617,7 +618,7 @@ def import_table(
                 audit.record(
                     session,
                     actor,
-                    "mentions.import",
+                    AuditAction.MENTIONS_IMPORT,
                     "crawl_run",
                     importer.run_id,
                     after={
