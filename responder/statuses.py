@@ -107,7 +107,9 @@ class EnumText(TypeDecorator[E]):
             return self.enum(value).value
         except ValueError:
             known = ", ".join(m.value for m in self.enum)
-            raise ValueError(f"{value!r} is not a {self.enum.__name__} (one of: {known})") from None
+            raise ValueError(
+                f"{value!r} is not a value of {self.enum.__name__} (one of: {known})"
+            ) from None
 
     def process_result_value(self, value: Any, dialect: Any) -> E | None:
         if value is None:

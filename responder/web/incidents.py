@@ -70,14 +70,14 @@ class BadForm(ValueError):
 
 @dataclass(frozen=True)
 class ListFilter:
-    status: str = "open"
+    status: str = IncidentStatus.OPEN
     level: str = ""
     category: str = ""
     page: int = 1
 
 
 def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
-    status = params.get("status", "open") or "open"
+    status = params.get("status", IncidentStatus.OPEN) or IncidentStatus.OPEN
     level = params.get("level", "")
     category = params.get("category", "")
     page = params.get("page", "1") or "1"
