@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from responder import audit
+from responder.audit import AuditAction
 from responder.labels import label
 from responder.models import User
 from responder.settings import WebSettings
@@ -66,7 +67,12 @@ def add_user(session: Session, name: str, role: str, email: str, password: str, 
     session.add(user)
     session.flush()
     audit.record(
-        session, actor, "user.add", "user", user.name, after={"role": role, "email": user.email}
+        session,
+        actor,
+        AuditAction.USER_ADD,
+        "user",
+        user.name,
+        after={"role": role, "email": user.email},
     )
     return user
 
@@ -90,7 +96,7 @@ def set_disabled(session: Session, name: str, disabled: bool, actor: str) -> Use
     audit.record(
         session,
         actor,
-        "user.disable" if disabled else "user.enable",
+        AuditAction.USER_DISABLE if disabled else AuditAction.USER_ENABLE,
         "user",
         user.name,
         before={"disabled": not disabled},
@@ -106,7 +112,7 @@ def set_password(session: Session, name: str, password: str, actor: str) -> User
     user.password_hash = _hasher.hash(password)
     user.session_epoch += 1
     user.failed_logins, user.locked_until = 0, None
-    audit.record(session, actor, "user.password", "user", user.name)
+    audit.record(session, actor, AuditAction.USER_PASSWORD, "user", user.name)
     return user
 
 
@@ -120,7 +126,7 @@ def set_role(session: Session, name: str, role: str, actor: str) -> User:
     audit.record(
         session,
         actor,
-        "user.role",
+        AuditAction.USER_ROLE,
         "user",
         user.name,
         before={"role": before},
@@ -136,7 +142,7 @@ def log_out(session: Session, user_id: int) -> None:
     if user is None:
         return
     user.session_epoch += 1
-    audit.record(session, user.name, "user.logout", "user", user.name)
+    audit.record(session, user.name, AuditAction.USER_LOGOUT, "user", user.name)
 
 
 REFUSED = "用户名或密码错误；连续失败多次的账号会临时锁定，请稍后再试"
@@ -170,7 +176,7 @@ def authenticate(
         if user.failed_logins >= web.login_attempts:
             user.locked_until = now + timedelta(minutes=web.lockout_minutes)
             user.failed_logins = 0
-            audit.record(session, "system", "user.lockout", "user", user.name)
+            audit.record(session, "system", AuditAction.USER_LOCKOUT, "user", user.name)
         return refused
     if user.disabled:
         return LoginResult(None, "该账号已停用，请联系管理员")

@@ -27,6 +27,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from responder import clock
+from responder.statuses import (
+    AttemptOutcome,
+    DraftEventKind,
+    DraftStatus,
+    EnumText,
+    IncidentStatus,
+    JudgementOrigin,
+    NoticeDelivery,
+    OutboxStatus,
+    TemplateStatus,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -162,7 +173,7 @@ class Mention(Base):
         """The judgement in force: the newest correction, else the newest machine judgement."""
         if not self.judgements:
             return None
-        corrections = [j for j in self.judgements if j.origin == "correction"]
+        corrections = [j for j in self.judgements if j.origin == JudgementOrigin.CORRECTION]
         return (corrections or self.judgements)[-1]
 
     @property
@@ -182,7 +193,9 @@ class Judgement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
-    origin: Mapped[str] = mapped_column(String(20), default="machine")  # machine | correction
+    origin: Mapped[JudgementOrigin] = mapped_column(
+        EnumText(JudgementOrigin), default=JudgementOrigin.MACHINE
+    )
     sentiment: Mapped[str] = mapped_column(String(10))
     sentiment_score: Mapped[float] = mapped_column(Float)
     category: Mapped[str] = mapped_column(String(30))
@@ -207,7 +220,9 @@ class Incident(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed | merged
+    status: Mapped[IncidentStatus] = mapped_column(
+        EnumText(IncidentStatus), default=IncidentStatus.OPEN
+    )
     machine_level: Mapped[str] = mapped_column(String(4), default="IV")
     level_override: Mapped[str | None] = mapped_column(String(4))
     override_reason: Mapped[str | None] = mapped_column(Text)
@@ -262,7 +277,11 @@ class TemplateVersion(Base):
     template_id: Mapped[int] = mapped_column(ForeignKey("response_templates.id"))
     version: Mapped[int]
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|approved|retired
+    # pending | approved (in force) | retired (replaced by a newer approved one) | rejected |
+    # withdrawn (by its author): statuses.TemplateStatus
+    status: Mapped[TemplateStatus] = mapped_column(
+        EnumText(TemplateStatus), default=TemplateStatus.PENDING
+    )
     author: Mapped[str] = mapped_column(String(100))
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None]
@@ -278,7 +297,8 @@ class Draft(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
     template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|approved|rejected
+    # pending (new, or edited since its review) | approved | rejected: statuses.DraftStatus
+    status: Mapped[DraftStatus] = mapped_column(EnumText(DraftStatus), default=DraftStatus.PENDING)
     # Why it exists: level (the incident's level needs a reply) | misinfo (a misinformation
     # finding) | requested (someone asked on the incident page).
     reason: Mapped[str] = mapped_column(String(20), default="level", server_default="level")
@@ -292,13 +312,14 @@ class Draft(Base):
 
 
 class DraftEvent(Base):
-    """A review event on a draft: created, edited (with diff), approved, rejected."""
+    """A review event on a draft: created, edited (with diff), approved, rejected, exported,
+    emailed (statuses.DraftEventKind)."""
 
     __tablename__ = "draft_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[DraftEventKind] = mapped_column(EnumText(DraftEventKind))
     actor: Mapped[str] = mapped_column(String(100))
     comment: Mapped[str] = mapped_column(Text, default="")
     diff: Mapped[str] = mapped_column(Text, default="")
@@ -330,7 +351,9 @@ class Notice(Base):
     # own: its messages are its own | batch: alerted at once together with the cycle's other
     # new incidents | digest: listed in the next digest. `carried_by` is the outbox key of the
     # batch or digest that carried it (None: not yet sent).
-    delivery: Mapped[str] = mapped_column(String(12), default="own", server_default="own")
+    delivery: Mapped[NoticeDelivery] = mapped_column(
+        EnumText(NoticeDelivery, 12), default=NoticeDelivery.OWN, server_default=NoticeDelivery.OWN
+    )
     carried_by: Mapped[str | None] = mapped_column(String(300))
 
     incident: Mapped[Incident] = relationship()
@@ -351,8 +374,10 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
     stage: Mapped[str] = mapped_column(String(30))
-    # pending | sending (claimed by a sender) | sent | failed
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    # pending | sending (claimed by a sender) | sent | failed: statuses.OutboxStatus
+    status: Mapped[OutboxStatus] = mapped_column(
+        EnumText(OutboxStatus), default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=clock.now)
     claimed_at: Mapped[datetime | None]
@@ -392,7 +417,7 @@ class DeliveryAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=clock.now)
-    outcome: Mapped[str] = mapped_column(String(20))  # sent | deferred | failed | in_doubt
+    outcome: Mapped[AttemptOutcome] = mapped_column(EnumText(AttemptOutcome))
     error: Mapped[str | None] = mapped_column(Text)
     seconds: Mapped[float] = mapped_column(Float, default=0)
 

@@ -10,6 +10,7 @@ import typer
 from responder import clock
 from responder.cli.app import app, settings_of
 from responder.settings import Settings
+from responder.statuses import IncidentStatus
 
 incident_app = typer.Typer(
     help="Incidents (舆情事件): list and show them; merge, split, set the level, close, reopen",
@@ -94,7 +95,7 @@ def incident_list(
     with db.sessions() as session:
         query = select(Incident).order_by(Incident.last_seen.desc(), Incident.id.desc())
         if not show_all:
-            query = query.where(Incident.status == "open")
+            query = query.where(Incident.status == IncidentStatus.OPEN)
         incidents = session.scalars(query).all()
     db.dispose()
     if as_json:
@@ -227,9 +228,9 @@ def incident_show(
         return "未知" if n is None else str(n)
 
     status = label("incident_status", incident.status)
-    if incident.status == "closed":
+    if incident.status == IncidentStatus.CLOSED:
         status += f"（{local_time(incident.closed_at, tz)}，原因：{incident.close_reason}）"
-    elif incident.status == "merged":
+    elif incident.status == IncidentStatus.MERGED:
         status += f"（已并入事件 #{incident.merged_into}）"
     lines = [
         f"事件 #{incident.id}  {label('categories', incident.category)}  {status}",

@@ -9,6 +9,7 @@ import typer
 
 from responder.cli.app import app, settings_of
 from responder.settings import Settings
+from responder.statuses import OutboxStatus
 
 if TYPE_CHECKING:
     from responder.ops.metrics import Facts
@@ -60,7 +61,8 @@ def describe(facts: Facts, settings: Settings) -> list[str]:
         "待发送 (outbox backlog):",
     ]
     for channel, by_status in sorted(facts.outbox.items()):
-        pending, sending, failed = (by_status.get(k, 0) for k in ("pending", "sending", "failed"))
+        wanted = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
+        pending, sending, failed = (by_status.get(k, 0) for k in wanted)
         lines.append(f"  {channel}: 待发 {pending}，发送中 {sending}，失败 {failed}")
     lines += [
         f"最早未发消息已等待 (oldest unsent): {_minutes(facts.oldest_unsent_seconds)}",

@@ -32,6 +32,7 @@ from responder.models import DeliveryAttempt, OutboxAttachment, OutboxMessage
 from responder.plaintext import one_line
 from responder.processes import HOST, is_dead, this_process
 from responder.settings import MailSettings, Recipient, WebhookSettings
+from responder.statuses import AttemptOutcome, OutboxStatus
 
 log = logging.getLogger(__name__)
 # Permanent SMTP refusals (bad address, policy): retrying cannot help.
@@ -260,8 +261,11 @@ def post_webhook(message: OutboxMessage, hooks: Mapping[str, WebhookSettings]) -
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - STALE_CLAIM),
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_at < now - STALE_CLAIM,
+        ),
     )
 
 
@@ -271,7 +275,8 @@ def _dead_local_claims(session: Session) -> list[int]:
         message_id
         for message_id, claimed_by in session.execute(
             select(OutboxMessage.id, OutboxMessage.claimed_by).where(
-                OutboxMessage.status == "sending", OutboxMessage.claimed_by.like(f"{HOST}:%")
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_by.like(f"{HOST}:%"),
             )
         )
         if is_dead(claimed_by)
@@ -284,12 +289,12 @@ def _claim(session: Session, message_id: int, now: datetime, dead: set[int]) -> 
     previous = session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id))
     condition = _claimable(now)
     if message_id in dead:
-        condition = or_(condition, OutboxMessage.status == "sending")
+        condition = or_(condition, OutboxMessage.status == OutboxStatus.SENDING)
     claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, condition)
         .values(
-            status="sending",
+            status=OutboxStatus.SENDING,
             claimed_at=clock.now(),
             claimed_by=this_process(),
             attempts=OutboxMessage.attempts + 1,
@@ -329,11 +334,11 @@ def drain(
                 previous = _claim(session, message_id, now, dead)
                 if previous is None:
                     continue
-                if previous == "sending":
+                if previous == OutboxStatus.SENDING:
                     session.add(
                         DeliveryAttempt(
                             message_id=message_id,
-                            outcome="in_doubt",
+                            outcome=AttemptOutcome.IN_DOUBT,
                             error="发送进程在投递中途停止，以相同 Message-ID 重新发送",
                         )
                     )
@@ -341,7 +346,7 @@ def drain(
                 message = session.get(OutboxMessage, message_id)
                 assert message is not None
                 started = time.monotonic()
-                outcome, error = "sent", None
+                outcome, error = AttemptOutcome.SENT, None
                 try:
                     if message.channel == "webhook":
                         post_webhook(message, webhooks or {})
@@ -356,16 +361,16 @@ def drain(
                             smtp = open_smtp(mail)
                         smtp.send_message(email)
                 except (*PERMANENT, PermanentFailure) as exc:
-                    outcome, error = "failed", str(exc)
+                    outcome, error = AttemptOutcome.FAILED, str(exc)
                 except (OSError, smtplib.SMTPException, DeliveryFailure) as exc:
-                    outcome, error = "deferred", f"{type(exc).__name__}: {exc}"
+                    outcome, error = AttemptOutcome.DEFERRED, f"{type(exc).__name__}: {exc}"
                     if message.channel != "webhook" and smtp is not None:
                         smtp.close()  # reconnect for the next message
                         smtp = None
                 except Exception as exc:
                     # A fault in one message must not hold up the others; it is retried.
                     log.exception("outbox %d: unexpected delivery error", message_id)
-                    outcome, error = "deferred", f"{type(exc).__name__}: {exc}"
+                    outcome, error = AttemptOutcome.DEFERRED, f"{type(exc).__name__}: {exc}"
                     if smtp is not None:
                         smtp.close()
                         smtp = None
@@ -379,15 +384,15 @@ def drain(
                     )
                 )
                 message.claimed_at = message.claimed_by = None
-                if outcome == "sent":
-                    message.status, message.sent_at = "sent", clock.now()
+                if outcome == AttemptOutcome.SENT:
+                    message.status, message.sent_at = OutboxStatus.SENT, clock.now()
                     result.sent += 1
-                elif outcome == "failed":
-                    message.status, message.last_error = "failed", error
+                elif outcome == AttemptOutcome.FAILED:
+                    message.status, message.last_error = OutboxStatus.FAILED, error
                     result.failed += 1
                     log.error("outbox %d to %s refused: %s", message.id, message.recipient, error)
                 else:
-                    message.status, message.last_error = "pending", error
+                    message.status, message.last_error = OutboxStatus.PENDING, error
                     message.next_attempt_at = clock.now() + backoff(message.attempts, mail)
                     result.deferred += 1
                     log.warning(

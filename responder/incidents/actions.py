@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from responder import audit, clock
+from responder.audit import AuditAction
 from responder.incidents.grouping import merge_profiles, profile_within
 from responder.incidents.severity import LEVELS
 from responder.incidents.triage import TERMS_PER_INCIDENT, refresh, seen_at
@@ -23,6 +24,7 @@ from responder.labels import label
 from responder.models import AuditEntry, Incident, Mention, Notice
 from responder.plaintext import one_line
 from responder.settings import Settings
+from responder.statuses import IncidentStatus
 
 
 class IncidentActionError(ValueError):
@@ -73,7 +75,7 @@ def _get(session: Session, incident_id: int) -> Incident:
 
 
 def _not_merged(incident: Incident) -> None:
-    if incident.status == "merged":
+    if incident.status == IncidentStatus.MERGED:
         raise InvalidTransition(f"事件 #{incident.id} 已并入事件 #{incident.merged_into}")
 
 
@@ -122,7 +124,7 @@ def merge(
     if source.id == target.id:
         raise InvalidMerge(f"事件 #{source.id} 不能并入自身")
     _not_merged(source)
-    if target.status != "open":
+    if target.status != IncidentStatus.OPEN:
         raise InvalidMerge(
             f"只能并入处置中的事件，事件 #{target.id}{label('incident_status', target.status)}"
         )
@@ -134,7 +136,7 @@ def merge(
         t for t, _ in Counter(target.terms + source.terms).most_common(TERMS_PER_INCIDENT)
     ]
     target.profile = merge_profiles(target.profile or {}, source.profile or {})
-    source.status = "merged"
+    source.status = IncidentStatus.MERGED
     source.merged_into = target.id
     refresh(session, settings, source, actor)
     refresh(session, settings, target, actor)
@@ -142,7 +144,7 @@ def merge(
     audit.record(
         session,
         actor,
-        "incident.merge",
+        AuditAction.INCIDENT_MERGE,
         "incident",
         source.id,
         before=source_before,
@@ -152,7 +154,7 @@ def merge(
     audit.record(
         session,
         actor,
-        "incident.merge",
+        AuditAction.INCIDENT_MERGE,
         "incident",
         target.id,
         before=target_before,
@@ -174,7 +176,7 @@ def split(
     """Move the given mentions of an open incident into a new incident; returns the new one."""
     actor, reason = _checked(actor, reason)
     incident = _get(session, incident_id)
-    if incident.status != "open":
+    if incident.status != IncidentStatus.OPEN:
         raise InvalidTransition(
             f"只能拆分处置中的事件，事件 #{incident.id}{label('incident_status', incident.status)}"
         )
@@ -215,7 +217,7 @@ def split(
     audit.record(
         session,
         actor,
-        "incident.open",
+        AuditAction.INCIDENT_OPEN,
         "incident",
         new.id,
         after={
@@ -235,7 +237,7 @@ def split(
     audit.record(
         session,
         actor,
-        "incident.split",
+        AuditAction.INCIDENT_SPLIT,
         "incident",
         incident.id,
         before=before,
@@ -276,7 +278,7 @@ def override_level(
     audit.record(
         session,
         actor,
-        "incident.level_override",
+        AuditAction.INCIDENT_LEVEL_OVERRIDE,
         "incident",
         incident.id,
         before=before,
@@ -303,21 +305,21 @@ def close(
     actor, reason = _checked(actor, reason)
     incident = _get(session, incident_id)
     _not_merged(incident)
-    if incident.status != "open":
+    if incident.status != IncidentStatus.OPEN:
         raise InvalidTransition(f"事件 #{incident.id} 已关闭")
     before = {"status": incident.status, "closed_at": None, "close_reason": None}
-    incident.status = "closed"
+    incident.status = IncidentStatus.CLOSED
     incident.closed_at = now or clock.now()
     incident.close_reason = reason
     audit.record(
         session,
         actor,
-        "incident.close",
+        AuditAction.INCIDENT_CLOSE,
         "incident",
         incident.id,
         before=before,
         after={
-            "status": "closed",
+            "status": IncidentStatus.CLOSED,
             "closed_at": incident.closed_at.isoformat(),
             "close_reason": reason,
         },
@@ -333,7 +335,7 @@ def reopen(
     actor, reason = _checked(actor, reason)
     incident = _get(session, incident_id)
     _not_merged(incident)
-    if incident.status != "closed":
+    if incident.status != IncidentStatus.CLOSED:
         raise InvalidTransition(f"事件 #{incident.id} 未关闭，无需重新打开")
     before = {
         "status": incident.status,
@@ -341,18 +343,18 @@ def reopen(
         "close_reason": incident.close_reason,
         "level": incident.level,
     }
-    incident.status = "open"
+    incident.status = IncidentStatus.OPEN
     incident.closed_at = None
     incident.close_reason = None
     refresh(session, settings, incident, actor)
     audit.record(
         session,
         actor,
-        "incident.reopen",
+        AuditAction.INCIDENT_REOPEN,
         "incident",
         incident.id,
         before=before,
-        after={"status": "open", "level": incident.level},
+        after={"status": IncidentStatus.OPEN, "level": incident.level},
         detail=reason,
     )
     return incident

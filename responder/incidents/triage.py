@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 import nlp
 from responder import audit, clock
+from responder.audit import AuditAction
 from responder.incidents.grouping import (
     Features,
     Grouper,
@@ -36,6 +37,7 @@ from responder.incidents.severity import assess, level_rank
 from responder.limits import clip
 from responder.models import Incident, Mention
 from responder.settings import Settings
+from responder.statuses import IncidentStatus
 
 log = logging.getLogger(__name__)
 TERMS_PER_INCIDENT = 30
@@ -158,7 +160,7 @@ class Triage:
             )
             others = session.scalars(
                 select(Incident).where(
-                    Incident.status == "open",
+                    Incident.status == IncidentStatus.OPEN,
                     Incident.id != incident.id,
                     Incident.last_seen >= incident.first_seen - window,
                     Incident.first_seen <= incident.last_seen + window,
@@ -177,11 +179,11 @@ class Triage:
             target.profile = add_to_profile(target.profile or {}, features)
             target.first_seen = min(target.first_seen, incident.first_seen)
             target.last_seen = max(target.last_seen, incident.last_seen)
-            incident.status, incident.merged_into = "merged", target.id
+            incident.status, incident.merged_into = IncidentStatus.MERGED, target.id
             audit.record(
                 session,
                 actor,
-                "incident.merge",
+                AuditAction.INCIDENT_MERGE,
                 "incident",
                 incident.id,
                 after={"merged_into": target.id},
@@ -215,7 +217,7 @@ class Triage:
         window = timedelta(hours=self.settings.incidents.window_hours)
         candidates = session.scalars(
             select(Incident).where(
-                Incident.status == "open",
+                Incident.status == IncidentStatus.OPEN,
                 Incident.last_seen >= when - window,
                 Incident.first_seen <= when + window,
             )
@@ -256,7 +258,7 @@ class Triage:
         audit.record(
             session,
             actor,
-            "incident.open",
+            AuditAction.INCIDENT_OPEN,
             "incident",
             incident.id,
             after={"title": incident.title, "category": incident.category},
@@ -268,10 +270,14 @@ class Triage:
 def surviving(session: Session, incident: Incident | None) -> Incident | None:
     """The open incident that now stands for `incident`: itself, or the end of its merges."""
     seen: set[int] = set()
-    while incident is not None and incident.status == "merged" and incident.id not in seen:
+    while (
+        incident is not None
+        and incident.status == IncidentStatus.MERGED
+        and incident.id not in seen
+    ):
         seen.add(incident.id)
         incident = session.get(Incident, incident.merged_into) if incident.merged_into else None
-    return incident if incident is not None and incident.status == "open" else None
+    return incident if incident is not None and incident.status == IncidentStatus.OPEN else None
 
 
 def refresh(
@@ -307,7 +313,7 @@ def refresh(
         audit.record(
             session,
             actor,
-            "incident.level",
+            AuditAction.INCIDENT_LEVEL,
             "incident",
             incident.id,
             before={"machine_level": before},

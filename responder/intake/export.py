@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from responder.models import Judgement, Mention
+from responder.statuses import JudgementOrigin
 
 # What a mention is; `yuqing import` reads these same fields back.
 MENTION_FIELDS = (
@@ -62,13 +63,13 @@ def correction_rows(session: Session) -> Iterator[dict[str, Any]]:
     `yuqing train --data` (text, sentiment, category, misinfo) plus where it came from."""
     query = (
         select(Mention)
-        .where(Mention.judgements.any(Judgement.origin == "correction"))
+        .where(Mention.judgements.any(Judgement.origin == JudgementOrigin.CORRECTION))
         .options(selectinload(Mention.judgements))
         .order_by(Mention.id)
     )
     for m in session.scalars(query):
         j = m.judgement
-        assert j is not None and j.origin == "correction"
+        assert j is not None and j.origin == JudgementOrigin.CORRECTION
         yield {
             "text": f"{m.title}。{m.text}" if m.title else m.text,
             "sentiment": j.sentiment,

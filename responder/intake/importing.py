@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 import nlp
 from responder import audit
+from responder.audit import AuditAction
 from responder.db import Database
 from responder.intake.columns import MAX_CANONICAL_URL, BadRow, read_record
 from responder.intake.crawl_runs import RunCounts, RunStatus, finish_run, open_run, record_counts
@@ -164,7 +165,7 @@ def import_table(
                 audit.record(
                     session,
                     actor,
-                    "mentions.import",
+                    AuditAction.MENTIONS_IMPORT,
                     "crawl_run",
                     importer.run_id,
                     after={

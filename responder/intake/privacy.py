@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from nlp import pii
 from responder import audit
+from responder.audit import AuditAction
 from responder.intake.mentions import content_hash
 from responder.models import Mention
 from responder.settings import PrivacySettings
@@ -46,6 +47,8 @@ def mask_stored(
             m.title, m.text, m.content_hash = title, text, content_hash(title, text)
             changed += 1
         session.flush()
-    audit.record(session, actor, "privacy.mask_stored", "mention", "*", after={"masked": changed})
+    audit.record(
+        session, actor, AuditAction.PRIVACY_MASK_STORED, "mention", "*", after={"masked": changed}
+    )
     log.info("masked personal identifiers in %d stored mentions", changed)
     return changed

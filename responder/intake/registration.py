@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 import nlp
 from responder import accounts, audit, clock
+from responder.audit import AuditAction
 from responder.intake.dates import parse_time
 from responder.intake.mentions import (
     MIN_TEXT_CHARS,
@@ -37,7 +38,7 @@ from responder.settings import Settings
 
 SOURCE_KIND = "manual"
 CHANNELS = ("phone", "visit", "mailbox", "other")
-ACTION = "mention.register"
+ACTION = AuditAction.MENTION_REGISTER
 MAX_NAME = 200  # Mention.author's column width
 MAX_TITLE = 300
 MAX_TEXT = 20_000

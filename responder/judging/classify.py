@@ -13,6 +13,7 @@ import nlp
 from responder.limits import clip
 from responder.models import Judgement, Mention
 from responder.settings import LimitsSettings, Settings
+from responder.statuses import JudgementOrigin
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def judgement_row(
     ]
     return Judgement(
         mention_id=mention.id,
-        origin="machine",
+        origin=JudgementOrigin.MACHINE,
         sentiment=judgement.sentiment,
         sentiment_score=judgement.sentiment_score,
         category=judgement.category,

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from nlp import CATEGORIES, SENTIMENTS
 from responder import audit
+from responder.audit import AuditAction
 from responder.labels import label, labels
 from responder.models import AuditEntry, Judgement, Mention
 from responder.settings import Settings
+from responder.statuses import JudgementOrigin
 
-ACTION = "judgement.correct"
+ACTION = AuditAction.JUDGEMENT_CORRECT
 MAX_NOTE = 500
 # How the web form spells a yes/no answer.
 YES_NO = {"yes": True, "no": False}
@@ -82,7 +84,7 @@ def correct(
         raise CorrectionError("修正后的研判与当前研判相同，未作更改")
     judgement = Judgement(
         mention=mention,
-        origin="correction",
+        origin=JudgementOrigin.CORRECTION,
         sentiment=sentiment,
         sentiment_score=1.0,
         category=category,
@@ -125,7 +127,7 @@ def history(session: Session, mention_id: int) -> list[AuditEntry]:
 
 def machine_judgement(mention: Mention) -> Judgement | None:
     """The newest judgement the classifier made, whatever people corrected since."""
-    machine = [j for j in mention.judgements if j.origin != "correction"]
+    machine = [j for j in mention.judgements if j.origin != JudgementOrigin.CORRECTION]
     return machine[-1] if machine else None
 
 
@@ -138,10 +140,12 @@ def in_force(judgement: Any) -> ColumnElement[bool]:
     that stops at its fifty newest rows, or a capped count, then reads only what it shows.
     """
     other = aliased(Judgement)
-    is_correction = judgement.origin == "correction"
+    is_correction = judgement.origin == JudgementOrigin.CORRECTION
     beats = or_(
-        and_(other.origin == "correction", ~is_correction),
-        and_(other.id > judgement.id, or_(other.origin == "correction", ~is_correction)),
+        and_(other.origin == JudgementOrigin.CORRECTION, ~is_correction),
+        and_(
+            other.id > judgement.id, or_(other.origin == JudgementOrigin.CORRECTION, ~is_correction)
+        ),
     )
     return ~exists().where(other.mention_id == judgement.mention_id, beats)
 

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy.orm import Session
 
 from responder import audit, clock
+from responder.audit import AuditAction
 from responder.labels import label
 from responder.models import Notice
 from responder.settings import Settings
@@ -99,7 +100,7 @@ def acknowledge(session: Session, notice: Notice, by: str, now: datetime, via: s
     audit.record(
         session,
         by,
-        "notice.ack",
+        AuditAction.NOTICE_ACK,
         "notice",
         notice.id,
         before={"step": notice.step, "next_step_at": pending_step and pending_step.isoformat()},

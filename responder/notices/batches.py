@@ -24,9 +24,10 @@ from responder.notices.acks import ack_link
 from responder.notices.duty import on_duty
 from responder.rendering import local_time, render_text, split_subject
 from responder.settings import Settings
+from responder.statuses import NoticeDelivery
 
 log = logging.getLogger(__name__)
-OWN, BATCH, DIGEST = "own", "batch", "digest"
+OWN, BATCH, DIGEST = NoticeDelivery.OWN, NoticeDelivery.BATCH, NoticeDelivery.DIGEST
 
 
 def duty_delivery(settings: Settings, level: str) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from responder import audit
+from responder.audit import AuditAction
 from responder.models import DutyRoster
 from responder.settings import DutyPerson, Settings
 
@@ -84,7 +85,7 @@ def record_handover(
     audit.record(
         session,
         actor,
-        "duty.handover",
+        AuditAction.DUTY_HANDOVER,
         "duty_roster",
         entry.day.isoformat(),
         before=before,

@@ -22,6 +22,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from responder import audit
+from responder.audit import AuditAction
 from responder.delivery.outbox import enqueue_for_person
 from responder.incidents.severity import authority_tier, level_rank
 from responder.labels import label
@@ -32,6 +33,7 @@ from responder.notices.batches import OWN, duty_delivery, send_batches
 from responder.notices.duty import on_duty
 from responder.rendering import IncidentView, local_time, render_text, split_subject
 from responder.settings import Recipient, Settings
+from responder.statuses import IncidentStatus
 
 UNKNOWN = "待核实"
 _PLACE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|乡|街道|社区|村)")
@@ -333,9 +335,9 @@ def _leadership_notices(session: Session, incident: Incident) -> list[Notice]:
 
 def notify(session: Session, settings: Settings, incident: Incident, now: datetime) -> int:
     """Open the notices the incident's state calls for; returns how many messages are new."""
-    if incident.status == "merged":
+    if incident.status == IncidentStatus.MERGED:
         return 0
-    if incident.status == "closed":
+    if incident.status == IncidentStatus.CLOSED:
         return _final(session, settings, incident, now)
     level = incident.level
     added = 0
@@ -359,7 +361,7 @@ def notify(session: Session, settings: Settings, incident: Incident, now: dateti
         audit.record(
             session,
             "system",
-            "incident.notify",
+            AuditAction.INCIDENT_NOTIFY,
             "incident",
             incident.id,
             before={"notified_level": incident.notified_level},
@@ -424,11 +426,11 @@ def advance(session: Session, settings: Settings, now: datetime) -> int:
             continue
         people = step_recipients(session, settings, notice, step)
         added += _send_step(session, settings, notice, step, people, now)
-        kind = "repeat" if step <= settings.duty.escalation.repeats else "escalate"
+        repeat = step <= settings.duty.escalation.repeats
         audit.record(
             session,
             "system",
-            f"notice.{kind}",
+            AuditAction.NOTICE_REPEAT if repeat else AuditAction.NOTICE_ESCALATE,
             "notice",
             notice.id,
             before={"step": notice.step},
@@ -458,7 +460,10 @@ def notify_all(session: Session, settings: Settings, now: datetime) -> int:
     )
     incidents = session.scalars(
         select(Incident)
-        .where((Incident.status == "open") | ((Incident.status == "closed") & told & ~final_sent))
+        .where(
+            (Incident.status == IncidentStatus.OPEN)
+            | ((Incident.status == IncidentStatus.CLOSED) & told & ~final_sent)
+        )
         .order_by(Incident.id)
     ).all()
     for incident in incidents:

@@ -16,6 +16,7 @@ from responder.notices.duty import on_duty
 from responder.plaintext import one_line
 from responder.rendering import local_time, render_text, split_subject
 from responder.settings import Settings
+from responder.statuses import OutboxStatus
 
 log = logging.getLogger(__name__)
 STAGE = "delivery_failed"
@@ -32,7 +33,7 @@ def report_undelivered(session: Session, settings: Settings, now: datetime) -> i
         return 0
     failed = session.scalars(
         select(OutboxMessage).where(
-            OutboxMessage.status == "failed",
+            OutboxMessage.status == OutboxStatus.FAILED,
             OutboxMessage.stage != STAGE,  # never an alert about an alert
             OutboxMessage.created_at >= now - LOOK_BACK,
         )

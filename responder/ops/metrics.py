@@ -40,11 +40,12 @@ from responder.models import (
 )
 from responder.ops.health import source_health
 from responder.settings import Settings
+from responder.statuses import IncidentStatus, JudgementOrigin, OutboxStatus
 
 __all__ = ["Facts", "FactsCollector", "SourceFacts", "gather", "registry"]
 
-UNSENT = ("pending", "sending")
-BACKLOG = ("pending", "sending", "failed")
+UNSENT = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+BACKLOG = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)
 NO_SOURCE = "(无来源)"  # mentions imported without a source
 
 
@@ -81,7 +82,7 @@ class Facts:
 
     @property
     def failed_messages(self) -> int:
-        return sum(by_status.get("failed", 0) for by_status in self.outbox.values())
+        return sum(by_status.get(OutboxStatus.FAILED, 0) for by_status in self.outbox.values())
 
     @property
     def sources_alerting(self) -> list[SourceFacts]:
@@ -166,7 +167,7 @@ def gather(session: Session, settings: Settings, now: datetime | None = None) ->
         for judged_at, fetched_at in session.execute(
             select(Judgement.created_at, Mention.fetched_at)
             .join(Mention, Judgement.mention_id == Mention.id)
-            .where(Judgement.origin == "machine", Judgement.created_at >= day_ago)
+            .where(Judgement.origin == JudgementOrigin.MACHINE, Judgement.created_at >= day_ago)
         )
     ]
     outbox: dict[str, dict[str, int]] = {"email": dict.fromkeys(BACKLOG, 0)}
@@ -182,7 +183,9 @@ def gather(session: Session, settings: Settings, now: datetime | None = None) ->
     level = func.coalesce(Incident.level_override, Incident.machine_level)
     open_by_level = dict(
         session.execute(
-            select(level, func.count()).where(Incident.status == "open").group_by(level)
+            select(level, func.count())
+            .where(Incident.status == IncidentStatus.OPEN)
+            .group_by(level)
         ).all()
     )
     facts = Facts(

@@ -15,8 +15,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from responder import audit
+from responder.audit import AuditAction
 from responder.models import OutboxAttachment, OutboxMessage, SeenPage
 from responder.settings import Settings
+from responder.statuses import OutboxStatus
 
 
 @dataclass
@@ -47,7 +49,7 @@ def purge(
     old_pages = SeenPage.seen_at < pages_before
     # Only messages already delivered: an unsent report still needs its images.
     old_reports = select(OutboxMessage.id).where(
-        OutboxMessage.status == "sent",
+        OutboxMessage.status == OutboxStatus.SENT,
         OutboxMessage.sent_at < reports_before,
         OutboxMessage.stage.in_(("daily_report", "weekly_report")),
     )
@@ -66,7 +68,7 @@ def purge(
     audit.record(
         session,
         actor,
-        "retention.purge",
+        AuditAction.RETENTION_PURGE,
         "database",
         "retention",
         after=summary.to_dict(),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from responder import audit, clock
 from responder.accounts import require_role
+from responder.audit import AuditAction
 from responder.incidents.severity import level_rank
 from responder.labels import label
 from responder.models import (
@@ -34,6 +35,7 @@ from responder.models import (
 from responder.paths import TEMPLATES_DIR
 from responder.rendering import IncidentView, render_string
 from responder.settings import Settings
+from responder.statuses import DraftEventKind, DraftStatus, IncidentStatus, TemplateStatus
 
 log = logging.getLogger(__name__)
 REPLIES_DIR = TEMPLATES_DIR / "replies"
@@ -83,7 +85,7 @@ def seed_templates(session: Session) -> int:
             template_id=template.id,
             version=1,
             body=path.read_text(encoding="utf-8"),
-            status="approved",
+            status=TemplateStatus.APPROVED,
             author="system",
             approved_by="system",
             approved_at=clock.now(),
@@ -93,7 +95,7 @@ def seed_templates(session: Session) -> int:
         audit.record(
             session,
             "system",
-            "template.seed",
+            AuditAction.TEMPLATE_SEED,
             "template_version",
             version.id,
             after={"category": category, "version": 1},
@@ -108,7 +110,10 @@ def approved_version(session: Session, category: str) -> TemplateVersion:
         version = session.scalar(
             select(TemplateVersion)
             .join(ResponseTemplate)
-            .where(ResponseTemplate.category == wanted, TemplateVersion.status == "approved")
+            .where(
+                ResponseTemplate.category == wanted,
+                TemplateVersion.status == TemplateStatus.APPROVED,
+            )
             .order_by(TemplateVersion.version.desc())
             .limit(1)
         )
@@ -175,13 +180,16 @@ def create_draft(
     session.flush()
     session.add(
         DraftEvent(
-            draft_id=draft.id, kind="created", actor=actor, comment=f"模板版本 v{version.version}"
+            draft_id=draft.id,
+            kind=DraftEventKind.CREATED,
+            actor=actor,
+            comment=f"模板版本 v{version.version}",
         )
     )
     audit.record(
         session,
         actor,
-        "draft.create",
+        AuditAction.DRAFT_CREATE,
         "draft",
         draft.id,
         after={"incident_id": incident.id, "template_version_id": version.id},
@@ -211,7 +219,7 @@ def draft_missing(session: Session, settings: Settings, actor: str = "system") -
     seed_templates(session)
     without = session.scalars(
         select(Incident).where(
-            Incident.status == "open",
+            Incident.status == IncidentStatus.OPEN,
             ~select(Draft.id).where(Draft.incident_id == Incident.id).exists(),
         )
     ).all()
@@ -234,7 +242,7 @@ def request_draft(session: Session, settings: Settings, incident_id: int, actor:
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise DraftError(f"没有事件 #{incident_id}")
-    if incident.status != "open":
+    if incident.status != IncidentStatus.OPEN:
         raise DraftError("事件已不在处置中，不能再生成应答草稿")
     if session.scalar(select(Draft.id).where(Draft.incident_id == incident_id).limit(1)):
         raise DraftError("该事件已有应答草稿")
@@ -261,7 +269,7 @@ def revision(session: Session, draft: Draft) -> int:
     return int(
         session.scalar(
             select(func.count(DraftEvent.id)).where(
-                DraftEvent.draft_id == draft.id, DraftEvent.kind == "edited"
+                DraftEvent.draft_id == draft.id, DraftEvent.kind == DraftEventKind.EDITED
             )
         )
         or 0
@@ -300,16 +308,18 @@ def edit(
     draft.body = body
     draft.last_editor = editor
     note = note.strip()
-    if draft.status != "pending":
+    if draft.status != DraftStatus.PENDING:
         note = f"{note}（{label('draft_status', draft.status)}的草稿修改后重新进入审核）".lstrip()
-        draft.status = "pending"
-    event = DraftEvent(draft_id=draft.id, kind="edited", actor=editor, comment=note, diff=diff)
+        draft.status = DraftStatus.PENDING
+    event = DraftEvent(
+        draft_id=draft.id, kind=DraftEventKind.EDITED, actor=editor, comment=note, diff=diff
+    )
     session.add(event)
     session.flush()
     audit.record(
         session,
         editor,
-        "draft.edit",
+        AuditAction.DRAFT_EDIT,
         "draft",
         draft.id,
         before=before,
@@ -325,12 +335,12 @@ def authors(session: Session, draft: Draft) -> set[str]:
     approved before was already passed by someone who did not write it."""
     last_approval = (
         select(func.max(DraftEvent.id))
-        .where(DraftEvent.draft_id == draft.id, DraftEvent.kind == "approved")
+        .where(DraftEvent.draft_id == draft.id, DraftEvent.kind == DraftEventKind.APPROVED)
         .scalar_subquery()
     )
     edited = select(DraftEvent.actor).where(
         DraftEvent.draft_id == draft.id,
-        DraftEvent.kind == "edited",
+        DraftEvent.kind == DraftEventKind.EDITED,
         DraftEvent.id > func.coalesce(last_approval, 0),
     )
     return {draft.last_editor, *session.scalars(edited)} - {"", "system"}
@@ -341,7 +351,7 @@ def approve(
 ) -> None:
     draft = get_draft(session, draft_id)
     require_role(session, reviewer, REVIEWERS, "批准草稿", NotAllowed)
-    if draft.status != "pending":
+    if draft.status != DraftStatus.PENDING:
         raise DraftError(f"草稿当前状态为“{label('draft_status', draft.status)}”，不能批准")
     if reviewer in authors(session, draft):
         raise NotAllowed(
@@ -349,18 +359,20 @@ def approve(
             "请由另一位宣传/审核人员审核"
         )
     _fresh(session, draft, seen)
-    draft.status = "approved"
+    draft.status = DraftStatus.APPROVED
     session.add(
-        DraftEvent(draft_id=draft.id, kind="approved", actor=reviewer, comment=comment.strip())
+        DraftEvent(
+            draft_id=draft.id, kind=DraftEventKind.APPROVED, actor=reviewer, comment=comment.strip()
+        )
     )
     audit.record(
         session,
         reviewer,
-        "draft.approve",
+        AuditAction.DRAFT_APPROVE,
         "draft",
         draft.id,
-        before={"status": "pending"},
-        after={"status": "approved"},
+        before={"status": DraftStatus.PENDING},
+        after={"status": DraftStatus.APPROVED},
         detail=comment.strip(),
     )
 
@@ -370,30 +382,32 @@ def reject(
 ) -> None:
     draft = get_draft(session, draft_id)
     require_role(session, reviewer, REVIEWERS, "退回草稿", NotAllowed)
-    if draft.status != "pending":
+    if draft.status != DraftStatus.PENDING:
         raise DraftError(f"草稿当前状态为“{label('draft_status', draft.status)}”，不能退回")
     if not comment.strip():
         raise DraftError("退回时请填写意见，说明需要怎样修改")
     _fresh(session, draft, seen)
-    draft.status = "rejected"
+    draft.status = DraftStatus.REJECTED
     session.add(
-        DraftEvent(draft_id=draft.id, kind="rejected", actor=reviewer, comment=comment.strip())
+        DraftEvent(
+            draft_id=draft.id, kind=DraftEventKind.REJECTED, actor=reviewer, comment=comment.strip()
+        )
     )
     audit.record(
         session,
         reviewer,
-        "draft.reject",
+        AuditAction.DRAFT_REJECT,
         "draft",
         draft.id,
-        before={"status": "pending"},
-        after={"status": "rejected"},
+        before={"status": DraftStatus.PENDING},
+        after={"status": DraftStatus.REJECTED},
         detail=comment.strip(),
     )
 
 
 def overdue(draft: Draft, settings: Settings, now: datetime) -> bool:
     """Not yet approved and older than `drafts.overdue_hours`."""
-    return draft.status != "approved" and now - draft.created_at >= timedelta(
+    return draft.status != DraftStatus.APPROVED and now - draft.created_at >= timedelta(
         hours=settings.drafts.overdue_hours
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from responder import audit
 from responder.accounts import require_role
+from responder.audit import AuditAction
 from responder.delivery.outbox import enqueue
 from responder.labels import label
 from responder.models import Draft, DraftEvent
@@ -27,13 +28,14 @@ from responder.replies.drafts import (
     revision,
 )
 from responder.settings import Settings
+from responder.statuses import DraftEventKind, DraftStatus
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _approved(session: Session, draft_id: int) -> Draft:
     draft = get_draft(session, draft_id)
-    if draft.status != "approved":
+    if draft.status != DraftStatus.APPROVED:
         raise NotApproved(
             f"只有已批准的草稿才能导出或发送（草稿 #{draft.id} 当前状态："
             f"{label('draft_status', draft.status)}）"
@@ -41,12 +43,12 @@ def _approved(session: Session, draft_id: int) -> Draft:
     return draft
 
 
-def _exported(session: Session, draft: Draft, actor: str, kind: str, how: str) -> None:
+def _exported(session: Session, draft: Draft, actor: str, kind: DraftEventKind, how: str) -> None:
     session.add(DraftEvent(draft_id=draft.id, kind=kind, actor=actor, comment=how))
     audit.record(
         session,
         actor,
-        f"draft.{'email' if kind == 'emailed' else 'export'}",
+        AuditAction.DRAFT_EMAIL if kind == DraftEventKind.EMAILED else AuditAction.DRAFT_EXPORT,
         "draft",
         draft.id,
         after={"revision": revision(session, draft)},
@@ -63,13 +65,13 @@ def file_stem(draft: Draft) -> str:
 
 def record_copy(session: Session, draft_id: int, actor: str) -> None:
     """Copying to the clipboard happens in the browser; the page reports it so it is traced."""
-    _exported(session, _approved(session, draft_id), actor, "exported", "复制到剪贴板")
+    _exported(session, _approved(session, draft_id), actor, DraftEventKind.EXPORTED, "复制到剪贴板")
 
 
 def export_text(session: Session, draft_id: int, actor: str) -> bytes:
     """UTF-8 with a BOM and CRLF line ends, so older Windows Notepad shows the Chinese right."""
     draft = _approved(session, draft_id)
-    _exported(session, draft, actor, "exported", "下载 .txt")
+    _exported(session, draft, actor, DraftEventKind.EXPORTED, "下载 .txt")
     return ("\ufeff" + draft.body.replace("\n", "\r\n")).encode("utf-8")
 
 
@@ -77,7 +79,7 @@ def export_docx(session: Session, draft_id: int, actor: str) -> bytes:
     """The first line as a centred title; a short closing block (office, date) right-aligned,
     as on an official letter."""
     draft = _approved(session, draft_id)
-    _exported(session, draft, actor, "exported", "下载 .docx")
+    _exported(session, draft, actor, DraftEventKind.EXPORTED, "下载 .docx")
     lines = _NOT_XML.sub("", draft.body).strip().split("\n")
     document = Document()
     normal = document.styles["Normal"]
@@ -131,5 +133,11 @@ def email_to_media(
         incident_id=draft.incident_id,
     )
     if added:
-        _exported(session, draft, actor, "emailed", f"发送给 {contact.name} <{contact.email}>")
+        _exported(
+            session,
+            draft,
+            actor,
+            DraftEventKind.EMAILED,
+            f"发送给 {contact.name} <{contact.email}>",
+        )
     return added

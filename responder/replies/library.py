@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from responder import audit, clock, sandbox
 from responder.accounts import require_role
+from responder.audit import AuditAction
 from responder.labels import label, labels
 from responder.models import AuditEntry, ResponseTemplate, TemplateVersion
 from responder.rendering import IncidentView, text_environment
 from responder.replies.drafts import reply_context, seed_templates, tidy, unified_diff
 from responder.sandbox import RenderLimit
 from responder.settings import Settings
+from responder.statuses import IncidentStatus, TemplateStatus
 
 AUTHORS = ("press",)
 # The regulation puts approval with the press office; an administrator manages accounts and
@@ -70,7 +72,7 @@ def sample_context(settings: Settings, category: str) -> dict[str, object]:
         title="示例事件：网传普查数据被泄露",
         category=category,
         level="II",
-        status="open",
+        status=IncidentStatus.OPEN,
         mention_count=12,
         score=80.0,
         first_seen=now,
@@ -117,7 +119,7 @@ def _version(session: Session, version_id: int) -> TemplateVersion:
 
 
 def _pending(version: TemplateVersion, doing: str) -> None:
-    if version.status != "pending":
+    if version.status != TemplateStatus.PENDING:
         status = label("template_status", version.status)
         raise TemplateLibraryError(f"v{version.version} 当前为“{status}”，不能{doing}")
 
@@ -131,11 +133,13 @@ def entry(session: Session, category: str) -> ResponseTemplate | None:
 
 
 def in_force(template: ResponseTemplate) -> TemplateVersion | None:
-    return next((v for v in reversed(template.versions) if v.status == "approved"), None)
+    return next(
+        (v for v in reversed(template.versions) if v.status == TemplateStatus.APPROVED), None
+    )
 
 
 def waiting(template: ResponseTemplate) -> TemplateVersion | None:
-    return next((v for v in template.versions if v.status == "pending"), None)
+    return next((v for v in template.versions if v.status == TemplateStatus.PENDING), None)
 
 
 @dataclass
@@ -187,17 +191,21 @@ def propose(
         or 0
     ) + 1
     version = TemplateVersion(
-        template_id=template.id, version=number, body=body, status="pending", author=author
+        template_id=template.id,
+        version=number,
+        body=body,
+        status=TemplateStatus.PENDING,
+        author=author,
     )
     session.add(version)
     session.flush()
     audit.record(
         session,
         author,
-        "template.propose",
+        AuditAction.TEMPLATE_PROPOSE,
         "template_version",
         version.id,
-        after={"category": category, "version": number, "status": "pending"},
+        after={"category": category, "version": number, "status": TemplateStatus.PENDING},
     )
     return version
 
@@ -210,29 +218,29 @@ def approve(session: Session, version_id: int, approver: str) -> TemplateVersion
     if approver == version.author:
         raise NotAllowed("不能批准自己提交的版本，须由另一位宣传/审核人员批准")
     for old in version.template.versions:
-        if old.status == "approved":
-            old.status = "retired"
+        if old.status == TemplateStatus.APPROVED:
+            old.status = TemplateStatus.RETIRED
             audit.record(
                 session,
                 approver,
-                "template.retire",
+                AuditAction.TEMPLATE_RETIRE,
                 "template_version",
                 old.id,
-                before={"status": "approved"},
-                after={"status": "retired"},
+                before={"status": TemplateStatus.APPROVED},
+                after={"status": TemplateStatus.RETIRED},
                 detail=f"由 v{version.version} 取代",
             )
-    version.status = "approved"
+    version.status = TemplateStatus.APPROVED
     version.approved_by = approver
     version.approved_at = clock.now()
     audit.record(
         session,
         approver,
-        "template.approve",
+        AuditAction.TEMPLATE_APPROVE,
         "template_version",
         version.id,
-        before={"status": "pending"},
-        after={"status": "approved"},
+        before={"status": TemplateStatus.PENDING},
+        after={"status": TemplateStatus.APPROVED},
         detail=f"{version.template.category} v{version.version}",
     )
     return version
@@ -246,15 +254,15 @@ def reject(session: Session, version_id: int, reviewer: str, comment: str) -> No
         raise NotAllowed("自己提交的版本请用“撤回”")
     if not comment.strip():
         raise TemplateLibraryError("退回时请填写意见")
-    version.status = "rejected"
+    version.status = TemplateStatus.REJECTED
     audit.record(
         session,
         reviewer,
-        "template.reject",
+        AuditAction.TEMPLATE_REJECT,
         "template_version",
         version.id,
-        before={"status": "pending"},
-        after={"status": "rejected"},
+        before={"status": TemplateStatus.PENDING},
+        after={"status": TemplateStatus.REJECTED},
         detail=comment.strip(),
     )
 
@@ -264,15 +272,15 @@ def withdraw(session: Session, version_id: int, author: str) -> None:
     _pending(version, "撤回")
     if author != version.author:
         raise NotAllowed("只有提交人可以撤回")
-    version.status = "withdrawn"
+    version.status = TemplateStatus.WITHDRAWN
     audit.record(
         session,
         author,
-        "template.withdraw",
+        AuditAction.TEMPLATE_WITHDRAW,
         "template_version",
         version.id,
-        before={"status": "pending"},
-        after={"status": "withdrawn"},
+        before={"status": TemplateStatus.PENDING},
+        after={"status": TemplateStatus.WITHDRAWN},
     )
 
 

@@ -34,6 +34,7 @@ from responder.ops.health import SourceHealth, source_health
 from responder.paths import TEMPLATES_DIR
 from responder.reports import charts
 from responder.settings import Settings
+from responder.statuses import IncidentStatus
 
 log = logging.getLogger(__name__)
 
@@ -218,9 +219,9 @@ def gather(
     new_before = Counter(m.incident_id for m in earlier if m.incident_id)
     incidents = session.scalars(
         select(Incident).where(
-            Incident.status != "merged",
+            Incident.status != IncidentStatus.MERGED,
             Incident.first_seen < period.end,
-            or_(Incident.last_seen >= period.start, Incident.status == "open"),
+            or_(Incident.last_seen >= period.start, Incident.status == IncidentStatus.OPEN),
         )
     ).all()
     active = [i for i in incidents if i.last_seen >= period.start]
@@ -229,7 +230,7 @@ def gather(
     for incident in incidents:
         grew = new_here[incident.id]
         rising = grew >= RISING_MIN and grew > new_before[incident.id]
-        if incident.status != "open" or (
+        if incident.status != IncidentStatus.OPEN or (
             level_rank(incident.level) < ATTENTION_LEVEL and not rising
         ):
             continue
@@ -251,7 +252,7 @@ def gather(
     attention.sort(key=lambda a: (-level_rank(a.level), not a.rising, -a.new_mentions, -a.id))
     previous_new = session.scalar(
         select(func.count(Incident.id)).where(
-            Incident.status != "merged",
+            Incident.status != IncidentStatus.MERGED,
             Incident.first_seen >= before.start,
             Incident.first_seen < before.end,
         )

@@ -30,6 +30,7 @@ from responder.notices.undelivered import report_undelivered
 from responder.replies.drafts import draft_missing
 from responder.running.aftercrawl import after_crawl
 from responder.settings import Settings
+from responder.statuses import IncidentStatus
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ class Cycle:
                         func.coalesce(Incident.level_override, Incident.machine_level),
                         func.count(Incident.id),
                     )
-                    .where(Incident.status != "merged")
+                    .where(Incident.status != IncidentStatus.MERGED)
                     .group_by(func.coalesce(Incident.level_override, Incident.machine_level))
                 ).all()
             )

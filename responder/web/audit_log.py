@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from responder.audit import AuditAction, action_label
 from responder.labels import label, labels
 from responder.models import AuditEntry, User
 from responder.rendering import local_time
@@ -218,8 +219,8 @@ def routes(web: Web) -> list[Route]:
                 select(AuditEntry.actor).distinct().order_by(AuditEntry.actor)
             ).all()
             # Every labelled action can be chosen, and any other the table holds.
-            actions = {code: label("audit_actions", code) for code in labels()["audit_actions"]}
-            actions.update({code: label("audit_actions", code) for code in seen_actions})
+            actions = {action.value: action.label for action in AuditAction}
+            actions.update({code: action_label(code) for code in seen_actions})
             types = {code: label("audit_objects", code) for code in labels()["audit_objects"]}
             types.update({code: label("audit_objects", code) for code in seen_types})
             context: dict[str, Any] = {

@@ -39,6 +39,7 @@ from responder.ops.health import SourceHealth, source_health
 from responder.reports import charts
 from responder.reports.build import SENTIMENTS, TOP_SOURCES, UNKNOWN_SOURCE
 from responder.settings import Settings
+from responder.statuses import DraftStatus, IncidentStatus
 from responder.web.core import Endpoint, Web, guard
 
 DAYS = 7
@@ -107,7 +108,7 @@ def overview(session: Session, settings: Settings, now: datetime) -> Overview:
         )
     )
     open_incidents = sorted(
-        session.scalars(select(Incident).where(Incident.status == "open")),
+        session.scalars(select(Incident).where(Incident.status == IncidentStatus.OPEN)),
         key=lambda i: (-level_rank(i.level), -i.last_seen.timestamp()),
     )
     by_level = Counter(i.level for i in open_incidents)
@@ -125,7 +126,9 @@ def overview(session: Session, settings: Settings, now: datetime) -> Overview:
         ],
         duty=duty_day(session, settings, today),
         handover=last_handover(session, today),
-        drafts_pending=session.scalar(select(func.count(Draft.id)).where(Draft.status == "pending"))
+        drafts_pending=session.scalar(
+            select(func.count(Draft.id)).where(Draft.status == DraftStatus.PENDING)
+        )
         or 0,
     )
 

@@ -25,9 +25,10 @@ from responder.models import Draft, DraftEvent, TemplateVersion, User
 from responder.replies import drafts
 from responder.replies import export as draft_export
 from responder.replies.drafts import DraftError, NoApprovedTemplate, NotApproved
+from responder.statuses import DraftEventKind, DraftStatus
 from responder.web.core import Web, flash, guard, whole_number
 
-STATUSES = ("pending", "rejected", "approved")
+STATUSES = (DraftStatus.PENDING, DraftStatus.REJECTED, DraftStatus.APPROVED)
 QUEUE_SIZE = 200
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -56,7 +57,7 @@ def routes(web: Web) -> list[Route]:
         rows.sort(
             key=lambda d: (
                 STATUSES.index(d.status) if d.status in STATUSES else 9,
-                d.created_at.timestamp() * (-1 if d.status == "approved" else 1),
+                d.created_at.timestamp() * (-1 if d.status == DraftStatus.APPROVED else 1),
             )
         )
         ages = {d.id: drafts.age_text(d.created_at, now) for d in rows}
@@ -259,8 +260,15 @@ def _load(session: Session, draft_id: int) -> Draft:
 
 def _decision(events: Sequence[DraftEvent]) -> DraftEvent | None:
     """The approval or rejection in force: the last one, unless an edit came after it."""
-    last = next((e for e in reversed(events) if e.kind in ("approved", "rejected", "edited")), None)
-    return last if last is not None and last.kind != "edited" else None
+    last = next(
+        (
+            e
+            for e in reversed(events)
+            if e.kind in (DraftEventKind.APPROVED, DraftEventKind.REJECTED, DraftEventKind.EDITED)
+        ),
+        None,
+    )
+    return last if last is not None and last.kind != DraftEventKind.EDITED else None
 
 
 def _seen(value: object) -> int | None:

@@ -46,6 +46,7 @@ from responder.models import (
 from responder.notices.acks import acknowledge
 from responder.replies import drafts as draft_rules
 from responder.settings import Settings
+from responder.statuses import IncidentStatus
 from responder.web.audit_log import readable_changes
 from responder.web.core import Endpoint, Web, flash, guard, whole_number
 
@@ -55,7 +56,7 @@ PAGE_SIZE = 50
 # Merge targets offered in the form: open incidents seen in the last days (any other open one
 # can still be given by its number).
 MERGE_DAYS = 7
-STATUSES = ("open", "closed", "merged")
+STATUSES = tuple(IncidentStatus)
 NEW_NOTICES = "按新级别的通知将在一分钟内发出"
 
 _level = func.coalesce(Incident.level_override, Incident.machine_level)
@@ -69,14 +70,14 @@ class BadForm(ValueError):
 
 @dataclass(frozen=True)
 class ListFilter:
-    status: str = "open"
+    status: str = IncidentStatus.OPEN
     level: str = ""
     category: str = ""
     page: int = 1
 
 
 def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
-    status = params.get("status", "open") or "open"
+    status = params.get("status", IncidentStatus.OPEN) or IncidentStatus.OPEN
     level = params.get("level", "")
     category = params.get("category", "")
     page = params.get("page", "1") or "1"
@@ -96,7 +97,7 @@ def _notices_follow(incident: Incident, level_before: str | None) -> bool:
     """Whether the scheduler's minute job will send notices for the incident's new level: it
     rose, and above the level the office was last told about."""
     return (
-        incident.status == "open"
+        incident.status == IncidentStatus.OPEN
         and level_rank(incident.level) > level_rank(level_before)
         and level_rank(incident.level) > level_rank(incident.notified_level)
     )
@@ -287,7 +288,7 @@ def routes(web: Web) -> list[Route]:
             candidates = session.scalars(
                 select(Incident)
                 .where(
-                    Incident.status == "open",
+                    Incident.status == IncidentStatus.OPEN,
                     Incident.id != found.id,
                     Incident.last_seen >= clock.now() - timedelta(days=MERGE_DAYS),
                 )
