@@ -166,7 +166,7 @@ def register(session: Session, settings: Settings, form: Registration, recorder:
     audit.record(
         session,
         recorder,
-        ACTION,
+        AuditAction.MENTION_REGISTER,
         "mention",
         mention.id,
         after={
