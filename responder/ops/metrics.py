@@ -179,10 +179,11 @@ def gather(session: Session, settings: Settings, now: datetime | None = None) ->
     oldest = session.scalar(
         select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_(UNSENT))
     )
-    level = func.coalesce(Incident.level_override, Incident.machine_level)
     open_by_level = dict(
         session.execute(
-            select(level, func.count()).where(Incident.status == "open").group_by(level)
+            select(Incident.level, func.count())
+            .where(Incident.status == "open")
+            .group_by(Incident.level)
         ).all()
     )
     facts = Facts(

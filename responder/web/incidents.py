@@ -58,8 +58,9 @@ MERGE_DAYS = 7
 STATUSES = ("open", "closed", "merged")
 NEW_NOTICES = "按新级别的通知将在一分钟内发出"
 
-_level = func.coalesce(Incident.level_override, Incident.machine_level)
-_level_order = case({lvl: n for n, lvl in enumerate(reversed(LEVELS))}, value=_level, else_=9)
+_level_order = case(
+    {lvl: n for n, lvl in enumerate(reversed(LEVELS))}, value=Incident.level, else_=9
+)
 _status_order = case({s: n for n, s in enumerate(STATUSES)}, value=Incident.status, else_=9)
 
 
@@ -226,7 +227,7 @@ def routes(web: Web) -> list[Route]:
         if chosen.status != "all":
             query = query.where(Incident.status == chosen.status)
         if chosen.level:
-            query = query.where(_level == chosen.level)
+            query = query.where(Incident.level == chosen.level)
         if chosen.category:
             query = query.where(Incident.category == chosen.category)
         with db.sessions() as session:
