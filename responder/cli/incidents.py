@@ -69,6 +69,20 @@ def _incident_summary(incident: Any) -> str:
     )
 
 
+def _level_before(session: Any, incident_id: int) -> str | None:
+    from responder.models import Incident
+
+    found = session.get(Incident, incident_id)
+    return found.level if found else None
+
+
+def _follows(incident: Any, level_before: str | None) -> str:
+    """`；notices will follow` when the decision raised the level past what was notified."""
+    from responder.notices.follow import SOON, follow_change
+
+    return f"；{SOON}" if follow_change(incident, level_before) else ""
+
+
 By = Annotated[str | None, typer.Option("--by", help="who decides (default: the login name)")]
 Reason = Annotated[str, typer.Option("--reason", help="why (kept in the audit trail)")]
 
@@ -292,8 +306,9 @@ def incident_merge(
     from responder.incidents.actions import merge
 
     def decide(session: Any, settings: Settings) -> str:
+        before = _level_before(session, into)
         target = merge(session, settings, incident_id, into, _actor(by), reason)
-        return f"事件 #{incident_id} 已并入{_incident_summary(target)}"
+        return f"事件 #{incident_id} 已并入{_incident_summary(target)}" + _follows(target, before)
 
     _decide(ctx, decide)
 
@@ -346,9 +361,10 @@ def incident_level(
         raise typer.Exit(2)
 
     def decide(session: Any, settings: Settings) -> str:
+        before = _level_before(session, incident_id)
         incident = override_level(session, settings, incident_id, level, _actor(by), reason)
         how = "已清除人工定级" if clear else "已人工定级"
-        return f"{how}：{_incident_summary(incident)}"
+        return f"{how}：{_incident_summary(incident)}" + _follows(incident, before)
 
     _decide(ctx, decide)
 

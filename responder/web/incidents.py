@@ -31,7 +31,7 @@ from responder.incidents.actions import (
     reopen,
     split,
 )
-from responder.incidents.severity import LEVELS, level_rank
+from responder.incidents.severity import LEVELS
 from responder.incidents.spread import spread
 from responder.labels import label, labels
 from responder.models import (
@@ -44,6 +44,7 @@ from responder.models import (
     User,
 )
 from responder.notices.acks import acknowledge
+from responder.notices.follow import SOON, follow_change
 from responder.replies import drafts as draft_rules
 from responder.settings import Settings
 from responder.web.audit_log import readable_changes
@@ -56,7 +57,6 @@ PAGE_SIZE = 50
 # can still be given by its number).
 MERGE_DAYS = 7
 STATUSES = ("open", "closed", "merged")
-NEW_NOTICES = "按新级别的通知将在一分钟内发出"
 
 _level_order = case(
     {lvl: n for n, lvl in enumerate(reversed(LEVELS))}, value=Incident.level, else_=9
@@ -93,16 +93,6 @@ def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
     return ListFilter(status=status, level=level, category=category, page=number)
 
 
-def _notices_follow(incident: Incident, level_before: str | None) -> bool:
-    """Whether the scheduler's minute job will send notices for the incident's new level: it
-    rose, and above the level the office was last told about."""
-    return (
-        incident.status == "open"
-        and level_rank(incident.level) > level_rank(level_before)
-        and level_rank(incident.level) > level_rank(incident.notified_level)
-    )
-
-
 def _level_before(session: Session, incident_id: int) -> str | None:
     found = session.get(Incident, incident_id)
     return found.level if found else None
@@ -126,8 +116,8 @@ def _override(
             raise BadForm("请选择级别")
         done = override_level(session, settings, incident_id, level, actor, reason)
         said = f"已将事件 #{incident_id} 人工定为 {label('levels', done.level)}"
-    if _notices_follow(done, before):
-        said += f"；{NEW_NOTICES}"
+    if follow_change(done, before):
+        said += f"；{SOON}"
     return said, f"/incidents/{incident_id}"
 
 
@@ -144,8 +134,8 @@ def _merge(
     before = _level_before(session, target_id)
     target = merge(session, settings, incident_id, target_id, actor, str(form.get("reason", "")))
     said = f"已将事件 #{incident_id} 并入事件 #{target.id}"
-    if _notices_follow(target, before):
-        said += f"，合并后级别升为 {label('levels', target.level)}；{NEW_NOTICES}"
+    if follow_change(target, before):
+        said += f"，合并后级别升为 {label('levels', target.level)}；{SOON}"
     return said, f"/incidents/{target.id}"
 
 
