@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from responder import audit
+from responder.errors import DomainError
 from responder.labels import label
 from responder.models import User
 from responder.settings import WebSettings
@@ -27,7 +28,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
-class AccountError(ValueError):
+class AccountError(DomainError, ValueError):
     """A change to an account that cannot be made; nothing was changed."""
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from responder import audit, clock
+from responder.errors import DomainError
 from responder.incidents.grouping import merge_profiles, profile_within
 from responder.incidents.severity import LEVELS
 from responder.incidents.triage import TERMS_PER_INCIDENT, refresh, seen_at
@@ -25,7 +26,7 @@ from responder.plaintext import one_line
 from responder.settings import Settings
 
 
-class IncidentActionError(ValueError):
+class IncidentActionError(DomainError, ValueError):
     """A decision that cannot be carried out; nothing was changed."""
 
 

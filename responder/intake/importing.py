@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 import nlp
 from responder import audit, clock
 from responder.db import Database
+from responder.errors import DomainError
 from responder.intake import import_limits as bounds
 from responder.intake.counts import parse_count as read_count
 from responder.intake.export import MENTION_FIELDS, plain_cell
@@ -74,11 +75,11 @@ MAX_NAME = 200  # Mention.author and Mention.outlet column width
 LIMITS = LimitsSettings()  # the defaults, for callers without settings (tests, the fuzz suite)
 
 
-class UnusableInput(ValueError):
+class UnusableInput(DomainError, ValueError):
     """The file cannot be imported at all: missing, unknown format, bad mapping or encoding."""
 
 
-class BadRow(ValueError):
+class BadRow(DomainError, ValueError):
     """One row cannot be imported; the others still are."""
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from nlp import CATEGORIES, SENTIMENTS
 from responder import audit
+from responder.errors import DomainError
 from responder.labels import label, labels
 from responder.models import AuditEntry, Judgement, Mention
 from responder.settings import Settings
@@ -27,7 +28,7 @@ MAX_NOTE = 500
 YES_NO = {"yes": True, "no": False}
 
 
-class CorrectionError(ValueError):
+class CorrectionError(DomainError, ValueError):
     """A correction that cannot be stored; nothing was changed."""
 
 

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy.orm import Session
 
 from responder import audit, clock
+from responder.errors import DomainError
 from responder.labels import label
 from responder.models import Notice
 from responder.settings import Settings
@@ -24,7 +25,7 @@ from responder.settings import Settings
 SALT = "notice-ack"
 
 
-class AckLinkError(ValueError):
+class AckLinkError(DomainError, ValueError):
     """The link is not one yuqing signed, or it has expired."""
 
 

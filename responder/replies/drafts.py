@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from responder import audit, clock
 from responder.accounts import require_role
+from responder.errors import DomainError
 from responder.incidents.severity import level_rank
 from responder.labels import label
 from responder.models import (
@@ -43,11 +44,11 @@ MAX_BODY = 50_000
 # Characters XML 1.0 (and so .docx) cannot hold; crawled titles sometimes carry them.
 
 
-class NoApprovedTemplate(LookupError):
+class NoApprovedTemplate(DomainError, LookupError):
     pass
 
 
-class DraftError(ValueError):
+class DraftError(DomainError, ValueError):
     """A change to a draft that cannot be made; nothing was changed."""
 
 

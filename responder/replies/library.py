@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from responder import audit, clock, sandbox
 from responder.accounts import require_role
+from responder.errors import DomainError
 from responder.labels import label, labels
 from responder.models import AuditEntry, ResponseTemplate, TemplateVersion
 from responder.rendering import IncidentView, text_environment
@@ -33,7 +34,7 @@ NAMES = (
 )
 
 
-class TemplateLibraryError(ValueError):
+class TemplateLibraryError(DomainError, ValueError):
     """A proposal or decision that cannot be made; nothing was stored."""
 
 

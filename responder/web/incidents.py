@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from responder import clock
+from responder.errors import DomainError
 from responder.incidents.actions import (
     IncidentActionError,
     close,
@@ -64,7 +65,7 @@ _level_order = case(
 _status_order = case({s: n for n, s in enumerate(STATUSES)}, value=Incident.status, else_=9)
 
 
-class BadForm(ValueError):
+class BadForm(DomainError, ValueError):
     """A form field the page cannot read (an incident number that is no number, say)."""
 
 
