@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from responder import audit, clock
+from responder import accounts, audit, clock
 from responder.accounts import require_role
 from responder.errors import DomainError
 from responder.incidents.severity import level_rank
@@ -38,8 +38,8 @@ from responder.settings import Settings
 
 log = logging.getLogger(__name__)
 REPLIES_DIR = TEMPLATES_DIR / "replies"
-EDITORS = ("press", "duty")  # duty officers fix facts in drafts; only press approves
-REVIEWERS = ("press",)
+EDITORS = accounts.EDIT_DRAFTS
+REVIEWERS = accounts.REVIEW_DRAFTS
 MAX_BODY = 50_000
 # Characters XML 1.0 (and so .docx) cannot hold; crawled titles sometimes carry them.
 

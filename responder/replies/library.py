@@ -13,7 +13,7 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from responder import audit, clock, sandbox
+from responder import accounts, audit, clock, sandbox
 from responder.accounts import require_role
 from responder.errors import DomainError
 from responder.labels import label, labels
@@ -23,10 +23,10 @@ from responder.replies.drafts import reply_context, seed_templates, tidy, unifie
 from responder.sandbox import RenderLimit
 from responder.settings import Settings
 
-AUTHORS = ("press",)
+AUTHORS = accounts.AUTHOR_TEMPLATES
 # The regulation puts approval with the press office; an administrator manages accounts and
 # could otherwise make a second account to approve their own text.
-APPROVERS = ("press",)
+APPROVERS = accounts.APPROVE_TEMPLATES
 MAX_TEMPLATE = 20_000
 NAMES = (
     "office、incident.title、incident.level、category、level、today、"

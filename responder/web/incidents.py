@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from responder import clock
+from responder import accounts, clock
 from responder.errors import DomainError
 from responder.incidents.actions import (
     IncidentActionError,
@@ -51,8 +51,8 @@ from responder.settings import Settings
 from responder.web.audit_log import readable_changes
 from responder.web.core import Endpoint, Web, flash, guard, whole_number
 
-DECIDE = ("duty", "admin")
-ACKNOWLEDGE = ("duty", "admin", "leader")
+DECIDE = accounts.DECIDE_INCIDENTS
+ACKNOWLEDGE = accounts.ACKNOWLEDGE
 PAGE_SIZE = 50
 # Merge targets offered in the form: open incidents seen in the last days (any other open one
 # can still be given by its number).

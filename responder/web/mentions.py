@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from responder import accounts
 from responder.incidents.triage import reassess
 from responder.intake import search
 from responder.judging.corrections import (
@@ -42,7 +43,7 @@ from responder.web.core import Web, flash, guard, whole_number
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000
-CORRECTORS = ("duty", "admin")
+CORRECTORS = accounts.CORRECT
 FILTERS = (
     "from",
     "to",
