@@ -24,7 +24,6 @@ from starlette.routing import Route
 from responder import accounts, clock
 from responder.errors import DomainError
 from responder.incidents.actions import (
-    IncidentActionError,
     close,
     history,
     merge,
@@ -49,7 +48,7 @@ from responder.notices.follow import SOON, follow_change
 from responder.replies import drafts as draft_rules
 from responder.settings import Settings
 from responder.web.audit_log import readable_changes
-from responder.web.core import Endpoint, Web, flash, guard, whole_number
+from responder.web.core import Endpoint, Web, flash, guard, refused_returns_to, whole_number
 
 DECIDE = accounts.DECIDE_INCIDENTS
 ACKNOWLEDGE = accounts.ACKNOWLEDGE
@@ -314,14 +313,10 @@ def routes(web: Web) -> list[Route]:
         async def endpoint(request: Request, user: User) -> Response:
             incident_id = int(request.path_params["incident_id"])
             form = await request.form()
-            go = f"/incidents/{incident_id}"
-            try:
-                with db.transaction() as session:
-                    said, go = decide(session, settings, incident_id, form, user.name)
-            except (IncidentActionError, BadForm) as exc:
-                flash(request, str(exc), "error")
-            else:
-                flash(request, said)
+            refused_returns_to(request, f"/incidents/{incident_id}")
+            with db.transaction() as session:
+                said, go = decide(session, settings, incident_id, form, user.name)
+            flash(request, said)
             return RedirectResponse(go, status_code=303)
 
         endpoint.__name__ = f"incident_{name}"
@@ -329,12 +324,9 @@ def routes(web: Web) -> list[Route]:
 
     async def ask_for_draft(request: Request, user: User) -> Response:
         incident_id = int(request.path_params["incident_id"])
-        try:
-            with db.transaction() as session:
-                draft = draft_rules.request_draft(session, settings, incident_id, user.name)
-        except (draft_rules.DraftError, draft_rules.NotAllowed) as exc:
-            flash(request, str(exc), "error")
-            return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+        refused_returns_to(request, f"/incidents/{incident_id}")
+        with db.transaction() as session:
+            draft = draft_rules.request_draft(session, settings, incident_id, user.name)
         flash(request, f"已生成应答草稿 #{draft.id}，请修改后提交宣传/审核人员批准")
         return RedirectResponse(f"/drafts/{draft.id}", status_code=303)
 
