@@ -2,7 +2,8 @@
 about it (level override, merge, split, close, reopen) and the acknowledgement of its notices.
 
 The decisions live in responder.incidents.actions. A refused one raises IncidentActionError
-before it changes anything, and the transaction rolls back; the page shows its message.
+before it changes anything, and the transaction rolls back; the app's DomainError handler
+flashes its message on the incident's page.
 """
 
 from __future__ import annotations
@@ -333,6 +334,7 @@ def routes(web: Web) -> list[Route]:
     async def ack(request: Request, user: User) -> Response:
         incident_id = int(request.path_params["incident_id"])
         notice_id = int(request.path_params["notice_id"])
+        refused_returns_to(request, f"/incidents/{incident_id}")
         with db.transaction() as session:
             notice = session.get(Notice, notice_id)
             if notice is None or notice.incident_id != incident_id:
