@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from responder import audit
 from responder.audit import AuditAction
+from responder.errors import DomainError
 from responder.labels import label
 from responder.models import User
 from responder.settings import WebSettings
@@ -30,7 +31,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 
-class AccountError(ValueError):
+class AccountError(DomainError, ValueError):
     """A change to an account that cannot be made; nothing was changed."""
 
 
@@ -43,14 +44,72 @@ def find(session: Session, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
 
 
+# The one role policy: who may do what. The domain checks it (incident decisions,
+# acknowledgements, corrections, drafts, the template library) whether the web or the CLI
+# asks, and the web shows or hides its buttons by it.
+DECIDE_INCIDENTS = ("duty", "admin")
+ACKNOWLEDGE = ("duty", "admin", "leader")
+CORRECT = ("duty", "admin")
+EDIT_DRAFTS = ("press", "duty")  # duty officers fix facts in drafts; only press approves
+REVIEW_DRAFTS = ("press",)
+AUTHOR_TEMPLATES = ("press",)
+APPROVE_TEMPLATES = ("press",)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why `name` may not do something: no such account, a disabled one, or another role."""
+
+    name: str
+    problem: str  # "unknown" | "disabled" | "role"
+    role: str | None
+    roles: tuple[str, ...]
+
+    def message(self, doing: str) -> str:
+        """In Chinese, for the web and the domain's errors."""
+        allowed = "、".join(label("roles", r) for r in self.roles)
+        if self.problem == "unknown":
+            why = f"没有用户 {self.name}，"
+        elif self.problem == "disabled":
+            why = f"用户 {self.name} 已停用，"
+        else:
+            why = ""
+        return f"{why}只有{allowed}可以{doing}"
+
+    def english(self, doing: str) -> str:
+        """In English, for the CLI's `--by`."""
+        allowed = ", ".join(self.roles)
+        if self.problem == "unknown":
+            return f"there is no account named {self.name!r}; {doing} needs an active account"
+        if self.problem == "disabled":
+            return f"the account {self.name!r} is disabled; {doing} needs an active account"
+        return f"the account {self.name!r} has the role {self.role}; only {allowed} may {doing}"
+
+
+def refusal(session: Session, name: str, roles: tuple[str, ...]) -> Refusal | None:
+    """None when `name` is an enabled account holding one of `roles`, else why not."""
+    return _refusal(find(session, name), name, roles)
+
+
+def _refusal(user: User | None, name: str, roles: tuple[str, ...]) -> Refusal | None:
+    if user is None:
+        return Refusal(name, "unknown", None, roles)
+    if user.disabled:
+        return Refusal(name, "disabled", user.role, roles)
+    if user.role not in roles:
+        return Refusal(name, "role", user.role, roles)
+    return None
+
+
 def require_role(
     session: Session, name: str, roles: tuple[str, ...], doing: str, error: type[Exception]
 ) -> User:
-    """The enabled user `name` holding one of `roles`, else `error` saying who may do it."""
+    """The enabled user `name` holding one of `roles`, else `error` saying who may do it and
+    what is wrong (no such account, a disabled one, another role)."""
     user = find(session, name)
-    if user is None or user.disabled or user.role not in roles:
-        allowed = "、".join(label("roles", r) for r in roles)
-        raise error(f"只有{allowed}可以{doing}")
+    refused = _refusal(user, name, roles)
+    if refused is not None or user is None:
+        raise error((refused or Refusal(name, "unknown", None, roles)).message(doing))
     return user
 
 

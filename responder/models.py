@@ -24,7 +24,9 @@ from sqlalchemy import (
     false,
     func,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from responder import clock
 from responder.statuses import (
@@ -249,9 +251,16 @@ class Incident(Base):
         back_populates="incident", foreign_keys="Mention.incident_id"
     )
 
-    @property
+    @hybrid_property
     def level(self) -> str:
+        """The level in force: a person's override, else the machine's. The one definition,
+        read on an incident and in SQL (select, where, group_by, order_by)."""
         return self.level_override or self.machine_level
+
+    @level.inplace.expression
+    @classmethod
+    def _level_expression(cls) -> ColumnElement[str]:
+        return func.coalesce(cls.level_override, cls.machine_level)
 
 
 class ResponseTemplate(Base):

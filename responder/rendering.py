@@ -1,5 +1,6 @@
-"""Jinja2 environments. Reply and notice templates are edited by users, so they render in the
-bounded sandbox (responder/sandbox.py); web pages escape everything they show."""
+"""Jinja2 environments, the only place yuqing builds one. Reply and notice templates are edited
+by users, so they render in the bounded sandbox (responder/sandbox.py); web pages escape
+everything they show; reports (daily, weekly) come from the shipped templates/reports."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from responder import sandbox
@@ -47,6 +48,36 @@ def web_environment() -> ImmutableSandboxedEnvironment:
     env.filters["label"] = lambda code, kind: label(kind, code)
     env.tests["web_link"] = is_web_link
     return env
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{part * 100 / whole:.1f}%" if whole else "0%"
+
+
+@cache
+def report_environment(html: bool) -> ImmutableSandboxedEnvironment:
+    """For the shipped report templates: HTML escapes everything, text does not; undefined
+    names fail."""
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(TEMPLATES_DIR / "reports"),
+        autoescape=select_autoescape(default=True) if html else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["label"] = lambda code, kind: label(kind, code)
+    env.filters["percent"] = _percent
+    return env
+
+
+def demo_environment() -> Environment:
+    """For the demo's made-up news site and forum (shipped templates only); a new one each
+    time, as the demo adds filters bound to its own clock."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR / "demo"),
+        autoescape=select_autoescape(["html", "xml"]),
+    )
 
 
 def is_web_link(url: object) -> bool:

@@ -17,10 +17,20 @@ from responder.incidents.triage import reassess
 from responder.intake.export import correction_rows
 from responder.intake.mentions import MentionRecord, store
 from responder.judging.corrections import CorrectionError, correct, history, in_force
-from responder.models import AuditEntry, Incident, Judgement, Mention
+from responder.models import AuditEntry, Incident, Judgement, Mention, User
 from responder.settings import Settings
+from tests.webclient import ensure_user
 
 T0 = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def correctors(db) -> None:  # type: ignore[no-untyped-def]
+    """The duty officers who correct here: correcting needs an enabled account whose role may
+    correct."""
+    # Made directly, so no audit row of theirs mixes with the corrections' own.
+    with db.transaction() as session:
+        session.add_all([User(name=name, role="duty") for name in ("王敏", "李强")])
 
 
 def add_mention(
@@ -210,3 +220,28 @@ def test_yuqing_export_corrections_hands_the_correction_to_training(
     assert row["corrected_by"] == "王敏"
     with db.sessions() as session:
         assert [r["url"] for r in correction_rows(session)] == ["http://news.example/1"]
+
+
+@pytest.mark.parametrize(
+    ("who", "why"),
+    [("无此人", "没有用户 无此人"), ("周停", "用户 周停 已停用"), ("刘局", "只有值班员")],
+)
+def test_only_an_enabled_account_whose_role_may_correct_can_correct(db, settings, who, why):
+    from responder.accounts import set_disabled
+    from responder.judging.corrections import NotPermitted
+
+    ensure_user(db, "周停", "duty")
+    ensure_user(db, "刘局", "leader")
+    with db.transaction() as session:
+        set_disabled(session, "周停", True, "test")
+    mid = add_mention(db, 1, "临江县统计局发布第五次全国经济普查公报")
+
+    with pytest.raises(NotPermitted, match=why), db.transaction() as session:
+        correct(session, settings, mid, "positive", "general", False, who)
+
+    with db.sessions() as session:
+        assert (
+            session.scalars(select(Judgement).where(Judgement.origin == "correction")).all() == []
+        )
+    with db.transaction() as session:
+        correct(session, settings, mid, "positive", "general", False, "王敏")

@@ -37,7 +37,7 @@ from responder.running.cycle import Cycle
 from responder.settings import Settings, load_settings
 from responder.web import create_app
 from tests.robot import Robot
-from tests.webclient import client_as
+from tests.webclient import client_as, ensure_user
 
 REPORT_FIELDS = ("时间", "地点", "原因", "事件详情", "损失情况", "影响范围", "发展趋势", "处置措施")
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
@@ -394,8 +394,17 @@ def test_smtp_down_for_a_while_delays_the_notice_and_it_arrives_once(data_dir, p
         db.dispose()
 
 
+@pytest.fixture
+def phone_ackers(world) -> None:  # type: ignore[no-untyped-def]
+    """The accounts `yuqing ack --by` names: acknowledging needs an enabled account whose
+    role may acknowledge."""
+    _, db, _ = world
+    ensure_user(db, "王敏（电话确认）", "duty")
+    ensure_user(db, "李强", "leader")
+
+
 def test_yuqing_notices_lists_what_waits_and_yuqing_ack_records_a_phone_acknowledgement(
-    world,
+    world, phone_ackers
 ):
     from typer.testing import CliRunner
 
@@ -471,3 +480,39 @@ def test_a_robot_post_refused_for_good_reaches_the_duty_officer_by_email(data_di
     finally:
         sink.stop()
         db.dispose()
+
+
+def test_only_an_enabled_account_whose_role_may_acknowledge_acknowledges_outside_a_link(world):
+    from typer.testing import CliRunner
+
+    from responder.accounts import set_disabled
+    from responder.cli import app
+    from responder.notices.acks import NotPermitted, acknowledge
+
+    settings, db, _ = world
+    open_level_iii(db)
+    Cycle(settings, db).tick(T0)
+    ensure_user(db, "周停", "duty")
+    ensure_user(db, "宣传员", "press")
+    ensure_user(db, "刘局", "leader")
+    with db.transaction() as session:
+        set_disabled(session, "周停", True, "test")
+        notice_id = session.scalars(select(Notice)).one().id
+    refused = {
+        "无此人": ("没有用户 无此人", "there is no account named '无此人'"),
+        "周停": ("用户 周停 已停用", "the account '周停' is disabled"),
+        "宣传员": ("只有值班员", "the account '宣传员' has the role press"),
+    }
+
+    for who, (chinese, english) in refused.items():
+        with pytest.raises(NotPermitted, match=chinese), db.transaction() as session:
+            acknowledge(session, session.get(Notice, notice_id), who, T0, via="web")
+        done = CliRunner().invoke(app, ["ack", str(notice_id), "--by", who])
+        assert done.exit_code == 2 and done.stderr.startswith("error: ") and english in done.stderr
+        with db.sessions() as session:
+            assert session.get(Notice, notice_id).acknowledged_at is None  # type: ignore[union-attr]
+
+    done = CliRunner().invoke(app, ["ack", str(notice_id), "--by", "刘局"])
+    assert done.exit_code == 0, done.output
+    with db.sessions() as session:
+        assert session.get(Notice, notice_id).acknowledged_by == "刘局"  # type: ignore[union-attr]

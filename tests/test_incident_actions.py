@@ -4,6 +4,7 @@ anything; triage never adds to a closed or merged incident."""
 
 from __future__ import annotations
 
+import getpass
 import itertools
 import json
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from responder.incidents.triage import Triage, refresh
 from responder.intake.mentions import MentionRecord, store
 from responder.models import AuditEntry, Incident, Judgement, Mention
 from tests.conftest import REPO
-from tests.webclient import client_as
+from tests.webclient import client_as, ensure_user
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 LEAK = [
@@ -82,7 +83,15 @@ def triage(db, settings, segmenter) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def world(db, settings, segmenter) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def deciders(db) -> None:  # type: ignore[no-untyped-def]
+    """The duty officers who decide on incidents here, and the login name the CLI uses without
+    --by: deciding needs an enabled account whose role may decide."""
+    for name in ("王敏", "赵雪", "李强", getpass.getuser()):
+        ensure_user(db, name, "duty")
+
+
+@pytest.fixture
+def world(db, settings, segmenter, deciders) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Two open incidents of one category found by triage: a leak (III) and lost forms (IV)."""
     with db.transaction() as session:
         leak = [add(session, text, hours=n).id for n, text in enumerate(LEAK)]
@@ -244,7 +253,9 @@ def test_splitting_moves_the_chosen_mentions_into_a_new_incident_and_reassesses_
     assert opened.object_id == str(new_id) and "倒卖与遗失是两件事" in opened.detail
 
 
-def test_a_split_off_incident_takes_the_category_most_of_its_mentions_were_judged(db, settings):
+def test_a_split_off_incident_takes_the_category_most_of_its_mentions_were_judged(
+    db, settings, deciders
+):
     with db.transaction() as session:
         mentions = [
             add(session, LOST[0]),
@@ -599,3 +610,51 @@ def test_the_incident_page_shows_spread_status_override_and_the_audit_history(db
     assert f"#{world['leak_ids'][0]}" in page
     merged = client.get(f"/incidents/{world['leak']}").text
     assert "已合并" in merged and f'href="/incidents/{world["lost"]}"' in merged
+
+
+@pytest.fixture
+def others(db, settings) -> None:  # type: ignore[no-untyped-def]
+    """A disabled duty officer and a leader: neither may decide on incidents."""
+    from responder.accounts import set_disabled
+
+    ensure_user(db, "周停", "duty")
+    ensure_user(db, "刘局", "leader")
+    with db.transaction() as session:
+        set_disabled(session, "周停", True, "test")
+
+
+@pytest.mark.parametrize(
+    ("who", "why"),
+    [("无此人", "没有用户 无此人"), ("周停", "用户 周停 已停用"), ("刘局", "只有值班员")],
+)
+def test_only_an_enabled_account_whose_role_may_decide_can_decide(
+    db, settings, world, others, who, why
+):
+    before = snapshot(db)
+
+    with pytest.raises(actions.NotPermitted, match=why), db.transaction() as session:
+        actions.close(session, settings, world["leak"], who, "已处置")
+
+    assert snapshot(db) == before
+    with db.transaction() as session:
+        assert actions.close(session, settings, world["leak"], "王敏", "已处置").status == "closed"
+
+
+@pytest.mark.parametrize(
+    ("who", "why"),
+    [
+        ("无此人", "no account named '无此人'"),
+        ("周停", "'周停' is disabled"),
+        ("刘局", "'刘局' has the role leader; only duty, admin may decide on incidents"),
+    ],
+)
+def test_the_cli_refuses_a_by_that_may_not_decide_and_changes_nothing(db, world, others, who, why):
+    before = snapshot(db)
+
+    done = cli("close", str(world["leak"]), "--reason", "已处置", "--by", who)
+
+    assert done.exit_code == 2, done.output
+    assert done.stderr.startswith("error: ") and why in done.stderr
+    assert snapshot(db) == before
+    allowed = cli("close", str(world["leak"]), "--reason", "已处置", "--by", "赵雪")
+    assert allowed.exit_code == 0, allowed.output

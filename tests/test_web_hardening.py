@@ -194,6 +194,7 @@ def test_control_characters_never_enter_a_stored_title_or_text(settings):
 
 
 def test_a_split_title_with_a_line_break_cannot_inject_a_mail_header(settings, db):
+    ensure_user(db, "王敏", "duty")  # deciding needs an account whose role may decide
     ids = [add_mention(db, f"http://x.example/{n}", f"临江县普查消息{n}") for n in range(2)]
     with db.transaction() as session:
         incident = Incident(

@@ -51,3 +51,15 @@ def _or_exit(make: Any) -> Any:
 
 def _open_or_exit(path: Path, mode: str) -> Any:
     return _or_exit(lambda: path.open(mode, encoding="utf-8"))
+
+
+def require_account(session: Any, name: str, roles: tuple[str, ...], doing: str) -> None:
+    """`--by` must name an enabled account whose role may do this (the role policy of
+    responder/accounts.py); else say what is wrong and exit with status 2. Call it inside the
+    command's transaction, so nothing is changed."""
+    from responder.accounts import refusal
+
+    refused = refusal(session, name, roles)
+    if refused is not None:
+        typer.echo(f"error: {refused.english(doing)}", err=True)
+        raise typer.Exit(2)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from responder import clock
-from responder.cli.app import app, settings_of
+from responder.cli.app import app, require_account, settings_of
 from responder.settings import Settings
 from responder.statuses import IncidentStatus
 
@@ -31,17 +31,22 @@ def _actor(by: str | None) -> str:
         return "cli"
 
 
-def _decide(ctx: typer.Context, decide: Any) -> None:
-    """Run `decide(session, settings)` in one transaction; a refused decision changes nothing
-    and exits with status 2."""
+def _decide(ctx: typer.Context, by: str | None, decide: Any) -> None:
+    """Run `decide(session, settings, actor)` in one transaction; a refused decision changes
+    nothing and exits with status 2. The actor (--by, else the login name) must be an enabled
+    account whose role may decide on incidents."""
+    from responder.accounts import DECIDE_INCIDENTS
     from responder.db import Database
     from responder.incidents.actions import IncidentActionError
 
+    actor = _actor(by)
     settings = settings_of(ctx)
     db = Database(settings)
     try:
         with db.transaction() as session:
-            message = decide(session, settings)
+            if actor.strip():  # a blank one is refused by the decision itself
+                require_account(session, actor.strip(), DECIDE_INCIDENTS, "decide on incidents")
+            message = decide(session, settings, actor)
     except IncidentActionError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -68,6 +73,20 @@ def _incident_summary(incident: Any) -> str:
         f"事件 #{incident.id} {label('levels', incident.level)}"
         f" {label('incident_status', incident.status)}，信息 {incident.mention_count} 条"
     )
+
+
+def _level_before(session: Any, incident_id: int) -> str | None:
+    from responder.models import Incident
+
+    found = session.get(Incident, incident_id)
+    return found.level if found else None
+
+
+def _follows(incident: Any, level_before: str | None) -> str:
+    """`；notices will follow` when the decision raised the level past what was notified."""
+    from responder.notices.follow import SOON, follow_change
+
+    return f"；{SOON}" if follow_change(incident, level_before) else ""
 
 
 By = Annotated[str | None, typer.Option("--by", help="who decides (default: the login name)")]
@@ -292,11 +311,12 @@ def incident_merge(
     """Merge an incident into another about the same event; its mentions move there."""
     from responder.incidents.actions import merge
 
-    def decide(session: Any, settings: Settings) -> str:
-        target = merge(session, settings, incident_id, into, _actor(by), reason)
-        return f"事件 #{incident_id} 已并入{_incident_summary(target)}"
+    def decide(session: Any, settings: Settings, actor: str) -> str:
+        before = _level_before(session, into)
+        target = merge(session, settings, incident_id, into, actor, reason)
+        return f"事件 #{incident_id} 已并入{_incident_summary(target)}" + _follows(target, before)
 
-    _decide(ctx, decide)
+    _decide(ctx, by, decide)
 
 
 @incident_app.command("split")
@@ -321,11 +341,11 @@ def incident_split(
         raise typer.Exit(2)
     ids = [int(p.lstrip("#")) for p in parts]
 
-    def decide(session: Any, settings: Settings) -> str:
-        new = split(session, settings, incident_id, ids, _actor(by), reason, title)
+    def decide(session: Any, settings: Settings, actor: str) -> str:
+        new = split(session, settings, incident_id, ids, actor, reason, title)
         return f"已从事件 #{incident_id} 拆出{_incident_summary(new)}"
 
-    _decide(ctx, decide)
+    _decide(ctx, by, decide)
 
 
 @incident_app.command("level")
@@ -346,12 +366,13 @@ def incident_level(
         typer.echo("error: 请给出级别（I、II、III、IV）或 --clear，二者选一", err=True)
         raise typer.Exit(2)
 
-    def decide(session: Any, settings: Settings) -> str:
-        incident = override_level(session, settings, incident_id, level, _actor(by), reason)
+    def decide(session: Any, settings: Settings, actor: str) -> str:
+        before = _level_before(session, incident_id)
+        incident = override_level(session, settings, incident_id, level, actor, reason)
         how = "已清除人工定级" if clear else "已人工定级"
-        return f"{how}：{_incident_summary(incident)}"
+        return f"{how}：{_incident_summary(incident)}" + _follows(incident, before)
 
-    _decide(ctx, decide)
+    _decide(ctx, by, decide)
 
 
 @incident_app.command("close")
@@ -364,11 +385,11 @@ def incident_close(
     """Close an incident: triage adds no more mentions to it."""
     from responder.incidents.actions import close
 
-    def decide(session: Any, settings: Settings) -> str:
-        incident = close(session, settings, incident_id, _actor(by), reason)
+    def decide(session: Any, settings: Settings, actor: str) -> str:
+        incident = close(session, settings, incident_id, actor, reason)
         return f"已关闭{_incident_summary(incident)}"
 
-    _decide(ctx, decide)
+    _decide(ctx, by, decide)
 
 
 @incident_app.command("reopen")
@@ -381,8 +402,8 @@ def incident_reopen(
     """Reopen a closed incident."""
     from responder.incidents.actions import reopen
 
-    def decide(session: Any, settings: Settings) -> str:
-        incident = reopen(session, settings, incident_id, _actor(by), reason)
+    def decide(session: Any, settings: Settings, actor: str) -> str:
+        incident = reopen(session, settings, incident_id, actor, reason)
         return f"已重新打开{_incident_summary(incident)}"
 
-    _decide(ctx, decide)
+    _decide(ctx, by, decide)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from responder import clock
-from responder.cli.app import app, settings_of
+from responder.cli.app import app, require_account, settings_of
 
 
 @app.command()
@@ -91,6 +91,7 @@ def ack_notice(
     by: Annotated[str, typer.Option("--by", help="who acknowledges it")],
 ) -> None:
     """Acknowledge a notice (e.g. one confirmed by phone): its repeats and escalation stop."""
+    from responder.accounts import ACKNOWLEDGE
     from responder.db import Database
     from responder.models import Notice
     from responder.notices.acks import acknowledge
@@ -106,6 +107,7 @@ def ack_notice(
             if notice is None:
                 typer.echo(f"error: there is no notice #{notice_id}", err=True)
                 raise typer.Exit(2)
+            require_account(session, by.strip(), ACKNOWLEDGE, "acknowledge notices")
             if not acknowledge(session, notice, by.strip(), clock.now(), via="cli"):
                 typer.echo(
                     f"notice #{notice_id} was acknowledged already by {notice.acknowledged_by}",

@@ -22,10 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
 from responder import clock
-from responder.paths import TEMPLATES_DIR
+from responder.rendering import demo_environment
 
 WORLD_FILE = Path(__file__).with_name("world.yaml")
 PAGE_SIZE = 10
@@ -110,10 +110,7 @@ class DemoWorld:
     def __init__(self, tz: ZoneInfo, now: datetime | None = None) -> None:
         self.now = (now or clock.now()).astimezone(tz)
         self.doc, self.items = load_world(self.now)
-        env = Environment(
-            loader=FileSystemLoader(TEMPLATES_DIR / "demo"),
-            autoescape=select_autoescape(["html", "xml"]),
-        )
+        env = demo_environment()
         env.filters["forum_time"] = lambda t: forum_time(t, self.now)
         env.filters["rfc822"] = format_datetime
         env.filters["summary"] = lambda s: s.replace("\n", "")[:SUMMARY_CHARS] + "……"

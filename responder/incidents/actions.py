@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from responder import audit, clock
+from responder.accounts import DECIDE_INCIDENTS, require_role
 from responder.audit import AuditAction
+from responder.errors import DomainError
 from responder.incidents.grouping import merge_profiles, profile_within
 from responder.incidents.severity import LEVELS
 from responder.incidents.triage import TERMS_PER_INCIDENT, refresh, seen_at
@@ -27,7 +29,7 @@ from responder.settings import Settings
 from responder.statuses import IncidentStatus
 
 
-class IncidentActionError(ValueError):
+class IncidentActionError(DomainError, ValueError):
     """A decision that cannot be carried out; nothing was changed."""
 
 
@@ -59,11 +61,21 @@ class InvalidTransition(IncidentActionError):
     """The incident's status does not allow the decision (closing a closed one, say)."""
 
 
-def _checked(actor: str, reason: str) -> tuple[str, str]:
+class NotPermitted(IncidentActionError):
+    """The person is no enabled account whose role may decide on incidents."""
+
+
+DOING = "处置事件"
+
+
+def _checked(session: Session, actor: str, reason: str) -> tuple[str, str]:
+    """The actor and the reason, stripped; the actor must be an enabled account whose role
+    may decide on incidents (accounts.DECIDE_INCIDENTS)."""
     if not actor.strip():
         raise MissingActor("请说明由谁作出此项处置")
     if not reason.strip():
         raise MissingReason("请填写原因")
+    require_role(session, actor.strip(), DECIDE_INCIDENTS, DOING, NotPermitted)
     return actor.strip(), reason.strip()
 
 
@@ -119,7 +131,7 @@ def merge(
     reason: str,
 ) -> Incident:
     """Move every mention of `source_id` to `target_id`, which is re-assessed; returns it."""
-    actor, reason = _checked(actor, reason)
+    actor, reason = _checked(session, actor, reason)
     source, target = _get(session, source_id), _get(session, target_id)
     if source.id == target.id:
         raise InvalidMerge(f"事件 #{source.id} 不能并入自身")
@@ -174,7 +186,7 @@ def split(
     title: str | None = None,
 ) -> Incident:
     """Move the given mentions of an open incident into a new incident; returns the new one."""
-    actor, reason = _checked(actor, reason)
+    actor, reason = _checked(session, actor, reason)
     incident = _get(session, incident_id)
     if incident.status != IncidentStatus.OPEN:
         raise InvalidTransition(
@@ -256,7 +268,7 @@ def override_level(
     reason: str,
 ) -> Incident:
     """Set the level a person decided (None clears it, back to the machine's level)."""
-    actor, reason = _checked(actor, reason)
+    actor, reason = _checked(session, actor, reason)
     incident = _get(session, incident_id)
     _not_merged(incident)
     if level is not None:
@@ -302,7 +314,7 @@ def close(
     now: datetime | None = None,
 ) -> Incident:
     """Close an open incident: triage no longer adds mentions to it."""
-    actor, reason = _checked(actor, reason)
+    actor, reason = _checked(session, actor, reason)
     incident = _get(session, incident_id)
     _not_merged(incident)
     if incident.status != IncidentStatus.OPEN:
@@ -332,7 +344,7 @@ def reopen(
     session: Session, settings: Settings, incident_id: int, actor: str, reason: str
 ) -> Incident:
     """Reopen a closed incident; it is re-assessed and takes new mentions again."""
-    actor, reason = _checked(actor, reason)
+    actor, reason = _checked(session, actor, reason)
     incident = _get(session, incident_id)
     _not_merged(incident)
     if incident.status != IncidentStatus.CLOSED:

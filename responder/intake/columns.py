@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime, time
 from typing import Any
 
+from responder.errors import DomainError
 from responder.intake.counts import parse_count as read_count
 from responder.intake.export import MENTION_FIELDS
 from responder.intake.mentions import MentionRecord
@@ -42,11 +43,11 @@ MAX_NAME = 200  # Mention.author and Mention.outlet column width
 LIMITS = LimitsSettings()  # the defaults, for callers without settings (tests, the fuzz suite)
 
 
-class UnusableInput(ValueError):
+class UnusableInput(DomainError, ValueError):
     """The file cannot be imported at all: missing, unknown format, bad mapping or encoding."""
 
 
-class BadRow(ValueError):
+class BadRow(DomainError, ValueError):
     """One row cannot be imported; the others still are."""
 
 

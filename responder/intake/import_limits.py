@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from responder.errors import DomainError
 from responder.settings import LimitsSettings
 
 MB = 1 << 20
 JSON_DEPTH = 20  # a mention is one flat object; exports nest a level or two at most
 
 
-class LimitExceeded(ValueError):
+class LimitExceeded(DomainError, ValueError):
     """Input past one of the import bounds; the message names the bound and its setting."""
 
 

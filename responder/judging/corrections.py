@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from nlp import CATEGORIES, SENTIMENTS
 from responder import audit
+from responder.accounts import CORRECT, require_role
 from responder.audit import AuditAction
+from responder.errors import DomainError
 from responder.labels import label, labels
 from responder.models import AuditEntry, Judgement, Mention
 from responder.settings import Settings
@@ -29,8 +31,12 @@ MAX_NOTE = 500
 YES_NO = {"yes": True, "no": False}
 
 
-class CorrectionError(ValueError):
+class CorrectionError(DomainError, ValueError):
     """A correction that cannot be stored; nothing was changed."""
+
+
+class NotPermitted(CorrectionError):
+    """The person is no enabled account whose role may correct judgements."""
 
 
 def sentiments() -> list[str]:
@@ -67,6 +73,7 @@ def correct(
         raise CorrectionError(f"没有信息 #{mention_id}")
     if not actor.strip():
         raise CorrectionError("请说明由谁作出修正")
+    require_role(session, actor.strip(), CORRECT, "修正研判结果", NotPermitted)
     if sentiment not in sentiments():
         names = "、".join(label("sentiments", s) for s in sentiments())
         raise CorrectionError(f"未知的情感倾向“{sentiment}”，应为{names}之一")

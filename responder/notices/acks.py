@@ -17,7 +17,9 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy.orm import Session
 
 from responder import audit, clock
+from responder.accounts import ACKNOWLEDGE, require_role
 from responder.audit import AuditAction
+from responder.errors import DomainError
 from responder.labels import label
 from responder.models import Notice
 from responder.settings import Settings
@@ -25,8 +27,13 @@ from responder.settings import Settings
 SALT = "notice-ack"
 
 
-class AckLinkError(ValueError):
+class AckLinkError(DomainError, ValueError):
     """The link is not one yuqing signed, or it has expired."""
+
+
+class NotPermitted(DomainError, ValueError):
+    """Acknowledging in the web or the CLI: the person is no enabled account whose role may
+    acknowledge notices."""
 
 
 def signing_key(settings: Settings) -> str:
@@ -91,7 +98,14 @@ def read_ack_token(settings: Settings, token: str) -> AckClaim:
 
 def acknowledge(session: Session, notice: Notice, by: str, now: datetime, via: str) -> bool:
     """Record the acknowledgement (audited) and stop the notice's repeats and escalation;
-    False when it was acknowledged already."""
+    False when it was acknowledged already.
+
+    Through a signed link (`via="link"`) `by` is the recipient the link was made for, who needs
+    no account; otherwise `by` must be an enabled account whose role may acknowledge
+    (accounts.ACKNOWLEDGE), else `NotPermitted`.
+    """
+    if via != "link":
+        require_role(session, by, ACKNOWLEDGE, "确认通知", NotPermitted)
     if notice.acknowledged_at is not None:
         return False
     notice.acknowledged_at, notice.acknowledged_by = now, by

@@ -31,6 +31,7 @@ from responder.models import Draft, Incident, Mention, Notice, OutboxMessage
 from responder.notices.acks import ack_link
 from responder.notices.batches import OWN, duty_delivery, send_batches
 from responder.notices.duty import on_duty
+from responder.notices.follow import stages_due
 from responder.rendering import IncidentView, local_time, render_text, split_subject
 from responder.settings import Recipient, Settings
 from responder.statuses import IncidentStatus
@@ -341,7 +342,8 @@ def notify(session: Session, settings: Settings, incident: Incident, now: dateti
         return _final(session, settings, incident, now)
     level = incident.level
     added = 0
-    if level_rank(level) > level_rank(incident.notified_level):
+    stages = stages_due(incident)
+    if stages:
         duty = on_duty(session, settings, now.astimezone(settings.tz).date())
         added += _open_notice(
             session,
@@ -352,9 +354,7 @@ def notify(session: Session, settings: Settings, incident: Incident, now: dateti
             now,
             delivery=duty_delivery(settings, level),
         )
-        if level_rank(level) >= level_rank("II"):
-            leadership_told = level_rank(incident.notified_level) >= level_rank("II")
-            stage = "followup" if leadership_told else "initial"
+        for stage in stages[1:]:
             added += _open_notice(
                 session, settings, incident, stage, _audiences(settings, level), now
             )

@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, inspect, select, table
 from sqlalchemy.engine import URL, make_url
 
+from responder.errors import DomainError
 from responder.models import Base
 from responder.settings import Settings
 
@@ -32,7 +33,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 
 
-class BackupError(Exception):
+class BackupError(DomainError):
     """A backup or restore that cannot be done; the message says why."""
 
 

@@ -180,12 +180,11 @@ def gather(session: Session, settings: Settings, now: datetime | None = None) ->
     oldest = session.scalar(
         select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_(UNSENT))
     )
-    level = func.coalesce(Incident.level_override, Incident.machine_level)
     open_by_level = dict(
         session.execute(
-            select(level, func.count())
+            select(Incident.level, func.count())
             .where(Incident.status == IncidentStatus.OPEN)
-            .group_by(level)
+            .group_by(Incident.level)
         ).all()
     )
     facts = Facts(

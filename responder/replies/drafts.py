@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from responder import audit, clock
+from responder import accounts, audit, clock
 from responder.accounts import require_role
 from responder.audit import AuditAction
+from responder.errors import DomainError
 from responder.incidents.severity import level_rank
 from responder.labels import label
 from responder.models import (
@@ -39,17 +40,17 @@ from responder.statuses import DraftEventKind, DraftStatus, IncidentStatus, Temp
 
 log = logging.getLogger(__name__)
 REPLIES_DIR = TEMPLATES_DIR / "replies"
-EDITORS = ("press", "duty")  # duty officers fix facts in drafts; only press approves
-REVIEWERS = ("press",)
+EDITORS = accounts.EDIT_DRAFTS
+REVIEWERS = accounts.REVIEW_DRAFTS
 MAX_BODY = 50_000
 # Characters XML 1.0 (and so .docx) cannot hold; crawled titles sometimes carry them.
 
 
-class NoApprovedTemplate(LookupError):
+class NoApprovedTemplate(DomainError, LookupError):
     pass
 
 
-class DraftError(ValueError):
+class DraftError(DomainError, ValueError):
     """A change to a draft that cannot be made; nothing was changed."""
 
 

@@ -13,9 +13,10 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from responder import audit, clock, sandbox
+from responder import accounts, audit, clock, sandbox
 from responder.accounts import require_role
 from responder.audit import AuditAction
+from responder.errors import DomainError
 from responder.labels import label, labels
 from responder.models import AuditEntry, ResponseTemplate, TemplateVersion
 from responder.rendering import IncidentView, text_environment
@@ -24,10 +25,10 @@ from responder.sandbox import RenderLimit
 from responder.settings import Settings
 from responder.statuses import IncidentStatus, TemplateStatus
 
-AUTHORS = ("press",)
+AUTHORS = accounts.AUTHOR_TEMPLATES
 # The regulation puts approval with the press office; an administrator manages accounts and
 # could otherwise make a second account to approve their own text.
-APPROVERS = ("press",)
+APPROVERS = accounts.APPROVE_TEMPLATES
 MAX_TEMPLATE = 20_000
 NAMES = (
     "office、incident.title、incident.level、category、level、today、"
@@ -35,7 +36,7 @@ NAMES = (
 )
 
 
-class TemplateLibraryError(ValueError):
+class TemplateLibraryError(DomainError, ValueError):
     """A proposal or decision that cannot be made; nothing was stored."""
 
 

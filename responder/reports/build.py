@@ -17,11 +17,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -31,7 +28,7 @@ from responder.labels import label
 from responder.models import MENTION_TIME, CrawlRun, DutyRoster, Incident, Mention
 from responder.notices.duty import on_duty
 from responder.ops.health import SourceHealth, source_health
-from responder.paths import TEMPLATES_DIR
+from responder.rendering import report_environment
 from responder.reports import charts
 from responder.settings import Settings
 from responder.statuses import IncidentStatus
@@ -322,34 +319,15 @@ def chart_images(report: Report) -> dict[str, bytes]:
     }
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{part * 100 / whole:.1f}%" if whole else "0%"
-
-
-@cache
-def _environment(html: bool) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(TEMPLATES_DIR / "reports"),
-        autoescape=select_autoescape(default=True) if html else False,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["label"] = lambda code, kind: label(kind, code)
-    env.filters["percent"] = _percent
-    return env
-
-
 def render_html(report: Report, images: Mapping[str, str]) -> str:
     """The HTML report; `images` maps each chart name to its `src` (a data: or cid: URL)."""
-    template = _environment(True).get_template("report.html.j2")
+    template = report_environment(True).get_template("report.html.j2")
     return template.render(r=report, images=images)
 
 
 def render_text(report: Report) -> tuple[str, str]:
     """The subject and the plain-text report (the email's text part and webhook message)."""
-    rendered = _environment(False).get_template("report.txt.j2").render(r=report)
+    rendered = report_environment(False).get_template("report.txt.j2").render(r=report)
     first, _, body = rendered.lstrip().partition("\n")
     return first.removeprefix("Subject:").strip(), body.lstrip("\n")
 

@@ -165,11 +165,11 @@ class Cycle:
             by_level = dict(
                 session.execute(
                     select(
-                        func.coalesce(Incident.level_override, Incident.machine_level),
+                        Incident.level,
                         func.count(Incident.id),
                     )
                     .where(Incident.status != IncidentStatus.MERGED)
-                    .group_by(func.coalesce(Incident.level_override, Incident.machine_level))
+                    .group_by(Incident.level)
                 ).all()
             )
             summary.incidents = {level: int(by_level.get(level, 0)) for level in reversed(LEVELS)}

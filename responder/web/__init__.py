@@ -9,9 +9,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from responder.db import Database
+from responder.errors import DomainError
 from responder.notices.acks import signing_key
 from responder.rendering import local_time, web_environment
 from responder.settings import Settings
@@ -29,7 +30,7 @@ from responder.web import (
     registration,
     sources,
 )
-from responder.web.core import SecurityHeaders, Web, current_user
+from responder.web.core import SecurityHeaders, Web, current_user, flash, refused_back
 
 __all__ = ["create_app"]
 STOCK_ERRORS = {404: "页面不存在", 405: "不支持对此页面的这种操作（405）"}
@@ -48,6 +49,16 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         if not detail or detail == HTTPStatus(status).phrase:
             detail = STOCK_ERRORS.get(status, f"请求无法处理（{status}）")
         return web.error(request, status, detail, current_user(web, request))
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        """The one answer to a refusal of the domain: flashed where the route said a refusal
+        returns to (`refused_returns_to`), else an error page with its message."""
+        assert isinstance(exc, DomainError)
+        back = refused_back(request)
+        if back is not None:
+            flash(request, str(exc), "error")
+            return RedirectResponse(back, status_code=303)
+        return web.error(request, exc.status_code, str(exc), current_user(web, request))
 
     routes = [
         *auth.routes(web),
@@ -75,5 +86,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         ),
     ]
     return Starlette(
-        routes=routes, middleware=middleware, exception_handlers={HTTPException: error}
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: error, DomainError: refused},
     )

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from responder.accounts import ROLES, AccountError, add_user, set_disabled, set_password, set_role
 from responder.models import User
-from responder.web.core import Web, flash, guard
+from responder.web.core import Web, flash, guard, refused_returns_to
 
 ADMIN = ("admin",)
 
@@ -24,35 +24,32 @@ def routes(web: Web) -> list[Route]:
         form = await request.form()
         action = str(form.get("action", ""))
         name = str(form.get("name", "")).strip()
-        try:
-            with web.db.transaction() as session:
-                if action == "add":
-                    add_user(
-                        session,
-                        name,
-                        str(form.get("role", "")),
-                        str(form.get("email", "")),
-                        str(form.get("password", "")),
-                        user.name,
-                    )
-                    done = f"已添加用户 {name}"
-                elif action in ("disable", "enable"):
-                    if name == user.name:
-                        raise AccountError("不能停用自己的账号")
-                    set_disabled(session, name, action == "disable", user.name)
-                    done = f"已{'停用' if action == 'disable' else '启用'}用户 {name}"
-                elif action == "password":
-                    set_password(session, name, str(form.get("password", "")), user.name)
-                    done = f"已重设 {name} 的密码"
-                elif action == "role":
-                    set_role(session, name, str(form.get("role", "")), user.name)
-                    done = f"已将 {name} 的角色改为 {form.get('role')}"
-                else:
-                    raise AccountError(f"未知操作 {action!r}")
-        except AccountError as exc:
-            flash(request, str(exc), "error")
-        else:
-            flash(request, done)
+        refused_returns_to(request, "/admin/users")
+        with web.db.transaction() as session:
+            if action == "add":
+                add_user(
+                    session,
+                    name,
+                    str(form.get("role", "")),
+                    str(form.get("email", "")),
+                    str(form.get("password", "")),
+                    user.name,
+                )
+                done = f"已添加用户 {name}"
+            elif action in ("disable", "enable"):
+                if name == user.name:
+                    raise AccountError("不能停用自己的账号")
+                set_disabled(session, name, action == "disable", user.name)
+                done = f"已{'停用' if action == 'disable' else '启用'}用户 {name}"
+            elif action == "password":
+                set_password(session, name, str(form.get("password", "")), user.name)
+                done = f"已重设 {name} 的密码"
+            elif action == "role":
+                set_role(session, name, str(form.get("role", "")), user.name)
+                done = f"已将 {name} 的角色改为 {form.get('role')}"
+            else:
+                raise AccountError(f"未知操作 {action!r}")
+        flash(request, done)
         return RedirectResponse("/admin/users", status_code=303)
 
     return [

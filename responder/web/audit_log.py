@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from responder.audit import AuditAction, action_label
+from responder.errors import DomainError
 from responder.labels import label, labels
 from responder.models import AuditEntry, User
 from responder.rendering import local_time
@@ -123,7 +124,7 @@ def pretty(value: Mapping[str, Any] | None) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, indent=2)
 
 
-class BadFilter(ValueError):
+class BadFilter(DomainError, ValueError):
     """A filter value the page cannot use; its message says which and why."""
 
 

@@ -146,6 +146,18 @@ def flash(request: Request, message: str, kind: str = "ok") -> None:
     request.session.setdefault("flash", []).append({"kind": kind, "text": message})
 
 
+def refused_returns_to(request: Request, back: str) -> None:
+    """Where a refusal of this request (a `DomainError`) sends the person: the app's one
+    handler flashes the message there. Without it the refusal is an error page with the
+    error's status (400)."""
+    request.state.back = back
+
+
+def refused_back(request: Request) -> str | None:
+    back = getattr(request.state, "back", None)
+    return back if isinstance(back, str) else None
+
+
 def log_in(request: Request, user: User) -> None:
     request.session.clear()
     request.session.update(

@@ -24,9 +24,9 @@ from responder import clock
 from responder.models import Draft, DraftEvent, TemplateVersion, User
 from responder.replies import drafts
 from responder.replies import export as draft_export
-from responder.replies.drafts import DraftError, NoApprovedTemplate, NotApproved
+from responder.replies.drafts import DraftError, NoApprovedTemplate
 from responder.statuses import DraftEventKind, DraftStatus
-from responder.web.core import Web, flash, guard, whole_number
+from responder.web.core import Web, flash, guard, refused_returns_to, whole_number
 
 STATUSES = (DraftStatus.PENDING, DraftStatus.REJECTED, DraftStatus.APPROVED)
 QUEUE_SIZE = 200
@@ -167,19 +167,16 @@ def routes(web: Web) -> list[Route]:
         draft_id = request.path_params["draft_id"]
         form = await request.form()
         contact = str(form.get("contact", ""))
-        try:
-            with db.transaction() as session:
-                added = draft_export.email_to_media(session, settings, draft_id, contact, user.name)
-        except DraftError as exc:
-            flash(request, str(exc), "error")
-        else:
-            flash(
-                request,
-                "已加入发送队列，发送结果见事件页的投递记录"
-                if added
-                else "这一版本已经发给该联系人，未重复发送",
-                "ok" if added else "error",
-            )
+        refused_returns_to(request, f"/drafts/{draft_id}")
+        with db.transaction() as session:
+            added = draft_export.email_to_media(session, settings, draft_id, contact, user.name)
+        flash(
+            request,
+            "已加入发送队列，发送结果见事件页的投递记录"
+            if added
+            else "这一版本已经发给该联系人，未重复发送",
+            "ok" if added else "error",
+        )
         return _back(draft_id)
 
     async def export(request: Request, user: User) -> Response:
@@ -187,16 +184,14 @@ def routes(web: Web) -> list[Route]:
         kind = str((await request.form()).get("format", ""))
         if kind not in ("txt", "docx"):
             raise HTTPException(400, "未知的导出格式")
-        try:
-            with db.transaction() as session:
-                draft = _load(session, draft_id)
-                stem = draft_export.file_stem(draft)
-                if kind == "txt":
-                    data = draft_export.export_text(session, draft_id, user.name)
-                else:
-                    data = draft_export.export_docx(session, draft_id, user.name)
-        except NotApproved as exc:
-            raise HTTPException(400, str(exc)) from None
+        # A draft not approved is refused with a 400 page (the app's DomainError handler).
+        with db.transaction() as session:
+            draft = _load(session, draft_id)
+            stem = draft_export.file_stem(draft)
+            if kind == "txt":
+                data = draft_export.export_text(session, draft_id, user.name)
+            else:
+                data = draft_export.export_docx(session, draft_id, user.name)
         media_type = "text/plain; charset=utf-8" if kind == "txt" else DOCX
         return Response(
             data,
@@ -206,23 +201,17 @@ def routes(web: Web) -> list[Route]:
 
     async def copied(request: Request, user: User) -> Response:
         draft_id = request.path_params["draft_id"]
-        try:
-            with db.transaction() as session:
-                _load(session, draft_id)
-                draft_export.record_copy(session, draft_id, user.name)
-        except NotApproved as exc:
-            raise HTTPException(400, str(exc)) from None
+        with db.transaction() as session:
+            _load(session, draft_id)
+            draft_export.record_copy(session, draft_id, user.name)
         return Response(status_code=204)
 
     def _decide(request: Request, draft_id: int, change: Any, done: str) -> Response:
-        try:
-            with db.transaction() as session:
-                _load(session, draft_id)
-                change(session)
-        except DraftError as exc:
-            flash(request, str(exc), "error")
-        else:
-            flash(request, done)
+        refused_returns_to(request, f"/drafts/{draft_id}")
+        with db.transaction() as session:
+            _load(session, draft_id)
+            change(session)
+        flash(request, done)
         return _back(draft_id)
 
     everyone = None

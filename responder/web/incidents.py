@@ -2,7 +2,8 @@
 about it (level override, merge, split, close, reopen) and the acknowledgement of its notices.
 
 The decisions live in responder.incidents.actions. A refused one raises IncidentActionError
-before it changes anything, and the transaction rolls back; the page shows its message.
+before it changes anything, and the transaction rolls back; the app's DomainError handler
+flashes its message on the incident's page.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from responder import clock
+from responder import accounts, clock
+from responder.errors import DomainError
 from responder.incidents.actions import (
-    IncidentActionError,
     close,
     history,
     merge,
@@ -31,7 +32,7 @@ from responder.incidents.actions import (
     reopen,
     split,
 )
-from responder.incidents.severity import LEVELS, level_rank
+from responder.incidents.severity import LEVELS
 from responder.incidents.spread import spread
 from responder.labels import label, labels
 from responder.models import (
@@ -44,27 +45,28 @@ from responder.models import (
     User,
 )
 from responder.notices.acks import acknowledge
+from responder.notices.follow import SOON, follow_change
 from responder.replies import drafts as draft_rules
 from responder.settings import Settings
 from responder.statuses import IncidentStatus
 from responder.web.audit_log import readable_changes
-from responder.web.core import Endpoint, Web, flash, guard, whole_number
+from responder.web.core import Endpoint, Web, flash, guard, refused_returns_to, whole_number
 
-DECIDE = ("duty", "admin")
-ACKNOWLEDGE = ("duty", "admin", "leader")
+DECIDE = accounts.DECIDE_INCIDENTS
+ACKNOWLEDGE = accounts.ACKNOWLEDGE
 PAGE_SIZE = 50
 # Merge targets offered in the form: open incidents seen in the last days (any other open one
 # can still be given by its number).
 MERGE_DAYS = 7
 STATUSES = tuple(IncidentStatus)
-NEW_NOTICES = "按新级别的通知将在一分钟内发出"
 
-_level = func.coalesce(Incident.level_override, Incident.machine_level)
-_level_order = case({lvl: n for n, lvl in enumerate(reversed(LEVELS))}, value=_level, else_=9)
+_level_order = case(
+    {lvl: n for n, lvl in enumerate(reversed(LEVELS))}, value=Incident.level, else_=9
+)
 _status_order = case({s: n for n, s in enumerate(STATUSES)}, value=Incident.status, else_=9)
 
 
-class BadForm(ValueError):
+class BadForm(DomainError, ValueError):
     """A form field the page cannot read (an incident number that is no number, say)."""
 
 
@@ -93,16 +95,6 @@ def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
     return ListFilter(status=status, level=level, category=category, page=number)
 
 
-def _notices_follow(incident: Incident, level_before: str | None) -> bool:
-    """Whether the scheduler's minute job will send notices for the incident's new level: it
-    rose, and above the level the office was last told about."""
-    return (
-        incident.status == IncidentStatus.OPEN
-        and level_rank(incident.level) > level_rank(level_before)
-        and level_rank(incident.level) > level_rank(incident.notified_level)
-    )
-
-
 def _level_before(session: Session, incident_id: int) -> str | None:
     found = session.get(Incident, incident_id)
     return found.level if found else None
@@ -126,8 +118,8 @@ def _override(
             raise BadForm("请选择级别")
         done = override_level(session, settings, incident_id, level, actor, reason)
         said = f"已将事件 #{incident_id} 人工定为 {label('levels', done.level)}"
-    if _notices_follow(done, before):
-        said += f"；{NEW_NOTICES}"
+    if follow_change(done, before):
+        said += f"；{SOON}"
     return said, f"/incidents/{incident_id}"
 
 
@@ -144,8 +136,8 @@ def _merge(
     before = _level_before(session, target_id)
     target = merge(session, settings, incident_id, target_id, actor, str(form.get("reason", "")))
     said = f"已将事件 #{incident_id} 并入事件 #{target.id}"
-    if _notices_follow(target, before):
-        said += f"，合并后级别升为 {label('levels', target.level)}；{NEW_NOTICES}"
+    if follow_change(target, before):
+        said += f"，合并后级别升为 {label('levels', target.level)}；{SOON}"
     return said, f"/incidents/{target.id}"
 
 
@@ -227,7 +219,7 @@ def routes(web: Web) -> list[Route]:
         if chosen.status != "all":
             query = query.where(Incident.status == chosen.status)
         if chosen.level:
-            query = query.where(_level == chosen.level)
+            query = query.where(Incident.level == chosen.level)
         if chosen.category:
             query = query.where(Incident.category == chosen.category)
         with db.sessions() as session:
@@ -323,14 +315,10 @@ def routes(web: Web) -> list[Route]:
         async def endpoint(request: Request, user: User) -> Response:
             incident_id = int(request.path_params["incident_id"])
             form = await request.form()
-            go = f"/incidents/{incident_id}"
-            try:
-                with db.transaction() as session:
-                    said, go = decide(session, settings, incident_id, form, user.name)
-            except (IncidentActionError, BadForm) as exc:
-                flash(request, str(exc), "error")
-            else:
-                flash(request, said)
+            refused_returns_to(request, f"/incidents/{incident_id}")
+            with db.transaction() as session:
+                said, go = decide(session, settings, incident_id, form, user.name)
+            flash(request, said)
             return RedirectResponse(go, status_code=303)
 
         endpoint.__name__ = f"incident_{name}"
@@ -338,18 +326,16 @@ def routes(web: Web) -> list[Route]:
 
     async def ask_for_draft(request: Request, user: User) -> Response:
         incident_id = int(request.path_params["incident_id"])
-        try:
-            with db.transaction() as session:
-                draft = draft_rules.request_draft(session, settings, incident_id, user.name)
-        except (draft_rules.DraftError, draft_rules.NotAllowed) as exc:
-            flash(request, str(exc), "error")
-            return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+        refused_returns_to(request, f"/incidents/{incident_id}")
+        with db.transaction() as session:
+            draft = draft_rules.request_draft(session, settings, incident_id, user.name)
         flash(request, f"已生成应答草稿 #{draft.id}，请修改后提交宣传/审核人员批准")
         return RedirectResponse(f"/drafts/{draft.id}", status_code=303)
 
     async def ack(request: Request, user: User) -> Response:
         incident_id = int(request.path_params["incident_id"])
         notice_id = int(request.path_params["notice_id"])
+        refused_returns_to(request, f"/incidents/{incident_id}")
         with db.transaction() as session:
             notice = session.get(Notice, notice_id)
             if notice is None or notice.incident_id != incident_id:

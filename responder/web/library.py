@@ -19,7 +19,7 @@ from responder.labels import labels
 from responder.models import TemplateVersion, User
 from responder.replies import library
 from responder.replies.drafts import diff_lines, seed_templates
-from responder.web.core import Web, flash, guard
+from responder.web.core import Web, flash, guard, refused_returns_to
 
 PRESS = ("press",)
 
@@ -103,16 +103,13 @@ def routes(web: Web) -> list[Route]:
     ) -> RedirectResponse:
         category = request.path_params["category"]
         version_id = request.path_params["version_id"]
-        try:
-            with db.transaction() as session:
-                version = session.get(TemplateVersion, version_id)
-                if version is None or version.template.category != category:
-                    raise HTTPException(404, "没有这个模板版本")
-                change(session)
-        except library.TemplateLibraryError as exc:
-            flash(request, str(exc), "error")
-        else:
-            flash(request, done)
+        refused_returns_to(request, f"/templates/{category}")
+        with db.transaction() as session:
+            version = session.get(TemplateVersion, version_id)
+            if version is None or version.template.category != category:
+                raise HTTPException(404, "没有这个模板版本")
+            change(session)
+        flash(request, done)
         return _back(category)
 
     async def approve(request: Request, user: User) -> Response:

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from responder import accounts
 from responder.incidents.triage import reassess
 from responder.intake import search
 from responder.judging.corrections import (
@@ -38,11 +39,11 @@ from responder.judging.corrections import (
 )
 from responder.models import MENTION_TIME, Judgement, Mention, Source, User
 from responder.settings import Settings
-from responder.web.core import Web, flash, guard, whole_number
+from responder.web.core import Web, flash, guard, refused_returns_to, whole_number
 
 PAGE_SIZE = 50
 COUNT_LIMIT = 10_000
-CORRECTORS = ("duty", "admin")
+CORRECTORS = accounts.CORRECT
 FILTERS = (
     "from",
     "to",
@@ -334,23 +335,20 @@ def routes(web: Web) -> list[Route]:
         with db.sessions() as session:
             if session.get(Mention, mention_id) is None:
                 raise HTTPException(404, "没有这条信息")
-        try:
-            with db.transaction() as session:
-                judgement = correct(
-                    session,
-                    settings,
-                    mention_id,
-                    str(form.get("sentiment", "")),
-                    str(form.get("category", "")),
-                    parse_misinfo(str(form.get("misinfo", ""))),
-                    user.name,
-                    str(form.get("note", "")),
-                )
-                reassess(session, settings, judgement.mention, user.name)
-        except CorrectionError as exc:
-            flash(request, str(exc), "error")
-        else:
-            flash(request, "已保存修正，后续统计、事件定级和模型训练将以此为准")
+        refused_returns_to(request, f"/mentions/{mention_id}")
+        with db.transaction() as session:
+            judgement = correct(
+                session,
+                settings,
+                mention_id,
+                str(form.get("sentiment", "")),
+                str(form.get("category", "")),
+                parse_misinfo(str(form.get("misinfo", ""))),
+                user.name,
+                str(form.get("note", "")),
+            )
+            reassess(session, settings, judgement.mention, user.name)
+        flash(request, "已保存修正，后续统计、事件定级和模型训练将以此为准")
         return RedirectResponse(f"/mentions/{mention_id}", status_code=303)
 
     return [

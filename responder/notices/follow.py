@@ -1,0 +1,37 @@
+"""When notices follow an incident's level: the one rule.
+
+The minute job (`escalation.notify`) opens the notices it names, and whoever changed a level
+by hand (the web's decisions, the CLI's `incident level` and `incident merge`) is told from
+the same rule that notices will follow.
+"""
+
+from __future__ import annotations
+
+from responder.incidents.severity import level_rank
+from responder.models import Incident
+
+# From this level on the leadership hears of an incident (初报, then 续报), not only duty.
+LEADERSHIP_LEVEL = "II"
+# What a person who raised a level is told when notices follow.
+SOON = "按新级别的通知将在一分钟内发出"
+
+
+def stages_due(incident: Incident) -> tuple[str, ...]:
+    """The notices the incident's level in force calls for that were not sent yet: none
+    unless it is open and above the level last notified; then the duty officer's alert and,
+    from level II, the 初报 (the 续报 when the leadership was already told)."""
+    level = incident.level
+    if incident.status != "open" or level_rank(level) <= level_rank(incident.notified_level):
+        return ()
+    if level_rank(level) < level_rank(LEADERSHIP_LEVEL):
+        return ("duty_alert",)
+    told = level_rank(incident.notified_level) >= level_rank(LEADERSHIP_LEVEL)
+    return ("duty_alert", "followup" if told else "initial")
+
+
+def follow_change(incident: Incident, level_before: str | None) -> tuple[str, ...]:
+    """The notices the minute job will send because a decision (a level set by hand, a merge)
+    changed the incident's level from `level_before`: none unless the level rose."""
+    if level_rank(incident.level) <= level_rank(level_before):
+        return ()
+    return stages_due(incident)
