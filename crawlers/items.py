@@ -25,3 +25,6 @@ class MentionItem:
     original_text: str | None = None
     # URLs that redirected to `url` (see crawlers.spiders.base.redirected_from).
     aliases: list[str] = field(default_factory=list)
+    # Why the item cannot be read (a letter with a broken MIME tree); it is set aside as
+    # "unreadable", so later crawls skip it, and the run records the reason.
+    unreadable: str = ""
