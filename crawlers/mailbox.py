@@ -98,10 +98,10 @@ class MailboxReader:
             )
             if status != "OK":
                 raise MailboxError(f"IMAP FETCH 失败：{_said(data)}")
+        except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
+            raise MailboxError(f"与 IMAP 服务器的连接中断：{_reason(exc)}") from None
         except imaplib.IMAP4.error as exc:
             raise MailboxError(f"IMAP 服务器拒绝：{_reason(exc)}") from None
-        except (OSError, EOFError) as exc:
-            raise MailboxError(f"与 IMAP 服务器的连接中断：{exc}") from None
         listed: list[Listed] = []
         for entry in data:
             if not isinstance(entry, tuple):
@@ -120,10 +120,10 @@ class MailboxReader:
         part = "BODY[]" if self.source.mark_seen else "BODY.PEEK[]"
         try:
             status, data = self._imap().uid("FETCH", str(uid), f"({part})")
+        except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
+            raise MailboxError(f"与 IMAP 服务器的连接中断：{_reason(exc)}") from None
         except imaplib.IMAP4.error as exc:
             raise MailboxError(f"IMAP 服务器拒绝：{_reason(exc)}") from None
-        except (OSError, EOFError) as exc:
-            raise MailboxError(f"与 IMAP 服务器的连接中断：{exc}") from None
         if status != "OK":
             raise MailboxError(f"IMAP FETCH 失败：{_said(data)}")
         for entry in data:
