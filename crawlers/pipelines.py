@@ -234,6 +234,8 @@ class SavePipeline:
             failed=failed,
         )
         status = self.run_status(fetched, found, failed, stats)
+        if getattr(spider, "failing", False):
+            status = RunStatus.FAILED
         error = "\n".join(errors) or None
         if status == RunStatus.FAILED and not errors:
             error = f"fetched {fetched} pages, {failed} errors"

@@ -74,7 +74,7 @@ class WechatSpider(RssSpider):
         for entry in feed.entries:
             title = str(entry.get("title", "")).strip()
             if is_error_item(title, _link(response, entry)):
-                self.parse_error(
+                self.source_failing(
                     response.url,
                     f"微信公众号桥接服务登录已失效（订阅源返回「{title}」），"
                     "请在桥接服务中重新扫码登录",
@@ -89,10 +89,10 @@ class WechatSpider(RssSpider):
         hours = self.source.stale_hours
         times = [t for t in map(_entry_time, entries) if t is not None]
         if not entries:
-            self.parse_error(url, "微信公众号订阅源没有任何文章，桥接服务的登录可能已失效")
+            self.source_failing(url, "微信公众号订阅源没有任何文章，桥接服务的登录可能已失效")
         elif times and max(times) < clock.now() - timedelta(hours=hours):
             newest = max(times).astimezone(self.yuqing.tz).strftime("%Y-%m-%d %H:%M")
-            self.parse_error(
+            self.source_failing(
                 url,
                 f"微信公众号订阅源已超过 {hours:g} 小时没有新文章（最新一篇发布于 {newest}），"
                 "桥接服务的登录可能已失效，请检查并重新扫码登录",
