@@ -21,7 +21,8 @@ demo: $(STAMP)
 # The distributed-crawl tests start a real redis-server; the report tests draw Chinese charts
 # (fonts-noto-cjk) and render a report in the system's Chromium (chromium; Playwright's own
 # browser download is never used); the PostgreSQL and backup tests start a throwaway cluster
-# of Debian's postgresql (as the `postgres` user when root). Installed here when missing and we
+# of Debian's postgresql (as the `postgres` user when root); the mailbox tests an IMAP server
+# (dovecot-imapd, its own config in a temp directory on 127.0.0.1). Installed here when missing and we
 # are root with apt-get; never fails the build: without them those tests skip, naming the
 # package.
 test-servers:
@@ -45,6 +46,13 @@ test-servers:
 		|| { apt-get update -qq >/dev/null 2>&1 \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1; }; }; \
 		} || echo "postgresql not installed: the PostgreSQL and backup tests will skip"
+	@test -x /usr/lib/dovecot/imap \
+		|| { [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null 2>&1 \
+		&& { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null 2>&1 \
+		|| { apt-get update -qq >/dev/null 2>&1 \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null 2>&1; }; }; \
+		} || echo "dovecot-imapd not installed: the mailbox source tests will skip"
 
 test: $(STAMP) test-servers
 	$(BIN)/python -m pytest

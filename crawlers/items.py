@@ -18,3 +18,6 @@ class MentionItem(MentionRecord):
     source: str = ""
     # URLs that redirected to `url` (see crawlers.spiders.base.redirected_from).
     aliases: list[str] = field(default_factory=list)
+    # Why the item cannot be read (a letter with a broken MIME tree); it is set aside as
+    # "unreadable", so later crawls skip it, and the run records the reason.
+    unreadable: str = ""

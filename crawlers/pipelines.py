@@ -64,6 +64,9 @@ class NormalisePipeline:
         return cls(crawler, _yuqing(crawler))
 
     def process_item(self, item: MentionItem) -> MentionItem:
+        if item.unreadable:
+            item.title = aside_title(item.title, self.settings.privacy)
+            raise SetAside("unreadable", f"{item.url}: {item.unreadable}")
         cleaned = clean(item, self.settings.tz, self.settings.privacy)
         if cleaned is None:
             item.title = aside_title(item.title, self.settings.privacy)
@@ -80,18 +83,21 @@ class NormalisePipeline:
 
 
 class RelevancePipeline:
-    """Keep only mentions that match the office's keyword rules."""
+    """Keep only mentions that match the office's keyword rules, except from a spider whose
+    every item concerns the office (`keeps_all`: a letter to its own mailbox)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, crawler: Crawler, settings: Settings) -> None:
+        self.crawler = crawler
         self.rules = settings.keywords
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RelevancePipeline:
-        return cls(_yuqing(crawler))
+        return cls(crawler, _yuqing(crawler))
 
     def process_item(self, item: MentionItem) -> MentionItem:
         text = f"{item.title}\n{item.text}"
-        if not nlp.is_relevant(text, self.rules):
+        keeps_all = getattr(self.crawler.spider, "keeps_all", False)
+        if not keeps_all and not nlp.is_relevant(text, self.rules):
             raise SetAside("irrelevant", f"not relevant: {item.url}")
         item.keywords_matched = nlp.match_keywords(text, self.rules)
         return item
@@ -193,7 +199,8 @@ class SavePipeline:
         spider = self.crawler.spider
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
         failed = int(stats.get("yuqing/errors", 0)) + int(stats.get("yuqing/parse_errors", 0))
-        fetched = int(stats.get("response_received_count", 0))
+        # Responses over HTTP, and what a spider read otherwise (letters from a mailbox).
+        fetched = int(stats.get("response_received_count", 0)) + int(stats.get("yuqing/fetched", 0))
         found = int(stats.get("yuqing/found", 0))
         errors: list[str] = list(getattr(spider, "errors", []))
         counts = RunCounts(
@@ -204,6 +211,8 @@ class SavePipeline:
             failed=failed,
         )
         status = self.run_status(fetched, found, failed, stats)
+        if getattr(spider, "failing", False):
+            status = RunStatus.FAILED
         error = "\n".join(errors) or None
         if status == RunStatus.FAILED and not errors:
             error = f"fetched {fetched} pages, {failed} errors"

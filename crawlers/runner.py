@@ -24,14 +24,23 @@ from typing import IO
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.spiders.mailbox import MailboxSpider
 from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.search import SearchSpider
 from crawlers.spiders.site import SiteSpider
+from crawlers.spiders.wechat import WechatSpider
 from crawlers.spiders.weibo import WeiboSpider
 from responder.intake import handover
 from responder.settings import Settings, Source
 
-SPIDERS = {"rss": RssSpider, "site": SiteSpider, "search": SearchSpider, "weibo": WeiboSpider}
+SPIDERS = {
+    "rss": RssSpider,
+    "site": SiteSpider,
+    "search": SearchSpider,
+    "weibo": WeiboSpider,
+    "mailbox": MailboxSpider,
+    "wechat": WechatSpider,
+}
 log = logging.getLogger(__name__)
 
 

@@ -125,7 +125,8 @@ class SeenPage(Base):
 
 
 # What a crawl records a page set aside for; "empty" pages are not skipped by later crawls.
-SEEN_OUTCOMES = ("irrelevant", "old", "duplicate", "redirect", "empty")
+# unreadable: a letter whose MIME tree is broken; read again it would only fail again.
+SEEN_OUTCOMES = ("irrelevant", "old", "duplicate", "redirect", "empty", "unreadable")
 RETRIED_OUTCOMES = ("empty",)
 
 

@@ -196,3 +196,36 @@ def after_crawl_step(config_dir: Path, env: dict[str, str] | None = None) -> Non
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@dataclass
+class CrawlState:
+    """What the database holds after crawls: mentions by canonical URL, every run of each
+    source (oldest first), and set-aside pages' outcomes by canonical URL."""
+
+    mentions: dict[str, Any]
+    runs: dict[str, list[Any]]
+    seen: dict[str, str]
+
+
+def crawl_state(config_dir: Path, env: dict[str, str]) -> CrawlState:
+    from sqlalchemy import select
+
+    from responder.db import Database
+    from responder.models import CrawlRun, Mention, SeenPage
+    from responder.models import Source as SourceRow
+    from responder.settings import load_settings
+
+    database = Database(load_settings(config_dir, env=env), migrate=False)
+    try:
+        with database.transaction() as session:
+            names = {row.id: row.name for row in session.scalars(select(SourceRow))}
+            mentions = {m.canonical_url: m for m in session.scalars(select(Mention))}
+            runs: dict[str, list[Any]] = {}
+            for run in session.scalars(select(CrawlRun).order_by(CrawlRun.id)):
+                runs.setdefault(names[run.source_id], []).append(run)
+            seen = {p.canonical_url: p.outcome for p in session.scalars(select(SeenPage))}
+            session.expunge_all()
+    finally:
+        database.dispose()
+    return CrawlState(mentions, runs, seen)

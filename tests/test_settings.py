@@ -59,7 +59,7 @@ NOT_FROM_TOML = {
     "userdict",
 }
 # Tables of named entries ([webhooks.NAME]); the packaged file documents them, empty.
-NAMED_TABLES = {"webhooks"}
+NAMED_TABLES = {"webhooks", "mailbox_passwords"}
 TOP_LEVEL_KEYS = set(Settings.model_fields) - NOT_FROM_TOML - set(SECTIONS) - NAMED_TABLES
 ONE_SOURCE = """\
 sources:

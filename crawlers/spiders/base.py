@@ -58,6 +58,8 @@ class SourceSpider(scrapy.Spider):
         self.source = source
         self.selectors = source.selectors
         self.errors: list[str] = []
+        # Set by `source_failing`: the run is failed even if it stored something.
+        self.failing = False
         self._requested: set[str] = set()
         # The canonical URLs among those given that need no fetching; set by
         # `crawlers.known.KnownPagesMiddleware` when the spider opens. Nothing is known without it.
@@ -93,6 +95,12 @@ class SourceSpider(scrapy.Spider):
         if len(self.errors) < KEPT_ERRORS:
             self.errors.append(f"{url}: {problem}")
         log.warning("source %s: %s: %s", self.source.name, url, problem)
+
+    def source_failing(self, url: str, problem: str) -> None:
+        """The source itself is failing, whatever it listed (a bridge whose login expired
+        still serves its old items): recorded like a parse error, and the run fails."""
+        self.failing = True
+        self.parse_error(url, problem)
 
     def broken_list(self, response: TextResponse, what: str = "list page") -> bool:
         """True, with a parse error naming the source and the URL, when a page the source lists

@@ -52,20 +52,29 @@ class RssSpider(SourceSpider):
     async def start(self) -> AsyncIterator[Any]:
         yield self.request(self.source.url, self.parse_feed)
 
-    def parse_feed(self, response: Response) -> Iterator[Any]:
+    def read_feed(self, response: Response) -> Any:
+        """The parsed feed, or None (with a parse error recorded) when it does not parse."""
         try:
             feed = feedparser.parse(response.body)
         except (ValueError, LookupError) as exc:
             # feedparser itself raises on a garbled XML encoding declaration
             # (encoding='\x80utf-8' → UnicodeDecodeError, '\x00' → ValueError).
             self.parse_error(response.url, f"feed does not parse: {type(exc).__name__}: {exc}")
-            return
+            return None
         if feed.bozo and not feed.entries:
             self.parse_error(response.url, f"feed does not parse: {feed.get('bozo_exception')}")
-            return
-        links = {id(entry): _link(response, entry) for entry in feed.entries}
+            return None
+        return feed
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        feed = self.read_feed(response)
+        if feed is not None:
+            yield from self.parse_entries(response, feed, feed.entries)
+
+    def parse_entries(self, response: Response, feed: Any, entries: list[Any]) -> Iterator[Any]:
+        links = {id(entry): _link(response, entry) for entry in entries}
         new = set(self.new_links(link for link in links.values() if link))
-        for entry in feed.entries:
+        for entry in entries:
             link = links[id(entry)]
             if link and link not in new:
                 continue

@@ -122,6 +122,7 @@ SECRETS_FILE = "secrets.toml"
 # What may (and should) live in the secrets file rather than settings.toml; "*" is any name.
 SECRET_KEYS = (
     ("mail", "password"),
+    ("mailbox_passwords", "*"),
     ("crawl", "weibo_cookie"),
     ("crawl", "redis_url"),
     ("database", "url"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -16,17 +17,21 @@ from pydantic import (
 from responder.schedules import parse_schedule
 from responder.settings.base import Section
 
-SOURCE_KINDS = ("rss", "site", "search", "weibo")
+SOURCE_KINDS = ("rss", "site", "search", "weibo", "mailbox", "wechat")
 WEIBO_API = "https://m.weibo.cn"
+# A mailbox source's URL: imaps (TLS from the first byte, port 993), imap (STARTTLS required,
+# port 143) or imap+plain (no encryption, refused but on loopback: a test server, a local relay).
+MAILBOX_SCHEMES = ("imaps", "imap", "imap+plain")
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 class Source(Section):
     """One entry of sources.yaml; which fields a source needs depends on its kind."""
 
     name: str = Field(min_length=1)
-    kind: Literal["rss", "site", "search", "weibo"]
-    # rss: the feed; site: the first list page; search: a template with {keyword} and {page};
-    # weibo: the API base (default m.weibo.cn).
+    kind: Literal["rss", "site", "search", "weibo", "mailbox", "wechat"]
+    # rss and wechat: the feed; site: the first list page; search: a template with {keyword} and
+    # {page}; weibo: the API base (default m.weibo.cn); mailbox: imaps://host[:port]/FOLDER.
     url: str = ""
     keywords: list[str] = Field(default_factory=list)
     users: list[str] = Field(default_factory=list)
@@ -40,12 +45,23 @@ class Source(Section):
     outlet: str | None = None
     obey_robots: bool | None = None
     selectors: dict[str, str] = Field(default_factory=dict)
+    # mailbox: the IMAP login (its password lives in the secrets file, `[mailbox_passwords]`
+    # by source name), whether reading a letter may mark it read on the server (otherwise the
+    # folder is opened read-only and nothing on the server changes), and a CA file for a
+    # server whose certificate the office signs itself.
+    username: str = ""
+    mark_seen: bool = False
+    ca_file: str = ""
+    # wechat: a bridge whose login expired stops publishing; no new article for this long
+    # fails the run, so source health alerts the duty officer.
+    stale_hours: float = Field(72, gt=0)
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, url: str) -> str:
-        if url and not url.startswith(("http://", "https://")):
-            raise ValueError(f"not an http(s) URL: {url!r}")
+    def _known_scheme(cls, url: str) -> str:
+        schemes = ("http", "https", *MAILBOX_SCHEMES)
+        if url and urlsplit(url).scheme not in schemes:
+            raise ValueError(f"not an http(s) or imap(s) URL: {url!r}")
         return url
 
     @field_validator("schedule")
@@ -63,6 +79,20 @@ class Source(Section):
                 raise ValueError(f"weibo source {self.name!r} needs keywords or users")
         if not self.url:
             raise ValueError(f"{self.kind} source {self.name!r} needs a url")
+        mailbox = urlsplit(self.url).scheme in MAILBOX_SCHEMES
+        if mailbox != (self.kind == "mailbox"):
+            raise ValueError(
+                f"{self.kind} source {self.name!r}: "
+                + ("imap(s) URLs are for mailbox sources" if mailbox else "needs an imap(s) URL")
+            )
+        if self.kind == "mailbox":
+            if not self.username:
+                raise ValueError(f"mailbox source {self.name!r} needs a username")
+            host = urlsplit(self.url).hostname or ""
+            if self.url.startswith("imap+plain:") and host not in LOOPBACK_HOSTS:
+                raise ValueError(
+                    f"mailbox source {self.name!r}: imap+plain (no encryption) only on loopback"
+                )
         if self.kind == "search":
             if "{keyword}" not in self.url:
                 raise ValueError(f"search source {self.name!r}: url needs a {{keyword}} slot")

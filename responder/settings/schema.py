@@ -347,6 +347,11 @@ class Settings(Section):
     nlp: NlpSettings = Field(default_factory=NlpSettings)
     incidents: IncidentSettings = Field(default_factory=IncidentSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    mailbox_passwords: dict[str, str] = Field(
+        default_factory=dict,
+        description="IMAP password of each mailbox source, by source name (secrets file)",
+        repr=False,
+    )
     webhooks: dict[str, WebhookSettings] = Field(
         default_factory=dict, description="group robots and gateways, by name"
     )
