@@ -9,6 +9,7 @@ import typer
 
 from responder import clock
 from responder.cli.app import app
+from responder.db import MigrationError
 
 # Importing a module registers its commands; this order is the order of `yuqing --help`.
 COMMAND_MODULES = (
@@ -33,8 +34,6 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    from responder.db import MigrationError
-
     clock.follow_environment()
     try:
         app()

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from nlp import ModelError
 from responder import logs
+from responder.accounts import refusal
 from responder.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(
@@ -40,7 +42,6 @@ def main_options(
 
 def _or_exit(make: Any) -> Any:
     """Run `make`; a model or data problem is reported in one line and exits with status 2."""
-    from nlp import ModelError
 
     try:
         return make()
@@ -57,7 +58,6 @@ def require_account(session: Any, name: str, roles: tuple[str, ...], doing: str)
     """`--by` must name an enabled account whose role may do this (the role policy of
     responder/accounts.py); else say what is wrong and exit with status 2. Call it inside the
     command's transaction, so nothing is changed."""
-    from responder.accounts import refusal
 
     refused = refusal(session, name, roles)
     if refused is not None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from responder.cli.app import app, settings_of
+from responder.ops.backup import BackupError, backup, restore
 
 
 @app.command("backup")
@@ -16,7 +17,6 @@ def backup_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="backup file to write")],
 ) -> None:
     """Back up the database (SQLite: online snapshot; PostgreSQL: pg_dump -Fc) into a file."""
-    from responder.ops.backup import BackupError, backup
 
     settings = settings_of(ctx)
     typer.echo(f"正在备份数据库到 {output} …", err=True)
@@ -40,7 +40,6 @@ def restore_command(
     ] = False,
 ) -> None:
     """Restore the database from a backup; stop the scheduler and web app first."""
-    from responder.ops.backup import BackupError, restore
 
     settings = settings_of(ctx)
     typer.echo(f"正在从 {source} 恢复数据库 …", err=True)

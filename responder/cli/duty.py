@@ -10,6 +10,8 @@ import typer
 
 from responder import clock
 from responder.cli.app import app, settings_of
+from responder.db import Database
+from responder.notices.duty import last_handover, on_duty, record_handover, schedule
 
 duty_app = typer.Typer(help="The rotating duty (轮值): who is on duty, handover notes")
 app.add_typer(duty_app, name="duty")
@@ -28,8 +30,6 @@ def duty_show(
     """Who is on duty today and on the next 14 days, and the last handover note."""
     if ctx.invoked_subcommand is not None:
         return
-    from responder.db import Database
-    from responder.notices.duty import last_handover, schedule
 
     settings = settings_of(ctx)
     today = clock.today(settings.tz)
@@ -71,8 +71,6 @@ def duty_handover(
     ] = None,
 ) -> None:
     """Record today's handover note, shown to the next officer and in the daily report."""
-    from responder.db import Database
-    from responder.notices.duty import on_duty, record_handover
 
     settings = settings_of(ctx)
     today = clock.today(settings.tz)

@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import re
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from responder import clock
+from responder.accounts import DECIDE_INCIDENTS
 from responder.cli.app import app, require_account, settings_of
+from responder.db import Database
+from responder.incidents.actions import (
+    IncidentActionError,
+    close,
+    history,
+    merge,
+    override_level,
+    reopen,
+    split,
+)
+from responder.incidents.spread import spread
+from responder.labels import label
+from responder.models import Incident, Mention
+from responder.notices.follow import SOON, follow_change
+from responder.rendering import local_time
 from responder.settings import Settings
 from responder.statuses import IncidentStatus
 
@@ -21,7 +43,6 @@ app.add_typer(incident_app, name="incident")
 
 def _actor(by: str | None) -> str:
     """Who made a decision: --by, else the login name."""
-    import getpass
 
     if by is not None:
         return by
@@ -35,9 +56,6 @@ def _decide(ctx: typer.Context, by: str | None, decide: Any) -> None:
     """Run `decide(session, settings, actor)` in one transaction; a refused decision changes
     nothing and exits with status 2. The actor (--by, else the login name) must be an enabled
     account whose role may decide on incidents."""
-    from responder.accounts import DECIDE_INCIDENTS
-    from responder.db import Database
-    from responder.incidents.actions import IncidentActionError
 
     actor = _actor(by)
     settings = settings_of(ctx)
@@ -67,8 +85,6 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str
 
 
 def _incident_summary(incident: Any) -> str:
-    from responder.labels import label
-
     return (
         f"事件 #{incident.id} {label('levels', incident.level)}"
         f" {label('incident_status', incident.status)}，信息 {incident.mention_count} 条"
@@ -76,15 +92,12 @@ def _incident_summary(incident: Any) -> str:
 
 
 def _level_before(session: Any, incident_id: int) -> str | None:
-    from responder.models import Incident
-
     found = session.get(Incident, incident_id)
     return found.level if found else None
 
 
 def _follows(incident: Any, level_before: str | None) -> str:
     """`；notices will follow` when the decision raised the level past what was notified."""
-    from responder.notices.follow import SOON, follow_change
 
     return f"；{SOON}" if follow_change(incident, level_before) else ""
 
@@ -100,14 +113,6 @@ def incident_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Open incidents, most recently seen first."""
-    from rich.console import Console
-    from rich.table import Table
-    from sqlalchemy import select
-
-    from responder.db import Database
-    from responder.labels import label
-    from responder.models import Incident
-    from responder.rendering import local_time
 
     settings = settings_of(ctx)
     db = Database(settings)
@@ -162,15 +167,6 @@ def incident_show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Everything about one incident: level and why, spread, mentions, and what people did."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from responder.db import Database
-    from responder.incidents.actions import history
-    from responder.incidents.spread import spread
-    from responder.labels import label
-    from responder.models import Incident, Mention
-    from responder.rendering import local_time
 
     settings = settings_of(ctx)
     tz = settings.tz
@@ -309,7 +305,6 @@ def incident_merge(
     by: By = None,
 ) -> None:
     """Merge an incident into another about the same event; its mentions move there."""
-    from responder.incidents.actions import merge
 
     def decide(session: Any, settings: Settings, actor: str) -> str:
         before = _level_before(session, into)
@@ -331,9 +326,6 @@ def incident_split(
     by: By = None,
 ) -> None:
     """Move some mentions of an incident into a new incident."""
-    import re
-
-    from responder.incidents.actions import split
 
     parts = [p for p in re.split(r"[,，\s]+", mentions) if p]
     if not parts or not all(p.lstrip("#").isdigit() for p in parts):
@@ -360,7 +352,6 @@ def incident_level(
     by: By = None,
 ) -> None:
     """Set the incident's level by hand (with a reason), or --clear it."""
-    from responder.incidents.actions import override_level
 
     if (level is None) == (not clear):
         typer.echo("error: 请给出级别（I、II、III、IV）或 --clear，二者选一", err=True)
@@ -383,7 +374,6 @@ def incident_close(
     by: By = None,
 ) -> None:
     """Close an incident: triage adds no more mentions to it."""
-    from responder.incidents.actions import close
 
     def decide(session: Any, settings: Settings, actor: str) -> str:
         incident = close(session, settings, incident_id, actor, reason)
@@ -400,7 +390,6 @@ def incident_reopen(
     by: By = None,
 ) -> None:
     """Reopen a closed incident."""
-    from responder.incidents.actions import reopen
 
     def decide(session: Any, settings: Settings, actor: str) -> str:
         incident = reopen(session, settings, incident_id, actor, reason)

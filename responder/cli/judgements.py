@@ -10,7 +10,11 @@ from typing import Annotated, Any
 
 import typer
 
+from nlp.evaluation import format_negative_vs_neutral, format_report
 from responder.cli.app import _open_or_exit, _or_exit, app, settings_of
+from responder.db import Database
+from responder.intake.export import correction_rows, mention_rows, write_csv, write_jsonl
+from responder.judging.classify import build_classifier
 
 export_app = typer.Typer(help="Export stored data", no_args_is_help=True)
 app.add_typer(export_app, name="export")
@@ -27,7 +31,6 @@ def classify(
     ] = None,
 ) -> None:
     """Add sentiment, category and misinformation judgements to JSONL objects with `text`."""
-    from responder.judging.classify import build_classifier
 
     classifier = _or_exit(lambda: build_classifier(settings_of(ctx)))
     source = _open_or_exit(input, "r") if input else sys.stdin
@@ -108,6 +111,7 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Train a sentiment/category/rumour model and save it with a model card."""
+    # Lazy: training loads scikit-learn (and torch for transformers).
     from responder.judging.training import train_file, train_shipped
 
     settings = settings_of(ctx)
@@ -157,7 +161,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Score the classifier (or --model) against the labels in a JSONL file."""
-    from nlp.evaluation import format_negative_vs_neutral, format_report
+    # Lazy: evaluation loads the model backends.
     from responder.judging.evaluation import evaluate_file
 
     def progress(done: int, total: int) -> None:
@@ -190,8 +194,6 @@ def export_mentions(
     output: Annotated[Path | None, typer.Option("--output", help="file (default stdout)")] = None,
 ) -> None:
     """Write stored mentions with their judgements."""
-    from responder.db import Database
-    from responder.intake.export import mention_rows, write_csv, write_jsonl
 
     db = Database(settings_of(ctx))
     write = write_csv if format is ExportFormat.csv else write_jsonl
@@ -213,8 +215,6 @@ def export_corrections(
     output: Annotated[Path | None, typer.Option("--output", help="file (default stdout)")] = None,
 ) -> None:
     """Write the judgements people corrected as labelled JSONL for `yuqing train --data`."""
-    from responder.db import Database
-    from responder.intake.export import correction_rows, write_jsonl
 
     db = Database(settings_of(ctx))
     with db.sessions() as session:

@@ -6,17 +6,23 @@ import json
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import select
 
 from responder import clock
+from responder.accounts import ACKNOWLEDGE
 from responder.cli.app import app, require_account, settings_of
+from responder.db import Database
+from responder.delivery.outbox import drain
+from responder.labels import label
+from responder.models import Notice
+from responder.notices.acks import acknowledge
+from responder.notices.escalation import notify_all
+from responder.rendering import local_time
 
 
 @app.command()
 def send(ctx: typer.Context) -> None:
     """Open due notices, repeat or escalate unacknowledged ones, and deliver the outbox once."""
-    from responder.db import Database
-    from responder.delivery.outbox import drain
-    from responder.notices.escalation import notify_all
 
     settings = settings_of(ctx)
     db = Database(settings)
@@ -39,12 +45,6 @@ def list_notices(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Notices sent about incidents, newest first, with who acknowledged them."""
-    from sqlalchemy import select
-
-    from responder.db import Database
-    from responder.labels import label
-    from responder.models import Notice
-    from responder.rendering import local_time
 
     settings = settings_of(ctx)
     db = Database(settings)
@@ -91,10 +91,6 @@ def ack_notice(
     by: Annotated[str, typer.Option("--by", help="who acknowledges it")],
 ) -> None:
     """Acknowledge a notice (e.g. one confirmed by phone): its repeats and escalation stop."""
-    from responder.accounts import ACKNOWLEDGE
-    from responder.db import Database
-    from responder.models import Notice
-    from responder.notices.acks import acknowledge
 
     settings = settings_of(ctx)
     if not by.strip():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from responder.cli.app import app, settings_of
+from responder.db import Database
+from responder.intake.privacy import mask_stored
 
 privacy_app = typer.Typer(help="Personal identifiers in stored mentions", no_args_is_help=True)
 app.add_typer(privacy_app, name="privacy")
@@ -13,8 +15,6 @@ app.add_typer(privacy_app, name="privacy")
 @privacy_app.command("mask-stored")
 def mask_stored_command(ctx: typer.Context) -> None:
     """Mask identifiers in mentions stored before masking was on (see [privacy])."""
-    from responder.db import Database
-    from responder.intake.privacy import mask_stored
 
     settings = settings_of(ctx)
     db = Database(settings)

@@ -9,6 +9,8 @@ import typer
 
 from responder import clock
 from responder.cli.app import app, settings_of
+from responder.db import Database
+from responder.ops.retention import purge as run_purge
 
 
 @app.command()
@@ -18,8 +20,6 @@ def purge(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Purge set-aside page addresses and old report images; mentions and the trail stay."""
-    from responder.db import Database
-    from responder.ops.retention import purge as run_purge
 
     settings = settings_of(ctx)
     db = Database(settings)

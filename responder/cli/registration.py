@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 
 from responder.cli.app import app, settings_of
+from responder.db import Database
+from responder.intake.registration import Registration, RegistrationError, register
 
 
 @app.command("add")
@@ -30,8 +32,6 @@ def add_mention(
     ] = None,
 ) -> None:
     """Record a mention received by phone, visit or mail; the next cycle judges it."""
-    from responder.db import Database
-    from responder.intake.registration import Registration, RegistrationError, register
 
     settings = settings_of(ctx)
     if not by.strip():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from responder import clock
 from responder.cli.app import app, settings_of
+from responder.db import Database
 
 report_app = typer.Typer(
     help="The daily (舆情日报) and weekly (舆情周报) reports: write one as HTML or email it",
@@ -55,10 +57,11 @@ def report_weekly(
 def _report(
     ctx: typer.Context, kind: str, when: str | None, output: Path | None, send: bool
 ) -> None:
-    from datetime import date
 
-    from responder.db import Database
+    # Lazy: reports load matplotlib (about a second); only report commands need it.
     from responder.reports.build import gather, latest_issue, write_html
+
+    # Lazy: reports load matplotlib (about a second); only report commands need it.
     from responder.reports.delivery import deliver
 
     settings = settings_of(ctx)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from responder.cli.app import app, settings_of
+from responder.db import Database
 from responder.running.startup import (
     Listener,
     StartupProblem,
@@ -50,6 +51,7 @@ def demo(
     port: Annotated[int | None, typer.Option(help="web UI port (also YUQING_WEB__PORT)")] = None,
 ) -> None:
     """Run yuqing on the bundled demo world with a local mail sink and the web UI."""
+    # Lazy: the demo world loads the web app and the crawler's test servers.
     from responder.demo.run import Demo
 
     settings = _with_port(settings_of(ctx), port)
@@ -90,7 +92,7 @@ def _describe(summary: dict[str, Any]) -> str:
 @app.command()
 def cycle(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Run one crawl → classify → incidents → drafts → notices cycle on the configured sources."""
-    from responder.db import Database
+    # Lazy: the cycle loads the classifier and the scheduler; only running commands need them.
     from responder.running.cycle import CrawlFailed, Cycle
 
     settings = settings_of(ctx)
@@ -109,11 +111,16 @@ def cycle(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] =
 @app.command()
 def run(ctx: typer.Context) -> None:
     """Run the scheduler and the web UI until stopped (production)."""
+    # Lazy: the server loads only for the commands that serve.
     import uvicorn
 
-    from responder.db import Database
+    # Lazy: the cycle loads the classifier and the scheduler; only running commands need them.
     from responder.running.cycle import Cycle
+
+    # Lazy: the cycle loads the classifier and the scheduler; only running commands need them.
     from responder.running.scheduler import build_scheduler
+
+    # Lazy: the web app (Starlette, templates, charts) loads only for the commands that serve it.
     from responder.web import create_app
 
     settings = settings_of(ctx)
@@ -140,8 +147,10 @@ def web(
     port: Annotated[int | None, typer.Option(help="listen port")] = None,
 ) -> None:
     """Serve the web UI."""
+    # Lazy: the server loads only for the commands that serve.
     import uvicorn
 
+    # Lazy: the web app (Starlette, templates, charts) loads only for the commands that serve it.
     from responder.web import create_app
 
     settings = settings_of(ctx)
@@ -158,7 +167,6 @@ def web(
 @app.command("migrate")
 def migrate(ctx: typer.Context) -> None:
     """Bring the database schema up to date."""
-    from responder.db import Database
 
     Database(settings_of(ctx)).dispose()
     typer.echo("database is up to date", err=True)

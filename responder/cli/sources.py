@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import uuid
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
 
 from responder.cli.app import _or_exit, app, settings_of
+from responder.db import Database
+from responder.intake.columns import parse_mapping
+from responder.intake.importing import import_table
+from responder.intake.tables import UnusableInput, open_file
+from responder.judging.classify import build_classifier, classify_pending
+from responder.models import CrawlRun
+from responder.ops.health import source_health
+from responder.rendering import local_time
 from responder.settings import Settings
 
 
@@ -29,10 +42,11 @@ def crawl(
     With --worker, crawl as one of several workers, on this host or others, that share one
     request queue and duplicate filter at `crawl.redis_url` (see crawlers/distributed.py).
     """
-    import uuid
 
-    from responder.db import Database
+    # Lazy: the cycle loads the classifier and the scheduler; only running commands need them.
     from responder.running.aftercrawl import after_crawl
+
+    # Lazy: the cycle loads the classifier and the scheduler; only running commands need them.
     from responder.running.cycle import CrawlFailed, crawl_subprocess
 
     settings = settings_of(ctx)
@@ -68,11 +82,6 @@ def crawl(
 
 
 def _print_crawl_runs(settings: Settings, cycle_id: str) -> None:
-    from sqlalchemy import select
-
-    from responder.db import Database
-    from responder.models import CrawlRun
-
     db = Database(settings)
     with db.sessions() as session:
         runs = session.scalars(
@@ -107,12 +116,6 @@ def sources(
 
     Exits with status 1 when a source has failed or found nothing for `alert_after_runs` runs.
     """
-    from rich.console import Console
-    from rich.table import Table
-
-    from responder.db import Database
-    from responder.ops.health import source_health
-    from responder.rendering import local_time
 
     settings = settings_of(ctx)
     db = Database(settings)
@@ -177,13 +180,6 @@ def import_mentions(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Import mentions handed over by people: other platforms' exports, the upper office's lists."""
-    import getpass
-
-    from responder.db import Database
-    from responder.intake.columns import parse_mapping
-    from responder.intake.importing import import_table
-    from responder.intake.tables import UnusableInput, open_file
-    from responder.judging.classify import build_classifier, classify_pending
 
     settings = settings_of(ctx)
     try:

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from responder.cli.app import app, settings_of
+from responder.db import Database
+from responder.ops.metrics import gather
+from responder.rendering import local_time
 from responder.settings import Settings
 from responder.statuses import OutboxStatus
 
@@ -36,7 +39,6 @@ def _minutes(seconds: float | None) -> str:
 
 def describe(facts: Facts, settings: Settings) -> list[str]:
     """The facts as readable lines (Chinese labels, English metric names in brackets)."""
-    from responder.rendering import local_time
 
     lines = [
         f"状态时间 (at): {local_time(facts.at, settings.tz)}",
@@ -90,8 +92,6 @@ def status(
     outbox gave up on a message, or a message has waited unsent longer than
     `monitoring.unsent_minutes`.
     """
-    from responder.db import Database
-    from responder.ops.metrics import gather
 
     settings = settings_of(ctx)
     db = Database(settings)

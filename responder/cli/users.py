@@ -9,8 +9,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from sqlalchemy import select
 
+from responder.accounts import AccountError, add_user, set_disabled, set_password
 from responder.cli.app import app, settings_of
+from responder.db import Database
+from responder.labels import label
+from responder.models import User
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,9 +41,6 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _change(ctx: typer.Context, change: Callable[[Session], str]) -> None:
-    from responder.accounts import AccountError
-    from responder.db import Database
-
     db = Database(settings_of(ctx))
     try:
         with db.transaction() as session:
@@ -62,7 +64,6 @@ def users_add(
     ] = False,
 ) -> None:
     """Add an account."""
-    from responder.accounts import add_user
 
     password = _read_password(password_stdin)
 
@@ -76,7 +77,6 @@ def users_add(
 @users_app.command("disable")
 def users_disable(ctx: typer.Context, name: str) -> None:
     """Disable an account: it cannot log in, and its open sessions end at once."""
-    from responder.accounts import set_disabled
 
     def change(session: Session) -> str:
         set_disabled(session, name, True, ACTOR)
@@ -88,7 +88,6 @@ def users_disable(ctx: typer.Context, name: str) -> None:
 @users_app.command("enable")
 def users_enable(ctx: typer.Context, name: str) -> None:
     """Enable a disabled account again."""
-    from responder.accounts import set_disabled
 
     def change(session: Session) -> str:
         set_disabled(session, name, False, ACTOR)
@@ -104,7 +103,6 @@ def users_passwd(
     password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
 ) -> None:
     """Set a new password; the user's open sessions end."""
-    from responder.accounts import set_password
 
     password = _read_password(password_stdin)
 
@@ -120,11 +118,6 @@ def users_list(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """Every account with its role and state."""
-    from sqlalchemy import select
-
-    from responder.db import Database
-    from responder.labels import label
-    from responder.models import User
 
     db = Database(settings_of(ctx))
     with db.sessions() as session:
