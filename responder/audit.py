@@ -105,3 +105,27 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def transition(
+    session: Session,
+    actor: str,
+    action: AuditAction,
+    object_type: str,
+    object_id: Any,
+    before: str,
+    after: str,
+    detail: str = "",
+) -> AuditEntry:
+    """A status change of one object, as every owner of a status records it: the statuses
+    before and after, and why."""
+    return record(
+        session,
+        actor,
+        action,
+        object_type,
+        object_id,
+        before={"status": before},
+        after={"status": after},
+        detail=detail,
+    )

@@ -352,30 +352,13 @@ def approve(
 ) -> None:
     draft = get_draft(session, draft_id)
     require_role(session, reviewer, REVIEWERS, "批准草稿", NotAllowed)
-    if draft.status != DraftStatus.PENDING:
-        raise DraftError(f"草稿当前状态为“{label('draft_status', draft.status)}”，不能批准")
+    _pending(draft, "批准")
     if reviewer in authors(session, draft):
         raise NotAllowed(
             "您修改过这份草稿（作为最后修改人或此前的修改人），不能批准自己修改的内容，"
             "请由另一位宣传/审核人员审核"
         )
-    _fresh(session, draft, seen)
-    draft.status = DraftStatus.APPROVED
-    session.add(
-        DraftEvent(
-            draft_id=draft.id, kind=DraftEventKind.APPROVED, actor=reviewer, comment=comment.strip()
-        )
-    )
-    audit.record(
-        session,
-        reviewer,
-        AuditAction.DRAFT_APPROVE,
-        "draft",
-        draft.id,
-        before={"status": DraftStatus.PENDING},
-        after={"status": DraftStatus.APPROVED},
-        detail=comment.strip(),
-    )
+    _decide(session, draft, reviewer, comment, seen, DraftStatus.APPROVED)
 
 
 def reject(
@@ -383,26 +366,38 @@ def reject(
 ) -> None:
     draft = get_draft(session, draft_id)
     require_role(session, reviewer, REVIEWERS, "退回草稿", NotAllowed)
-    if draft.status != DraftStatus.PENDING:
-        raise DraftError(f"草稿当前状态为“{label('draft_status', draft.status)}”，不能退回")
+    _pending(draft, "退回")
     if not comment.strip():
         raise DraftError("退回时请填写意见，说明需要怎样修改")
+    _decide(session, draft, reviewer, comment, seen, DraftStatus.REJECTED)
+
+
+def _pending(draft: Draft, doing: str) -> None:
+    if draft.status != DraftStatus.PENDING:
+        raise DraftError(f"草稿当前状态为“{label('draft_status', draft.status)}”，不能{doing}")
+
+
+# A reviewer's decision: the draft's new status, its history event and its audit action.
+_DECISIONS = {
+    DraftStatus.APPROVED: (DraftEventKind.APPROVED, AuditAction.DRAFT_APPROVE),
+    DraftStatus.REJECTED: (DraftEventKind.REJECTED, AuditAction.DRAFT_REJECT),
+}
+
+
+def _decide(
+    session: Session,
+    draft: Draft,
+    reviewer: str,
+    comment: str,
+    seen: int | None,
+    status: DraftStatus,
+) -> None:
     _fresh(session, draft, seen)
-    draft.status = DraftStatus.REJECTED
-    session.add(
-        DraftEvent(
-            draft_id=draft.id, kind=DraftEventKind.REJECTED, actor=reviewer, comment=comment.strip()
-        )
-    )
-    audit.record(
-        session,
-        reviewer,
-        AuditAction.DRAFT_REJECT,
-        "draft",
-        draft.id,
-        before={"status": DraftStatus.PENDING},
-        after={"status": DraftStatus.REJECTED},
-        detail=comment.strip(),
+    kind, action = _DECISIONS[status]
+    draft.status = status
+    session.add(DraftEvent(draft_id=draft.id, kind=kind, actor=reviewer, comment=comment.strip()))
+    audit.transition(
+        session, reviewer, action, "draft", draft.id, DraftStatus.PENDING, status, comment.strip()
     )
 
 

@@ -221,28 +221,28 @@ def approve(session: Session, version_id: int, approver: str) -> TemplateVersion
     for old in version.template.versions:
         if old.status == TemplateStatus.APPROVED:
             old.status = TemplateStatus.RETIRED
-            audit.record(
+            audit.transition(
                 session,
                 approver,
                 AuditAction.TEMPLATE_RETIRE,
                 "template_version",
                 old.id,
-                before={"status": TemplateStatus.APPROVED},
-                after={"status": TemplateStatus.RETIRED},
-                detail=f"由 v{version.version} 取代",
+                TemplateStatus.APPROVED,
+                TemplateStatus.RETIRED,
+                f"由 v{version.version} 取代",
             )
     version.status = TemplateStatus.APPROVED
     version.approved_by = approver
     version.approved_at = clock.now()
-    audit.record(
+    audit.transition(
         session,
         approver,
         AuditAction.TEMPLATE_APPROVE,
         "template_version",
         version.id,
-        before={"status": TemplateStatus.PENDING},
-        after={"status": TemplateStatus.APPROVED},
-        detail=f"{version.template.category} v{version.version}",
+        TemplateStatus.PENDING,
+        TemplateStatus.APPROVED,
+        f"{version.template.category} v{version.version}",
     )
     return version
 
@@ -256,15 +256,15 @@ def reject(session: Session, version_id: int, reviewer: str, comment: str) -> No
     if not comment.strip():
         raise TemplateLibraryError("退回时请填写意见")
     version.status = TemplateStatus.REJECTED
-    audit.record(
+    audit.transition(
         session,
         reviewer,
         AuditAction.TEMPLATE_REJECT,
         "template_version",
         version.id,
-        before={"status": TemplateStatus.PENDING},
-        after={"status": TemplateStatus.REJECTED},
-        detail=comment.strip(),
+        TemplateStatus.PENDING,
+        TemplateStatus.REJECTED,
+        comment.strip(),
     )
 
 
@@ -274,14 +274,14 @@ def withdraw(session: Session, version_id: int, author: str) -> None:
     if author != version.author:
         raise NotAllowed("只有提交人可以撤回")
     version.status = TemplateStatus.WITHDRAWN
-    audit.record(
+    audit.transition(
         session,
         author,
         AuditAction.TEMPLATE_WITHDRAW,
         "template_version",
         version.id,
-        before={"status": TemplateStatus.PENDING},
-        after={"status": TemplateStatus.WITHDRAWN},
+        TemplateStatus.PENDING,
+        TemplateStatus.WITHDRAWN,
     )
 
 
