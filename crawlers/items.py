@@ -25,3 +25,12 @@ class MentionItem:
     original_text: str | None = None
     # URLs that redirected to `url` (see crawlers.spiders.base.redirected_from).
     aliases: list[str] = field(default_factory=list)
+    # hotlist entries: the board (settings.HOT_BOARDS), place (1 = top) and heat when read;
+    # the save pipeline records a sighting for each one that reaches it (a relevant entry).
+    hot_board: str = ""
+    hot_rank: int | None = None
+    hot_heat: int = 0
+    # watch pages: True on the item a watch spider yields with the page's whole main text;
+    # the watch pipeline diffs it against the last read and keeps the page's text here.
+    watched: bool = False
+    page_text: str | None = None

@@ -24,14 +24,25 @@ from typing import IO
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.spiders.hotlist import HotListSpider
+from crawlers.spiders.jsonapi import JsonSpider
 from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.search import SearchSpider
 from crawlers.spiders.site import SiteSpider
+from crawlers.spiders.watch import WatchSpider
 from crawlers.spiders.weibo import WeiboSpider
 from responder.intake import handover
 from responder.settings import Settings, Source
 
-SPIDERS = {"rss": RssSpider, "site": SiteSpider, "search": SearchSpider, "weibo": WeiboSpider}
+SPIDERS = {
+    "rss": RssSpider,
+    "site": SiteSpider,
+    "search": SearchSpider,
+    "weibo": WeiboSpider,
+    "json": JsonSpider,
+    "hotlist": HotListSpider,
+    "watch": WatchSpider,
+}
 log = logging.getLogger(__name__)
 
 

@@ -16,17 +16,29 @@ from pydantic import (
 from responder.schedules import parse_schedule
 from responder.settings.base import Section
 
-SOURCE_KINDS = ("rss", "site", "search", "weibo")
+SOURCE_KINDS = ("rss", "site", "search", "weibo", "json", "hotlist", "watch")
 WEIBO_API = "https://m.weibo.cn"
+# The boards a DailyHotApi-style service serves, by the name an office writes in sources.yaml,
+# and the route of each under the service's base URL (`GET <base>/<route>`).
+HOT_BOARDS = {
+    "微博热搜": "weibo",
+    "百度热搜": "baidu",
+    "头条热榜": "toutiao",
+    "抖音热榜": "douyin",
+    "知乎热榜": "zhihu",
+}
+# A mention field and the item field it is read from in a `json` source (`fields:`).
+JSON_FIELDS = ("title", "url", "time", "text", "author", "outlet", "reposts", "comments", "likes")
 
 
 class Source(Section):
     """One entry of sources.yaml; which fields a source needs depends on its kind."""
 
     name: str = Field(min_length=1)
-    kind: Literal["rss", "site", "search", "weibo"]
+    kind: Literal["rss", "site", "search", "weibo", "json", "hotlist", "watch"]
     # rss: the feed; site: the first list page; search: a template with {keyword} and {page};
-    # weibo: the API base (default m.weibo.cn).
+    # weibo: the API base (default m.weibo.cn); json: the API's first page; hotlist: the
+    # hot-list service's base URL; watch: the watched page.
     url: str = ""
     keywords: list[str] = Field(default_factory=list)
     users: list[str] = Field(default_factory=list)
@@ -40,6 +52,16 @@ class Source(Section):
     outlet: str | None = None
     obey_robots: bool | None = None
     selectors: dict[str, str] = Field(default_factory=dict)
+    # json: where the list of items is in the answer (a dotted path, "data.list"; "" for an
+    # answer that is the list), and where each mention field is in an item (JSON_FIELDS).
+    items: str = ""
+    fields: dict[str, str] = Field(default_factory=dict)
+    # json paging: a query parameter set to 2, 3, … (`page_param`), or the path of the next
+    # page's URL in the answer (`next_path`); at most max_pages pages either way.
+    page_param: str | None = None
+    next_path: str | None = None
+    # hotlist: one of HOT_BOARDS.
+    board: str | None = None
 
     @field_validator("url")
     @classmethod
@@ -68,6 +90,25 @@ class Source(Section):
                 raise ValueError(f"search source {self.name!r}: url needs a {{keyword}} slot")
             if not self.keywords:
                 raise ValueError(f"search source {self.name!r} needs keywords")
+        if self.kind == "json":
+            if "url" not in self.fields or not ({"title", "text"} & set(self.fields)):
+                raise ValueError(f"json source {self.name!r}: fields needs url and title or text")
+            unknown = sorted(set(self.fields) - set(JSON_FIELDS))
+            if unknown:
+                raise ValueError(
+                    f"json source {self.name!r}: unknown fields {', '.join(unknown)} "
+                    f"(known: {', '.join(JSON_FIELDS)})"
+                )
+            if self.page_param and self.next_path:
+                raise ValueError(f"json source {self.name!r}: page_param or next_path, not both")
+        if self.kind == "hotlist":
+            if self.board not in HOT_BOARDS:
+                raise ValueError(
+                    f"hotlist source {self.name!r}: board must be one of {', '.join(HOT_BOARDS)}"
+                )
+            # DailyHotApi's answer, unless the office's service differs.
+            self.items = self.items or "data"
+            self.fields = self.fields or {"title": "title", "url": "url"}
         return self
 
 
