@@ -124,6 +124,7 @@ TRAVELLER = pytest.StashKey[time_machine.travel]()
 DATE_SENSITIVE = {
     "test_clock",
     "test_crawl",
+    "test_crawl_json",
     "test_crawl_search_weibo",
     "test_cycle",
     "test_dates",

@@ -44,15 +44,23 @@ class HotListSpider(JsonSpider):
         items = self.listed(response, answer)
         if items is None:
             return
+        board = self.source.board or ""
+        entries = [(place, item, self.entry(response, item)) for place, item in enumerate(items, 1)]
+        if items and not any(entry for _, _, entry in entries):
+            self.unreadable(response, len(items))
+            return
         self.crawler.stats.inc_value("yuqing/lists")
         self.crawler.stats.inc_value("yuqing/found", len(items))
-        for place, item in enumerate(items, start=1):
-            entry = self.entry(response, item)
+        for place, item, entry in entries:
             if entry is None:
                 continue
-            entry.text = "\n".join(t for t in (entry.title, _text(dig(item, "desc"))) if t)
-            entry.outlet = entry.outlet or self.source.board or ""
-            entry.hot_board = self.source.board or ""
+            # A hot topic is often a headline of a few characters, shorter than the least text
+            # a mention must have: the board's name goes first, which also says where it stood.
+            entry.text = "\n".join(
+                t for t in (f"{board}：{entry.title}", _text(dig(item, "desc"))) if t
+            )
+            entry.outlet = entry.outlet or board
+            entry.hot_board = board
             entry.hot_rank = place
             entry.hot_heat = _count(dig(item, "hot"))
             yield entry

@@ -116,8 +116,8 @@ class JsonSpider(SourceSpider):
         return None
 
     def entry(self, response: Response, item: Any) -> MentionItem | None:
-        """The mention an item of the list describes; None (a parse error) without a usable
-        URL or any text."""
+        """The mention an item of the list describes; None (noted as a bad item) without a
+        usable URL or any text."""
         fields = self.source.fields
         field = {name: dig(item, path) for name, path in fields.items()}
         link = _text(field.get("url", _MISSING))
@@ -128,7 +128,7 @@ class JsonSpider(SourceSpider):
         title, text = _text(field.get("title", _MISSING)), _text(field.get("text", _MISSING))
         if not url.startswith(("http://", "https://")) or not (title or text):
             shown = json.dumps(item, ensure_ascii=False)[:120]
-            self.parse_error(
+            self.bad_item(
                 response.url, f"source {self.source.name}: an item without url or text: {shown}"
             )
             return None
@@ -155,6 +155,9 @@ class JsonSpider(SourceSpider):
         if items is None:
             return
         entries = [e for e in (self.entry(response, i) for i in items) if e is not None]
+        if items and not entries:
+            self.unreadable(response, len(items))
+            return
         by_url = {e.url: e for e in entries}
         new = self.new_links(by_url)
         fresh = [by_url[url] for url in new if not self.is_old(by_url[url].published_at)]
@@ -166,6 +169,15 @@ class JsonSpider(SourceSpider):
         nxt = self.next_url(response, answer, page)
         if nxt and nxt != response.url:
             yield self.request(nxt, self.parse_page, cb_kwargs={"page": page + 1})
+
+    def unreadable(self, response: Response, count: int) -> None:
+        """Not one item of a list could be read: the `fields` no longer fit the API."""
+        fields = ", ".join(f"{k}: {v}" for k, v in self.source.fields.items())
+        self.parse_error(
+            response.url,
+            f"source {self.source.name}: none of its {count} items has a url and a title or"
+            f" text where `fields` says ({fields})",
+        )
 
     def next_url(self, response: Response, answer: Any, page: int) -> str | None:
         if self.source.page_param:
