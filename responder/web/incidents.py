@@ -32,6 +32,7 @@ from responder.incidents.actions import (
     split,
 )
 from responder.incidents.severity import LEVELS, level_rank
+from responder.incidents.hotlists import hot_listings
 from responder.incidents.spread import spread
 from responder.labels import label, labels
 from responder.models import (
@@ -306,6 +307,7 @@ def routes(web: Web) -> list[Route]:
                 messages=messages,
                 attempts=attempts,
                 spread=spread(rows, settings.severity, clock.now()),
+                hot=hot_listings(session, rows),
                 history=[
                     (e, readable_changes(e.before, e.after, e.object_type, settings.tz))
                     for e in entries
