@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from crawlers.pipelines import added_lines
 from responder import clock
 from responder.db import Database
 from responder.intake.crawl_runs import RunStatus
 from responder.models import CrawlRun, HotRank, Mention, WatchedPage
 from responder.ops.health import source_health
-from responder.settings import Settings, load_settings
+from responder.settings import Settings, Source, load_settings
 from tests.crawling import LoopbackSite, run_crawl, write_sources
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -385,3 +386,39 @@ def test_a_watched_page_that_vanishes_fails_its_run(crawled: Crawled) -> None:
     run = crawled.run("已删除页面", 0)
     assert run.status == RunStatus.FAILED
     assert "HTTP 404" in (run.error or "")
+
+
+# --- configuration and the diff, without a crawl ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"kind": "json", "fields": {"title": "t"}}, "fields needs url and title or text"),
+        (
+            {"kind": "json", "fields": {"url": "u", "title": "t", "hits": "h"}},
+            "unknown fields hits",
+        ),
+        (
+            {
+                "kind": "json",
+                "fields": {"url": "u", "title": "t"},
+                "page_param": "p",
+                "next_path": "n",
+            },
+            "page_param or next_path, not both",
+        ),
+        ({"kind": "hotlist", "board": "B站热门"}, "board must be one of 微博热搜"),
+    ],
+)
+def test_a_misconfigured_source_is_refused_naming_it(entry: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Source(name="坏配置", url="http://127.0.0.1/api", **entry)
+
+
+def test_only_added_lines_count_as_a_change() -> None:
+    before = "通知公告\n关于A的通知\n关于B的通知\n关于C的通知"
+    after = "通知公告\n关于D的通知\n关于A的通知\n关于B的通知"  # D on top, C fell off the page
+    assert added_lines(before, after) == ["关于D的通知"]
+    assert added_lines(before, "通知公告\n关于C的通知\n关于A的通知\n关于B的通知") == []
+    assert added_lines(before, before) == []
