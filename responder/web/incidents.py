@@ -31,8 +31,8 @@ from responder.incidents.actions import (
     reopen,
     split,
 )
-from responder.incidents.severity import LEVELS, level_rank
 from responder.incidents.hotlists import hot_listings
+from responder.incidents.severity import LEVELS, level_rank
 from responder.incidents.spread import spread
 from responder.labels import label, labels
 from responder.models import (
