@@ -131,6 +131,7 @@ DATE_SENSITIVE = {
     "test_demo_cli",
     "test_duty",
     "test_escalation",
+    "test_hotlists",
     "test_import",
     "test_metrics",
     "test_outbox",

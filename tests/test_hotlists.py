@@ -92,3 +92,21 @@ def test_the_incident_page_shows_where_and_how_long_it_stood(settings, db) -> No
     text = re.sub(r"<[^>]+>", "", page.text)
     assert "上榜：微博热搜第7位，持续3小时" in text
     assert "上榜：百度热搜第20位（热度 10000）" in text
+
+
+def test_the_demo_cycle_stores_the_hot_list_entry_and_its_incident_shows_it(
+    settings, db, demo_world, mail_sink
+) -> None:  # type: ignore[no-untyped-def]
+    from responder.running.cycle import Cycle
+
+    Cycle(settings, db).run()
+    with db.sessions() as session:
+        hot = session.query(Mention).filter(Mention.outlet == "微博热搜").all()
+        # The board lists two entries; only the census-data one matches the keyword rules.
+        assert [m.title for m in hot] == ["临江县普查登记信息被打包出售"]
+        (sighting,) = session.query(HotRank).all()
+        assert (sighting.board, sighting.rank, sighting.heat) == ("微博热搜", 1, 1_280_000)
+        incident_id = hot[0].incident_id
+    assert incident_id is not None
+    page = client_as(settings, db, "duty").get(f"/incidents/{incident_id}")
+    assert "上榜：微博热搜第1位" in re.sub(r"<[^>]+>", "", page.text)
