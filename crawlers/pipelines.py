@@ -109,6 +109,10 @@ class Unchanged(DropItem):
     """A watched page that added nothing since the last read (or was read for the first
     time): no mention; the save pipeline still records the page's text as read now."""
 
+    def __init__(self, message: str) -> None:
+        # The normal case for a watched page, so not a warning (Scrapy logs drops at WARNING).
+        super().__init__(message, log_level="INFO")
+
 
 def added_lines(before: str, after: str) -> list[str]:
     """The lines of `after` that `before` did not have, in page order. A line that only moved

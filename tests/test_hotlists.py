@@ -8,6 +8,8 @@ from datetime import timedelta
 
 from responder import clock
 from responder.incidents.hotlists import best_rank, hot_listings
+from responder.incidents.severity import assess
+from responder.incidents.triage import refresh
 from responder.intake.mentions import MentionRecord, canonical_url, store
 from responder.intake.watching import Sighting, record_sightings
 from responder.models import HotRank, Incident, Mention
@@ -110,3 +112,19 @@ def test_the_demo_cycle_stores_the_hot_list_entry_and_its_incident_shows_it(
     assert incident_id is not None
     page = client_as(settings, db, "duty").get(f"/incidents/{incident_id}")
     assert "上榜：微博热搜第1位" in re.sub(r"<[^>]+>", "", page.text)
+
+
+def test_the_best_place_on_a_hot_list_raises_the_score_by_its_band(settings, db) -> None:  # type: ignore[no-untyped-def]
+    incident_id = seed(db)
+    with db.transaction() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        refresh(session, settings, incident)
+        fired = {r["rule"]: r for r in incident.fired_rules}
+        # 7th place: the "top 10" band of the packaged severity.yaml.
+        assert fired["热榜排名"]["score"] == 8
+        assert fired["热榜排名"]["detail"] == "热榜第7位"
+        mentions = session.query(Mention).filter_by(incident_id=incident_id).all()
+        assert settings.severity is not None
+        without = assess(incident.category, mentions, settings.severity)
+        assert incident.score == without.score + 8

@@ -174,6 +174,13 @@ class SeverityBand(Section):
     score: float
 
 
+class SeverityRank(Section):
+    """A hot-list place band: an incident whose mentions stood at place `max` or higher."""
+
+    max: int = Field(ge=1)
+    score: float
+
+
 class SeverityTerm(Section):
     name: str
     words: list[str]
@@ -186,6 +193,8 @@ class SeverityRules(Section):
     terms: list[SeverityTerm] = Field(default_factory=list)
     mention_count: list[SeverityBand] = Field(default_factory=list)
     engagement: list[SeverityBand] = Field(default_factory=list)
+    # The best place any mention reached on a hot list (responder.incidents.hotlists).
+    hot_rank: list[SeverityRank] = Field(default_factory=list)
     authority: dict[str, float] = Field(default_factory=dict)
     misinfo: float = 0
     negative_share: SeverityBand | None = None
