@@ -253,7 +253,7 @@ class SavePipeline:
         if isinstance(item, MentionItem) and item.page_text is not None:
             # A watched page read and not stored (unchanged, or its change not relevant):
             # its text as read now is the next read's baseline all the same.
-            self.pages.append(PageText(spider.source.url, item.page_text, changed=False))
+            self.pages.append(PageText(spider.source.url, item.page_text))
         if not isinstance(exception, SetAside) or not isinstance(item, MentionItem):
             return
         if item.url != getattr(spider.source, "url", None):  # else a feed entry without a link

@@ -29,12 +29,11 @@ class Sighting:
 
 @dataclass(frozen=True)
 class PageText:
-    """A watched page's main text as read now; `changed` is False for a first read (the
-    baseline) and for a change that added nothing worth a mention."""
+    """A watched page's main text as read now, whether or not it made a mention: the next
+    read is compared with it (`changed_at` moves only when the text differs)."""
 
     url: str
     text: str
-    changed: bool = True
 
 
 def record_sightings(session: Session, sightings: Sequence[Sighting], source_id: int) -> None:
