@@ -21,3 +21,12 @@ class MentionItem(MentionRecord):
     # Why the item cannot be read (a letter with a broken MIME tree); it is set aside as
     # "unreadable", so later crawls skip it, and the run records the reason.
     unreadable: str = ""
+    # hotlist entries: the board (settings.HOT_BOARDS), place (1 = top) and heat when read;
+    # the save pipeline records a sighting for each one that reaches it (a relevant entry).
+    hot_board: str = ""
+    hot_rank: int | None = None
+    hot_heat: int = 0
+    # watch pages: True on the item a watch spider yields with the page's whole main text;
+    # the watch pipeline diffs it against the last read and keeps the page's text here.
+    watched: bool = False
+    page_text: str | None = None

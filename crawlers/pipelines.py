@@ -1,4 +1,4 @@
-"""Item pipelines, in order: normalise → relevance → de-duplicate → save.
+"""Item pipelines, in order: normalise → watch → relevance → de-duplicate → save.
 
 Each has one job and drops what fails it with a reason. `SavePipeline` is the only writer: it
 stores mentions, records the pages set aside (so later crawls skip them) and the source's
@@ -7,9 +7,12 @@ crawl-run record with what was fetched, found, stored, skipped and failed.
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 import logging
 import time
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -21,9 +24,11 @@ from responder.intake import handover
 from responder.intake.handover import (
     AsidePage,
     Handover,
+    PageText,
     Run,
     RunCounts,
     RunStatus,
+    Sighting,
     aside_title,
     canonical_url,
     clean,
@@ -80,6 +85,80 @@ class NormalisePipeline:
         if spider is not None and spider.is_old(cleaned.published_at):  # type: ignore[attr-defined]
             raise SetAside("old", f"older than the look-back window: {cleaned.url}")
         return cleaned
+
+
+class Unchanged(DropItem):
+    """A watched page that added nothing since the last read (or was read for the first
+    time): no mention; the save pipeline still records the page's text as read now."""
+
+    def __init__(self, message: str) -> None:
+        # The normal case for a watched page, so not a warning (Scrapy logs drops at WARNING).
+        super().__init__(message, log_level="INFO")
+
+
+def added_lines(before: str, after: str) -> list[str]:
+    """The lines of `after` that `before` did not have, in page order. A line that only moved
+    (a notice list shifting down as a new one is put on top) is not new."""
+    old, new = before.splitlines(), after.splitlines()
+    known = {line.strip() for line in old}
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    added = [
+        line
+        for tag, _, _, start, end in matcher.get_opcodes()
+        if tag in ("insert", "replace")
+        for line in new[start:end]
+    ]
+    return [line for line in added if line.strip() and line.strip() not in known]
+
+
+def change_url(url: str, added: str) -> str:
+    """A URL of its own for one change of a watched page: mentions are unique by canonical URL,
+    and a fragment would not survive canonicalisation, so the change's digest is a query
+    parameter (which sites ignore, so the link still opens the page)."""
+    digest = hashlib.sha1(added.encode("utf-8")).hexdigest()[:12]
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), ("yuqing_change", digest)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class WatchPipeline:
+    """For a watched page (`watch` sources): compare its main text, as cleaned and masked, with
+    the last read, and let through a mention whose text is the lines added; drop the page when
+    nothing was added, or on the first read, which only sets the baseline (a page's whole
+    content is not news). Only then does a change count as found, so an unchanged page makes
+    an "empty" run (the health check does not count those against a watch source)."""
+
+    def __init__(self, crawler: Crawler, settings: Settings) -> None:
+        self.crawler = crawler
+        self.settings = settings
+        self.handover: Handover | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WatchPipeline:
+        return cls(crawler, _yuqing(crawler))
+
+    def process_item(self, item: MentionItem) -> MentionItem:
+        if not item.watched:
+            return item
+        if self.handover is None:
+            self.handover = handover.open(self.settings)
+        # Keyed by the configured URL: the page may redirect elsewhere some day.
+        page = self.crawler.spider.source.url  # type: ignore[union-attr]
+        before = self.handover.watched_text(page)
+        item.page_text = item.text
+        if before is None:
+            raise Unchanged(f"first read of {item.url}: its text is the baseline")
+        added = added_lines(before, item.text)
+        if not added:
+            raise Unchanged(f"nothing added to {item.url}")
+        self.crawler.stats.inc_value("yuqing/found")  # type: ignore[union-attr]
+        item.text = "\n".join(added)
+        item.url = change_url(item.url, item.text)
+        return item
+
+    def close_spider(self) -> None:
+        if self.handover is not None:
+            self.handover.close()
 
 
 class RelevancePipeline:
@@ -141,6 +220,8 @@ class SavePipeline:
         self.stored = 0
         self.pending: list[MentionItem] = []
         self.aside: list[AsidePage] = []
+        self.sightings: list[Sighting] = []
+        self.pages: list[PageText] = []
         self.flushed_at = time.monotonic()
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
@@ -154,6 +235,10 @@ class SavePipeline:
         self.run = self.handover.open_run(self.cycle_id, source)
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
+        if isinstance(item, MentionItem) and item.page_text is not None:
+            # A watched page read and not stored (unchanged, or its change not relevant):
+            # its text as read now is the next read's baseline all the same.
+            self.pages.append(PageText(spider.source.url, item.page_text))
         if not isinstance(exception, SetAside) or not isinstance(item, MentionItem):
             return
         if item.url != getattr(spider.source, "url", None):  # else a feed entry without a link
@@ -162,6 +247,13 @@ class SavePipeline:
 
     def process_item(self, item: MentionItem) -> MentionItem:
         self.pending.append(item)
+        if item.hot_rank is not None:
+            self.sightings.append(
+                Sighting(item.url, item.title, item.hot_board, item.hot_rank, item.hot_heat)
+            )
+        if item.page_text is not None:
+            page = self.crawler.spider.source.url  # type: ignore[union-attr]
+            self.pages.append(PageText(page, item.page_text))
         if (
             len(self.pending) >= self.BATCH
             or time.monotonic() - self.flushed_at >= self.FLUSH_SECONDS
@@ -172,13 +264,21 @@ class SavePipeline:
     def flush(self) -> None:
         assert self.handover is not None and self.run is not None
         self.flushed_at = time.monotonic()
-        if not self.pending and not self.aside:
+        if not (self.pending or self.aside or self.pages):
             return
         for item in self.pending:
             self.aside += [AsidePage(alias, "redirect") for alias in item.aliases]
-        self.stored += self.handover.store(self.run, list(self.pending), self.aside)
+        self.stored += self.handover.store(
+            self.run,
+            list(self.pending),
+            self.aside,
+            sightings=self.sightings,
+            texts=self.pages,
+        )
         self.pending.clear()
         self.aside.clear()
+        self.sightings.clear()
+        self.pages.clear()
 
     def run_status(self, fetched: int, found: int, failed: int, stats: dict[str, Any]) -> RunStatus:
         """failed (nothing fetched, errors and nothing found, or every item tried failed),

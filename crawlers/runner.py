@@ -24,10 +24,13 @@ from typing import IO
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.spiders.hotlist import HotListSpider
+from crawlers.spiders.jsonapi import JsonSpider
 from crawlers.spiders.mailbox import MailboxSpider
 from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.search import SearchSpider
 from crawlers.spiders.site import SiteSpider
+from crawlers.spiders.watch import WatchSpider
 from crawlers.spiders.wechat import WechatSpider
 from crawlers.spiders.weibo import WeiboSpider
 from responder.intake import handover
@@ -40,6 +43,9 @@ SPIDERS = {
     "weibo": WeiboSpider,
     "mailbox": MailboxSpider,
     "wechat": WechatSpider,
+    "json": JsonSpider,
+    "hotlist": HotListSpider,
+    "watch": WatchSpider,
 }
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ NEWSPIDER_MODULE = "crawlers.spiders"
 
 ITEM_PIPELINES = {
     "crawlers.pipelines.NormalisePipeline": 100,
+    "crawlers.pipelines.WatchPipeline": 150,
     "crawlers.pipelines.RelevancePipeline": 200,
     "crawlers.pipelines.DuplicatePipeline": 300,
     "crawlers.pipelines.SavePipeline": 900,

@@ -184,6 +184,38 @@ class Mention(Base):
         return self.reposts + self.comments + self.likes
 
 
+class HotRank(Base):
+    """One sighting of a relevant entry on a hot list (热榜): its rank and heat when a crawl of
+    the board saw it. Kept per crawl, so an incident page can say how high and how long a
+    story stayed on a board (`responder.incidents.hotlists`); keyed by the entry's canonical
+    URL, which is also its mention's."""
+
+    __tablename__ = "hot_ranks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    board: Mapped[str] = mapped_column(String(40))  # settings.HOT_BOARDS, as written: 微博热搜
+    canonical_url: Mapped[str] = mapped_column(String(700), index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    rank: Mapped[int]
+    heat: Mapped[int] = mapped_column(default=0)
+    seen_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class WatchedPage(Base):
+    """The main text of a watched page (`watch` sources) as last read, masked like a mention's:
+    the next crawl stores a mention only for what it adds."""
+
+    __tablename__ = "watched_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    canonical_url: Mapped[str] = mapped_column(String(700), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(default=clock.now)
+    changed_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
 # When a mention counts: its publication time, else when it was collected. Lists, the dashboard
 # and the date filters order and narrow by it, so it has its own (expression) index: without
 # one, every dashboard request scanned all stored mentions.

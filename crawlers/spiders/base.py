@@ -102,6 +102,15 @@ class SourceSpider(scrapy.Spider):
         self.failing = True
         self.parse_error(url, problem)
 
+    def bad_item(self, url: str, problem: str) -> None:
+        """One item of a list that could not be read (an API's item without a URL): noted in the
+        run's error, but not counted as a failure, since the list's other items were read and
+        the same bad item would otherwise fail every later run of the source."""
+        self.crawler.stats.inc_value("yuqing/bad_items")
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append(f"{url}: {problem}")
+        log.warning("source %s: %s: %s", self.source.name, url, problem)
+
     def broken_list(self, response: TextResponse, what: str = "list page") -> bool:
         """True, with a parse error naming the source and the URL, when a page the source lists
         its items on is broken (`crawlers.extract.page_problem`): the source is failing, which

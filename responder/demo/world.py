@@ -1,5 +1,6 @@
-"""The bundled demo news world on 127.0.0.1: a news site, a forum, a self-media feed and a
-Weibo-shaped JSON API (the one m.weibo.cn's pages call).
+"""The bundled demo news world on 127.0.0.1: a news site, a forum, a self-media feed, a
+Weibo-shaped JSON API (the one m.weibo.cn's pages call) and a DailyHotApi-style hot list
+(`/hot/weibo`, the `hot` channel by heat, which is an item's `likes`).
 
 Content comes from `world.yaml`; publication times are relative to when the server starts, so
 the demo always looks current. Some article pages are served GBK-encoded, as many county sites
@@ -18,7 +19,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -31,6 +32,7 @@ WORLD_FILE = Path(__file__).with_name("world.yaml")
 PAGE_SIZE = 10
 WEIBO_PAGE_SIZE = 10
 WEIBO_API = "/api/container/getIndex"
+HOT_BOARD = "/hot/weibo"
 SUMMARY_CHARS = 40
 
 
@@ -141,6 +143,30 @@ class DemoWorld:
                 kind="application/json",
             )
 
+    def _render_hot(self) -> None:
+        """The `hot` channel as DailyHotApi answers a board: hottest first, linking to the
+        platform's search for the topic, as the real service does."""
+        entries = sorted(self._channel("hot"), key=lambda i: i.likes, reverse=True)
+        answer = {
+            "code": 200,
+            "name": "weibo",
+            "title": "微博",
+            "type": "热搜榜",
+            "total": len(entries),
+            "data": [
+                {
+                    "id": item.id,
+                    "title": item.title,
+                    "desc": item.body.strip(),
+                    "hot": item.likes,
+                    "timestamp": int(item.published.timestamp() * 1000),
+                    "url": f"https://s.weibo.com/weibo?q=%23{quote(item.title)}%23",
+                }
+                for item in entries
+            ],
+        }
+        self._add(HOT_BOARD, json.dumps(answer, ensure_ascii=False), kind="application/json")
+
     def lookup(self, path: str) -> tuple[str, bytes] | None:
         """The page for a request path; Weibo API pages are chosen by their `page` parameter."""
         parts = urlsplit(path)
@@ -175,6 +201,7 @@ class DemoWorld:
             kind="application/rss+xml",
         )
         self._render_weibo()
+        self._render_hot()
         for item in feed:
             self._add(
                 f"/feed/post/{item.id}.html",

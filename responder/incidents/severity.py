@@ -46,7 +46,10 @@ def _band(bands: list[SeverityBand], value: float) -> SeverityBand | None:
     return max(reached, key=lambda b: b.min) if reached else None
 
 
-def assess(category: str, mentions: list[Mention], rules: SeverityRules) -> Assessment:
+def assess(
+    category: str, mentions: list[Mention], rules: SeverityRules, hot_rank: int | None = None
+) -> Assessment:
+    """`hot_rank`: the best place the mentions reached on a hot list, if they stood on one."""
     fired: list[FiredRule] = []
     weight = rules.category_weights.get(category, 0)
     if weight:
@@ -61,6 +64,10 @@ def assess(category: str, mentions: list[Mention], rules: SeverityRules) -> Asse
     engagement = sum(m.engagement for m in mentions)
     if band := _band(rules.engagement, engagement):
         fired.append(FiredRule("互动量", band.score, f"转评赞合计{engagement}"))
+    reached = [b for b in rules.hot_rank if hot_rank is not None and hot_rank <= b.max]
+    if reached:
+        place = min(reached, key=lambda b: b.max)
+        fired.append(FiredRule("热榜排名", place.score, f"热榜第{hot_rank}位"))
     tiers = {authority_tier(m, rules) for m in mentions}
     if tiers and rules.authority:
         top = max(tiers, key=lambda t: rules.authority.get(t, 0))

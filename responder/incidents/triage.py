@@ -33,6 +33,7 @@ from responder.incidents.grouping import (
     new_profile,
     normalised,
 )
+from responder.incidents.hotlists import best_rank
 from responder.incidents.severity import assess, level_rank
 from responder.limits import clip
 from responder.models import Incident, Mention
@@ -304,7 +305,8 @@ def refresh(
     rules = settings.severity
     if rules is None:
         return False
-    assessment = assess(incident.category, list(mentions), rules)
+    hot_rank = best_rank(session, mentions) if rules.hot_rank else None
+    assessment = assess(incident.category, list(mentions), rules, hot_rank)
     before = incident.machine_level
     incident.score = assessment.score
     incident.fired_rules = [f.to_dict() for f in assessment.fired]

@@ -34,6 +34,13 @@ from responder.intake.mentions import (
     source_for,
     store_many,
 )
+from responder.intake.watching import (
+    PageText,
+    Sighting,
+    last_text,
+    record_sightings,
+    remember_texts,
+)
 from responder.models import RETRIED_OUTCOMES, Mention, SeenPage
 from responder.processes import this_process
 from responder.settings import Settings, Source
@@ -42,9 +49,11 @@ __all__ = [
     "AsidePage",
     "Handover",
     "MentionRecord",
+    "PageText",
     "Run",
     "RunCounts",
     "RunStatus",
+    "Sighting",
     "aside_title",
     "canonical_url",
     "clean",
@@ -103,11 +112,26 @@ class Handover:
             crawl_runs.close_abandoned_runs(session, self.settings, source_id=row.id)
             return Run(crawl_runs.open_run(session, cycle_id, row.id), row.id)
 
-    def store(self, run: Run, records: Sequence[MentionRecord], aside: Sequence[AsidePage]) -> int:
-        """Store a batch in one transaction: the new mentions, the pages set aside (with the
-        batch's duplicates of stored mentions) so later crawls skip them; returns how many
-        mentions were stored."""
+    def watched_text(self, url: str) -> str | None:
+        """A watched page's main text as the last crawl stored it; None before the first."""
         with self.db.transaction() as session:
+            return last_text(session, url)
+
+    def store(
+        self,
+        run: Run,
+        records: Sequence[MentionRecord],
+        aside: Sequence[AsidePage],
+        sightings: Sequence[Sighting] = (),
+        texts: Sequence[PageText] = (),
+    ) -> int:
+        """Store a batch in one transaction: the new mentions, the pages set aside (with the
+        batch's duplicates of stored mentions) so later crawls skip them, hot-list sightings
+        and watched pages' new texts (with the mentions of their changes, so a crash cannot
+        remember a change whose mention was lost); returns how many mentions were stored."""
+        with self.db.transaction() as session:
+            record_sightings(session, sightings, run.source_id)
+            remember_texts(session, texts, run.source_id)
             stored, duplicates = store_many(session, records, run.source_id, run.id)
             pages = [*aside, *(AsidePage(r.url, "duplicate", r.title) for r in duplicates)]
             remember_pages(session, pages, run.source_id)

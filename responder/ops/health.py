@@ -1,6 +1,7 @@
 """Source health: how each source's recent crawls went, and alerts when one stops working.
 
-A run is bad when it failed, found nothing or was interrupted (its process died before
+A run is bad when it failed, found nothing (except for a watched page: unchanged is normal)
+or was interrupted (its process died before
 finishing: `responder.intake.crawl_runs.close_abandoned_runs` closes such runs when the next
 crawl of the source starts and after every crawl). This module only reads runs; crawl_runs
 writes them. After `alert_after_runs` bad runs in a row (per source, else
@@ -29,6 +30,7 @@ from responder.settings import Source as SourceConfig
 
 log = logging.getLogger(__name__)
 RECENT_RUNS = 50
+QUIET_IS_FINE = tuple(status for status in BAD if status != RunStatus.EMPTY)
 
 
 @dataclass
@@ -104,9 +106,11 @@ def source_health(session: Session, settings: Settings) -> list[SourceHealth]:
             last_stored = session.scalar(
                 select(func.max(Mention.fetched_at)).where(Mention.source_id == row.id)
             )
+        # A watched page that did not change is the normal case, not a source going quiet.
+        bad = BAD if not (config and config.kind == "watch") else QUIET_IS_FINE
         streak = 0
         for run in runs:
-            if run.status not in BAD:
+            if run.status not in bad:
                 break
             streak += 1
         last = runs[0] if runs else None

@@ -23,6 +23,7 @@ from responder.settings.loader import (
     secrets_file,
 )
 from responder.settings.office import (
+    HOT_BOARDS,
     SOURCE_KINDS,
     WEIBO_API,
     Duty,
@@ -85,6 +86,7 @@ __all__ = [
     "SECRETS_ENV",
     "SECRETS_FILE",
     "SECRET_KEYS",
+    "HOT_BOARDS",
     "SOURCE_KINDS",
     "ScheduleSettings",
     "Section",

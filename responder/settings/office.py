@@ -17,21 +17,33 @@ from pydantic import (
 from responder.schedules import parse_schedule
 from responder.settings.base import Section
 
-SOURCE_KINDS = ("rss", "site", "search", "weibo", "mailbox", "wechat")
+SOURCE_KINDS = ("rss", "site", "search", "weibo", "mailbox", "wechat", "json", "hotlist", "watch")
 WEIBO_API = "https://m.weibo.cn"
 # A mailbox source's URL: imaps (TLS from the first byte, port 993), imap (STARTTLS required,
 # port 143) or imap+plain (no encryption, refused but on loopback: a test server, a local relay).
 MAILBOX_SCHEMES = ("imaps", "imap", "imap+plain")
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+# The boards a DailyHotApi-style service serves, by the name an office writes in sources.yaml,
+# and the route of each under the service's base URL (`GET <base>/<route>`).
+HOT_BOARDS = {
+    "微博热搜": "weibo",
+    "百度热搜": "baidu",
+    "头条热榜": "toutiao",
+    "抖音热榜": "douyin",
+    "知乎热榜": "zhihu",
+}
+# A mention field and the item field it is read from in a `json` source (`fields:`).
+JSON_FIELDS = ("title", "url", "time", "text", "author", "outlet", "reposts", "comments", "likes")
 
 
 class Source(Section):
     """One entry of sources.yaml; which fields a source needs depends on its kind."""
 
     name: str = Field(min_length=1)
-    kind: Literal["rss", "site", "search", "weibo", "mailbox", "wechat"]
+    kind: Literal["rss", "site", "search", "weibo", "mailbox", "wechat", "json", "hotlist", "watch"]
     # rss and wechat: the feed; site: the first list page; search: a template with {keyword} and
-    # {page}; weibo: the API base (default m.weibo.cn); mailbox: imaps://host[:port]/FOLDER.
+    # {page}; weibo: the API base (default m.weibo.cn); mailbox: imaps://host[:port]/FOLDER;
+    # json: the API's first page; hotlist: the hot-list service's base URL; watch: the page.
     url: str = ""
     keywords: list[str] = Field(default_factory=list)
     users: list[str] = Field(default_factory=list)
@@ -55,6 +67,16 @@ class Source(Section):
     # wechat: a bridge whose login expired stops publishing; no new article for this long
     # fails the run, so source health alerts the duty officer.
     stale_hours: float = Field(72, gt=0)
+    # json: where the list of items is in the answer (a dotted path, "data.list"; "" for an
+    # answer that is the list), and where each mention field is in an item (JSON_FIELDS).
+    items: str = ""
+    fields: dict[str, str] = Field(default_factory=dict)
+    # json paging: a query parameter set to 2, 3, … (`page_param`), or the path of the next
+    # page's URL in the answer (`next_path`); at most max_pages pages either way.
+    page_param: str | None = None
+    next_path: str | None = None
+    # hotlist: one of HOT_BOARDS.
+    board: str | None = None
 
     @field_validator("url")
     @classmethod
@@ -98,6 +120,25 @@ class Source(Section):
                 raise ValueError(f"search source {self.name!r}: url needs a {{keyword}} slot")
             if not self.keywords:
                 raise ValueError(f"search source {self.name!r} needs keywords")
+        if self.kind == "json":
+            if "url" not in self.fields or not ({"title", "text"} & set(self.fields)):
+                raise ValueError(f"json source {self.name!r}: fields needs url and title or text")
+            unknown = sorted(set(self.fields) - set(JSON_FIELDS))
+            if unknown:
+                raise ValueError(
+                    f"json source {self.name!r}: unknown fields {', '.join(unknown)} "
+                    f"(known: {', '.join(JSON_FIELDS)})"
+                )
+            if self.page_param and self.next_path:
+                raise ValueError(f"json source {self.name!r}: page_param or next_path, not both")
+        if self.kind == "hotlist":
+            if self.board not in HOT_BOARDS:
+                raise ValueError(
+                    f"hotlist source {self.name!r}: board must be one of {', '.join(HOT_BOARDS)}"
+                )
+            # DailyHotApi's answer, unless the office's service differs.
+            self.items = self.items or "data"
+            self.fields = self.fields or {"title": "title", "url": "url"}
         return self
 
 
@@ -163,6 +204,13 @@ class SeverityBand(Section):
     score: float
 
 
+class SeverityRank(Section):
+    """A hot-list place band: an incident whose mentions stood at place `max` or higher."""
+
+    max: int = Field(ge=1)
+    score: float
+
+
 class SeverityTerm(Section):
     name: str
     words: list[str]
@@ -175,6 +223,8 @@ class SeverityRules(Section):
     terms: list[SeverityTerm] = Field(default_factory=list)
     mention_count: list[SeverityBand] = Field(default_factory=list)
     engagement: list[SeverityBand] = Field(default_factory=list)
+    # The best place any mention reached on a hot list (responder.incidents.hotlists).
+    hot_rank: list[SeverityRank] = Field(default_factory=list)
     authority: dict[str, float] = Field(default_factory=dict)
     misinfo: float = 0
     negative_share: SeverityBand | None = None

@@ -32,6 +32,7 @@ from responder.incidents.actions import (
     reopen,
     split,
 )
+from responder.incidents.hotlists import hot_listings
 from responder.incidents.severity import LEVELS
 from responder.incidents.spread import spread
 from responder.labels import label, labels
@@ -299,6 +300,7 @@ def routes(web: Web) -> list[Route]:
                 messages=messages,
                 attempts=attempts,
                 spread=spread(rows, settings.severity, clock.now()),
+                hot=hot_listings(session, rows),
                 history=[
                     (e, readable_changes(e.before, e.after, e.object_type, settings.tz))
                     for e in entries
