@@ -10,25 +10,22 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from responder import clock
 from responder.accounts import DECIDE_INCIDENTS
 from responder.cli.app import app, require_account, settings_of
 from responder.db import Database
+from responder.incidents import views
 from responder.incidents.actions import (
     IncidentActionError,
     close,
-    history,
     merge,
     override_level,
     reopen,
     split,
 )
-from responder.incidents.spread import spread
+from responder.incidents.views import level_of
 from responder.labels import label
-from responder.models import Incident, Mention
 from responder.notices.follow import SOON, follow_change
 from responder.rendering import local_time
 from responder.settings import Settings
@@ -91,11 +88,6 @@ def _incident_summary(incident: Any) -> str:
     )
 
 
-def _level_before(session: Any, incident_id: int) -> str | None:
-    found = session.get(Incident, incident_id)
-    return found.level if found else None
-
-
 def _follows(incident: Any, level_before: str | None) -> str:
     """`；notices will follow` when the decision raised the level past what was notified."""
 
@@ -117,10 +109,8 @@ def incident_list(
     settings = settings_of(ctx)
     db = Database(settings)
     with db.sessions() as session:
-        query = select(Incident).order_by(Incident.last_seen.desc(), Incident.id.desc())
-        if not show_all:
-            query = query.where(Incident.status == IncidentStatus.OPEN)
-        incidents = session.scalars(query).all()
+        status = "all" if show_all else IncidentStatus.OPEN
+        incidents = views.listing(session, status=status, order="recent").incidents
     db.dispose()
     if as_json:
         rows = [
@@ -172,20 +162,17 @@ def incident_show(
     tz = settings.tz
     db = Database(settings)
     with db.sessions() as session:
-        incident = session.get(Incident, incident_id)
-        if incident is None:
-            db.dispose()
-            typer.echo(f"error: 没有事件 #{incident_id}", err=True)
-            raise typer.Exit(2)
-        mentions = session.scalars(
-            select(Mention)
-            .where(Mention.incident_id == incident.id)
-            .options(selectinload(Mention.judgements))
-            .order_by(Mention.published_at, Mention.id)
-        ).all()
-        figures = spread(mentions, settings.severity, clock.now())
-        entries = history(session, incident.id)
+        found = views.detail(session, settings, incident_id, clock.now())
     db.dispose()
+    if found is None:
+        typer.echo(f"error: 没有事件 #{incident_id}", err=True)
+        raise typer.Exit(2)
+    incident, mentions, figures, entries = (
+        found.incident,
+        found.mentions,
+        found.spread,
+        found.history,
+    )
     if as_json:
         doc = {
             "id": incident.id,
@@ -307,7 +294,7 @@ def incident_merge(
     """Merge an incident into another about the same event; its mentions move there."""
 
     def decide(session: Any, settings: Settings, actor: str) -> str:
-        before = _level_before(session, into)
+        before = level_of(session, into)
         target = merge(session, settings, incident_id, into, actor, reason)
         return f"事件 #{incident_id} 已并入{_incident_summary(target)}" + _follows(target, before)
 
@@ -358,7 +345,7 @@ def incident_level(
         raise typer.Exit(2)
 
     def decide(session: Any, settings: Settings, actor: str) -> str:
-        before = _level_before(session, incident_id)
+        before = level_of(session, incident_id)
         incident = override_level(session, settings, incident_id, level, actor, reason)
         how = "已清除人工定级" if clear else "已人工定级"
         return f"{how}：{_incident_summary(incident)}" + _follows(incident, before)

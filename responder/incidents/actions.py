@@ -23,7 +23,7 @@ from responder.incidents.grouping import merge_profiles, profile_within
 from responder.incidents.severity import LEVELS
 from responder.incidents.triage import TERMS_PER_INCIDENT, refresh, seen_at
 from responder.labels import label
-from responder.models import AuditEntry, Incident, Mention, Notice
+from responder.models import Incident, Mention
 from responder.plaintext import one_line
 from responder.settings import Settings
 from responder.statuses import IncidentStatus
@@ -370,24 +370,3 @@ def reopen(
         detail=reason,
     )
     return incident
-
-
-def history(session: Session, incident_id: int) -> list[AuditEntry]:
-    """Every audit row about the incident and its notices (repeats, escalations,
-    acknowledgements), oldest first."""
-    notice_ids = [
-        str(n) for n in session.scalars(select(Notice.id).where(Notice.incident_id == incident_id))
-    ]
-    return list(
-        session.scalars(
-            select(AuditEntry)
-            .where(
-                (
-                    (AuditEntry.object_type == "incident")
-                    & (AuditEntry.object_id == str(incident_id))
-                )
-                | ((AuditEntry.object_type == "notice") & AuditEntry.object_id.in_(notice_ids))
-            )
-            .order_by(AuditEntry.id)
-        )
-    )

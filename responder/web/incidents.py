@@ -8,14 +8,13 @@ flashes its message on the incident's page.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,9 +23,9 @@ from starlette.routing import Route
 
 from responder import accounts, clock
 from responder.errors import DomainError
+from responder.incidents import views
 from responder.incidents.actions import (
     close,
-    history,
     merge,
     override_level,
     reopen,
@@ -34,13 +33,12 @@ from responder.incidents.actions import (
 )
 from responder.incidents.hotlists import hot_listings
 from responder.incidents.severity import LEVELS
-from responder.incidents.spread import spread
+from responder.incidents.views import STATUSES, level_of
 from responder.labels import label, labels
 from responder.models import (
     DeliveryAttempt,
     Draft,
     Incident,
-    Mention,
     Notice,
     OutboxMessage,
     User,
@@ -59,12 +57,6 @@ PAGE_SIZE = 50
 # Merge targets offered in the form: open incidents seen in the last days (any other open one
 # can still be given by its number).
 MERGE_DAYS = 7
-STATUSES = tuple(IncidentStatus)
-
-_level_order = case(
-    {lvl: n for n, lvl in enumerate(reversed(LEVELS))}, value=Incident.level, else_=9
-)
-_status_order = case({s: n for n, s in enumerate(STATUSES)}, value=Incident.status, else_=9)
 
 
 class BadForm(DomainError, ValueError):
@@ -96,11 +88,6 @@ def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
     return ListFilter(status=status, level=level, category=category, page=number)
 
 
-def _level_before(session: Session, incident_id: int) -> str | None:
-    found = session.get(Incident, incident_id)
-    return found.level if found else None
-
-
 # Each decision reads its form, calls the domain, and says what happened and where to go next.
 Decision = Callable[[Session, Settings, int, FormData, str], tuple[str, str]]
 
@@ -109,7 +96,7 @@ def _override(
     session: Session, settings: Settings, incident_id: int, form: FormData, actor: str
 ) -> tuple[str, str]:
     reason = str(form.get("reason", ""))
-    before = _level_before(session, incident_id)
+    before = level_of(session, incident_id)
     if form.get("clear"):
         done = override_level(session, settings, incident_id, None, actor, reason)
         said = f"已清除人工定级，恢复机器定级 {label('levels', done.level)}"
@@ -134,7 +121,7 @@ def _merge(
     target_id = whole_number(chosen.lstrip("#"))
     if target_id is None:
         raise BadForm(f"事件编号“{chosen}”应为数字")
-    before = _level_before(session, target_id)
+    before = level_of(session, target_id)
     target = merge(session, settings, incident_id, target_id, actor, str(form.get("reason", "")))
     said = f"已将事件 #{incident_id} 并入事件 #{target.id}"
     if follow_change(target, before):
@@ -216,22 +203,16 @@ def routes(web: Web) -> list[Route]:
             "level": chosen.level,
             "category": chosen.category,
         }
-        query = select(Incident)
-        if chosen.status != "all":
-            query = query.where(Incident.status == chosen.status)
-        if chosen.level:
-            query = query.where(Incident.level == chosen.level)
-        if chosen.category:
-            query = query.where(Incident.category == chosen.category)
         with db.sessions() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            pages = max(1, math.ceil(total / PAGE_SIZE))
-            page = min(chosen.page, pages)
-            rows = session.scalars(
-                query.order_by(_status_order, _level_order, Incident.last_seen.desc())
-                .offset((page - 1) * PAGE_SIZE)
-                .limit(PAGE_SIZE)
-            ).all()
+            found = views.listing(
+                session,
+                chosen.status,
+                chosen.level,
+                chosen.category,
+                page=chosen.page,
+                page_size=PAGE_SIZE,
+            )
+        rows, total, page, pages = found.incidents, found.total, found.page, found.pages
         base = {k: v for k, v in context["params"].items() if v}
         return web.render(
             request,
@@ -247,15 +228,12 @@ def routes(web: Web) -> list[Route]:
 
     async def incident(request: Request, user: User) -> Response:
         with db.sessions() as session:
-            found = session.get(Incident, int(request.path_params["incident_id"]))
-            if found is None:
+            read = views.detail(
+                session, settings, int(request.path_params["incident_id"]), clock.now()
+            )
+            if read is None:
                 raise HTTPException(404, "没有这个事件")
-            rows = session.scalars(
-                select(Mention)
-                .where(Mention.incident_id == found.id)
-                .options(selectinload(Mention.judgements))
-                .order_by(Mention.published_at, Mention.id)
-            ).all()
+            found, rows, entries = read.incident, read.mentions, read.history
             drafts = session.scalars(select(Draft).where(Draft.incident_id == found.id)).all()
             notices = session.scalars(
                 select(Notice).where(Notice.incident_id == found.id).order_by(Notice.id)
@@ -288,7 +266,6 @@ def routes(web: Web) -> list[Route]:
                 .order_by(Incident.last_seen.desc())
                 .limit(100)
             ).all()
-            entries = history(session, found.id)
             return web.render(
                 request,
                 "incident.html",
@@ -299,7 +276,7 @@ def routes(web: Web) -> list[Route]:
                 notices=notices,
                 messages=messages,
                 attempts=attempts,
-                spread=spread(rows, settings.severity, clock.now()),
+                spread=read.spread,
                 hot=hot_listings(session, rows),
                 history=[
                     (e, readable_changes(e.before, e.after, e.object_type, settings.tz))
