@@ -277,11 +277,10 @@ def _places(sentence: str, ours: tuple[str, ...]) -> list[tuple[int, bool]]:
             merged[-1] = (merged[-1][0], merged[-1][1] + token)
         else:
             merged.append((start, token))
+    forms = set(ours)
     for start, token in merged:
-        if any(
-            token == form or token.startswith(form) and token[len(form) :] in ("", "县")
-            for form in ours
-        ):
+        # A form of our region as a word, or with 县 after it ("临江" + "县").
+        if token in forms or token.endswith("县") and token[:-1] in forms:
             places.append((start, True))
         elif token in _OTHER_PLACES or (
             len(token) >= 2 and token.endswith(_REGION_SUFFIXES) and token not in _NOT_A_PLACE
@@ -373,6 +372,14 @@ def _name_matches(sentence: str, fact: Fact) -> Iterator[tuple[int, str]]:
             yield match.start(), name
 
 
+def _sentence_places(sentence: str, earlier: str, ours: tuple[str, ...]) -> list[tuple[int, bool]]:
+    """The places named in a sentence, or else the last one named in the sentences before it."""
+    places = _places(sentence, ours)
+    if not places and earlier:
+        places = [(-1, ours_) for _, ours_ in _places(earlier, ours)[-1:]]
+    return places
+
+
 def claims_about(text: str, fact: Fact) -> list[Claim]:
     """The values the text states, asks about or refutes for this fact's indicator, region and
     period, each with its stance."""
@@ -386,9 +393,8 @@ def claims_about(text: str, fact: Fact) -> list[Claim]:
     for raw, asked in zip(sentences, questioned(sentences), strict=True):
         sentence = _convert_numerals(raw)
         matches = list(_name_matches(sentence, fact))
-        places = _places(sentence, ours) if matches else []
-        if matches and not places and earlier:
-            places = [(-1, ours_) for _, ours_ in _places(earlier, ours)[-1:]]
+        # Segmenting for place names costs most here: done only for a figure that may count.
+        places: list[tuple[int, bool]] | None = None
         for at, name in matches:
             window_start = at + len(name)
             window = sentence[window_start : window_start + CLAIM_WINDOW]
@@ -405,6 +411,8 @@ def claims_about(text: str, fact: Fact) -> list[Claim]:
                 if quantity is None:
                     break  # another indicator's figure follows; this name states none
                 value_at = window_start + match.start()
+                if places is None:
+                    places = _sentence_places(sentence, earlier, ours)
                 if _about_our_region(places, at) and _in_period(sentence, at, value_at, fact):
                     stance: Stance = "refutes" if refuting else "questions" if asked else "asserts"
                     claims.append(Claim(fact, name, quantity, raw.strip(), stance))
