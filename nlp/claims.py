@@ -324,17 +324,39 @@ def _same_part(words: str, part: str) -> bool:
     return part in words
 
 
+# A question whether something is true, not about something else ("你达到了吗？").
+TRUTH = re.compile(r"真的|假的|真假|属实|靠谱|准不准|准吗|对不对|对吗|是吗|这回事|真有|是不是真|可信|能信")
+# A question asked in one word with its negation: "收不收费", "交不交钱", "是不是".
+A_NOT_A = re.compile(r"(.)[不没]\1")
+# An answer that says yes to the question before it ("要交吗？要的，一户15块"): the writer states
+# the claim, and asks nothing.
+_YES = re.compile(r"^\s*(?:要的|要[，,。！!]|是的|是[，,。！!]|对的|对[，,。！!]|会的|真的[，,。！!]|没错|确实|当然)")
+
+
 def is_question(sentence: str) -> bool:
+    """The sentence asks: a question mark with a question word, or a question word at the very
+    end without one ("这数靠谱吗")."""
     stripped = sentence.rstrip()
-    return stripped.endswith(("？", "?")) and bool(QUESTION.search(stripped))
+    if stripped.endswith(("？", "?")):
+        return bool(QUESTION.search(stripped) or A_NOT_A.search(stripped))
+    return stripped.endswith(("吗", "吗…", "吗。")) and bool(TRUTH.search(stripped))
 
 
 def questioned(sentences: list[str]) -> list[bool]:
     """Per sentence: it asks, or a short question right after it asks about it
-    ("……增长12%。真的假的？")."""
-    asks = [is_question(s) for s in sentences]
+    ("……增长12%。真的假的？"); a question the text answers with yes does not ask."""
+    asks = [
+        is_question(s) and not (i + 1 < len(sentences) and _YES.match(sentences[i + 1]))
+        for i, s in enumerate(sentences)
+    ]
     return [
-        ask or (i + 1 < len(sentences) and asks[i + 1] and len(sentences[i + 1].strip()) <= 10)
+        ask
+        or (
+            i + 1 < len(sentences)
+            and asks[i + 1]
+            and len(sentences[i + 1].strip()) <= 10
+            and bool(TRUTH.search(sentences[i + 1]))
+        )
         for i, ask in enumerate(asks)
     ]
 

@@ -85,7 +85,9 @@ def _concepts_found(window: str, groups: list[list[str]]) -> list[str] | None:
         hit = None
         for word in group:
             for match in re.finditer(re.escape(word), window):
-                negated = _NEGATED.search(window[max(0, match.start() - 3) : match.start()])
+                before = window[max(0, match.start() - 3) : match.start()]
+                # "收不收费", "交不交钱" ask about the fee; they do not deny it.
+                negated = _NEGATED.search(before) and not before.endswith(word[0] + "不")
                 # "不交钱就不给登记" is a condition that presupposes the fee, not a denial.
                 conditional = re.match(r"\s*(就|的话|便)", window[match.end() :])
                 if not negated or conditional:

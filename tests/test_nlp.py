@@ -756,3 +756,54 @@ def test_classify_flags_a_debunked_rumour() -> None:
 def test_classify_with_an_unknown_backend_fails() -> None:
     with pytest.raises(nlp.UnknownBackend):
         nlp.classify("统计局", backend="no-such-backend")
+
+
+# --- issue 17 follow-up: questions asked in A-not-A form, answered questions, speed ------------
+
+
+def test_an_a_not_a_question_about_the_fee_is_not_a_denial_of_it() -> None:
+    reasons = debunk_reasons("人口普查收不收费？邻居说一户要交钱", [FEES])
+
+    assert [r.stance for r in reasons] == ["questions"]
+
+
+def test_a_question_the_text_answers_with_yes_asserts_the_rumour() -> None:
+    reasons = debunk_reasons("普查登记要交手续费吗？要的，我们楼每家都交了", [FEES])
+
+    assert [r.stance for r in reasons] == ["asserts"]
+
+
+def test_a_truth_question_without_a_question_mark_asks() -> None:
+    reasons = fact_reasons("有人说临江县去年GDP增长9%，这个数靠谱吗", [GDP])
+
+    assert [r.stance for r in reasons] == ["questions"]
+
+
+def test_a_rhetorical_question_after_a_figure_does_not_ask_about_it() -> None:
+    reasons = fact_reasons("临江县去年GDP增长9%。大家感受到了吗？", [GDP])
+
+    assert [r.stance for r in reasons] == ["asserts"]
+
+
+def test_converting_only_the_clauses_with_traditional_characters_equals_whole_text() -> None:
+    from opencc import OpenCC
+
+    from nlp.text import _to_simplified
+
+    whole = OpenCC("t2s")
+    texts = [
+        "網傳臨江縣GDP增長12%，這是真的嗎？什么情况",
+        "怎么回事，普查員說要收費。顯著的變化！覆盖面",
+        "乾隆年間的故事，著名的作家。他什么都不说",
+        "没有任何繁体字的一句话，只是问怎么登记",
+    ]
+    for text in texts:
+        assert _to_simplified(text) == whole.convert(text)
+
+
+def test_the_classifier_lists_the_keywords_of_the_normalised_text() -> None:
+    from nlp.relevance import match_keywords, matches_normalised
+
+    rules = KeywordRules(include=["统计局", "普查"], near=[("普查", "收费", 10)])
+    for text in ("統計局普查員收費", "ＧＤＰ统计局　普查要收费吗", "普查什么时候开始"):
+        assert matches_normalised(normalise(text), rules) == match_keywords(text, rules)
