@@ -325,12 +325,16 @@ def _same_part(words: str, part: str) -> bool:
 
 
 # A question whether something is true, not about something else ("你达到了吗？").
-TRUTH = re.compile(r"真的|假的|真假|属实|靠谱|准不准|准吗|对不对|对吗|是吗|这回事|真有|是不是真|可信|能信")
+TRUTH = re.compile(
+    r"真的|假的|真假|属实|靠谱|准不准|准吗|对不对|对吗|是吗|这回事|真有|是不是真|可信|能信"
+)
 # A question asked in one word with its negation: "收不收费", "交不交钱", "是不是".
 A_NOT_A = re.compile(r"(.)[不没]\1")
 # An answer that says yes to the question before it ("要交吗？要的，一户15块"): the writer states
 # the claim, and asks nothing.
-_YES = re.compile(r"^\s*(?:要的|要[，,。！!]|是的|是[，,。！!]|对的|对[，,。！!]|会的|真的[，,。！!]|没错|确实|当然)")
+_YES = re.compile(
+    r"^\s*(?:要的|要[，,。！!]|是的|是[，,。！!]|对的|对[，,。！!]|会的|真的[，,。！!]|没错|确实|当然)"
+)
 
 
 def is_question(sentence: str) -> bool:

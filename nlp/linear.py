@@ -295,9 +295,7 @@ class LinearBackend:
                 self._classifiers = classifiers
             return self._features, self._classifiers
 
-    def _terms(
-        self, field: str, label: str, text: str, data: Any, indices: Any
-    ) -> tuple[str, ...]:
+    def _terms(self, field: str, label: str, text: str, data: Any, indices: Any) -> tuple[str, ...]:
         """The passages of one text that pushed `field` most towards `label`; `data` and
         `indices` are the text's row of the feature matrix (its values and their columns).
 
@@ -399,9 +397,7 @@ class LinearBackend:
                 for i, (label, score) in enumerate(zip(labels, scores, strict=True)):
                     row = slice(pointers[i], pointers[i + 1])
                     terms = (
-                        self._terms(
-                            field, label, batch[i], matrix.data[row], matrix.indices[row]
-                        )
+                        self._terms(field, label, batch[i], matrix.data[row], matrix.indices[row])
                         if explain
                         else ()
                     )
