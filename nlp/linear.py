@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nlp import harm
 from nlp.calibration import calibrate
 from nlp.cards import parse_card
 from nlp.text import EMOTICON, Segmenter
@@ -432,12 +433,16 @@ class LinearBackend:
                     (p.category, p.category_score, p.category_terms) for p in borrowed
                 ]
         assert margins is not None
-        return [
-            Prediction(sentiment, s_prob, category, c_prob, s_terms, c_terms, margin)
-            for (sentiment, s_prob, s_terms), (category, c_prob, c_terms), margin in zip(
-                predicted["sentiment"], predicted["category"], margins, strict=True
-            )
-        ]
+        # The guideline's reading of calm reports of harm (`nlp.harm`) completes the model's.
+        return harm.apply(
+            list(texts),
+            [
+                Prediction(sentiment, s_prob, category, c_prob, s_terms, c_terms, margin)
+                for (sentiment, s_prob, s_terms), (category, c_prob, c_terms), margin in zip(
+                    predicted["sentiment"], predicted["category"], margins, strict=True
+                )
+            ],
+        )
 
 
 def sklearn_version() -> str:

@@ -807,3 +807,55 @@ def test_the_classifier_lists_the_keywords_of_the_normalised_text() -> None:
     rules = KeywordRules(include=["统计局", "普查"], near=[("普查", "收费", 10)])
     for text in ("統計局普查員收費", "ＧＤＰ统计局　普查要收费吗", "普查什么时候开始"):
         assert matches_normalised(normalise(text), rules) == match_keywords(text, rules)
+
+
+# --- calm reports of harm are negative (nlp.harm, the corpus guideline) ---------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "据了解，一名普查员在入户途中遭遇交通事故，已送医治疗。",
+        "受台风影响，沿海三个乡镇的入户登记工作暂停。",
+        "某区统计局一台存有普查数据的笔记本电脑遗失。",
+        "某县三家企业虚报产值被立案查处。",
+        "县统计局情况通报：经查，某镇干部授意企业虚报统计数据，已被免职。",
+        "警方通报：一男子冒充普查员骗取老人现金两万元。",
+    ],
+)
+def test_a_calm_report_of_harm_reads_as_harm(text: str) -> None:
+    from nlp.harm import reported_harm
+
+    assert reported_harm(normalise(text)) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "温馨提示：普查员不会索要银行卡验证码，谨防诈骗。",
+        "预计本周有强降雨，请各普查员合理安排入户时间。",
+        "普查终端丢失了应该向谁报告？",
+        "县普查办情况通报：普查员入户时被犬只咬伤，已送医，目前无大碍。",
+        "网传普查数据泄露，经核实系谣言。",
+        "小区里有只猫受伤了，有人知道附近的救助站吗？",
+        "市统计局开展反诈宣讲，介绍冒充普查员诈骗的常见手法。",
+    ],
+)
+def test_warnings_questions_rebuttals_and_the_offices_own_statements_do_not(text: str) -> None:
+    from nlp.harm import reported_harm
+
+    assert reported_harm(normalise(text)) is None
+
+
+def test_the_harm_reading_turns_only_a_neutral_judgement_negative() -> None:
+    from nlp.harm import apply
+    from nlp.types import Prediction
+
+    text = "据了解，一名普查员在入户途中遭遇交通事故，已送医治疗。"
+    neutral = Prediction("neutral", 0.7, "field_safety", 0.9, ("入户途中",))
+    positive = Prediction("positive", 0.7, "field_safety", 0.9)
+
+    turned, kept = apply([text, text], [neutral, positive])
+
+    assert turned.sentiment == "negative" and turned.sentiment_terms[0] == "交通事故"
+    assert kept == positive
