@@ -859,3 +859,26 @@ def test_the_harm_reading_turns_only_a_neutral_judgement_negative() -> None:
 
     assert turned.sentiment == "negative" and turned.sentiment_terms[0] == "交通事故"
     assert kept == positive
+
+
+def test_a_judgement_as_a_dict_is_what_asdict_gives() -> None:
+    from dataclasses import asdict, fields
+
+    from nlp.types import Judgement, MisinfoReason
+
+    judgement = Judgement(
+        "negative",
+        0.9,
+        "scam",
+        0.8,
+        True,
+        [MisinfoReason("matches_debunk", "d", "e", "questions")],
+        ["普查"],
+        ["冒充"],
+        ["假普查员"],
+        "linear",
+        True,
+    )
+
+    assert judgement.to_dict() == asdict(judgement)
+    assert list(judgement.to_dict()) == [f.name for f in fields(Judgement)]
