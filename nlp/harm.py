@@ -76,7 +76,7 @@ _WARNING = re.compile(
 _REBUTS = re.compile(r"不实|谣言|辟谣|不符|系伪造|系编造|澄清")
 # The text ends by asking.
 _ASKS = re.compile(
-    r"(?:吗|呢|么|还是[^。？?]{0,20}|会不会[^。？?]{0,20}|有没有[^。？?]{0,20})[？?]\s*$"
+    r"(?:吗|呢|么|(?:还是|会不会|有没有|谁|什么|哪|怎么|如何|是否)[^。？?]{0,20})[？?]\s*$"
 )
 # The office speaks in its own voice: its 情况通报, 说明 or 辟谣.
 _OFFICE_OWN = re.compile(
