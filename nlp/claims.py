@@ -277,11 +277,10 @@ def _places(sentence: str, ours: tuple[str, ...]) -> list[tuple[int, bool]]:
             merged[-1] = (merged[-1][0], merged[-1][1] + token)
         else:
             merged.append((start, token))
+    forms = set(ours)
     for start, token in merged:
-        if any(
-            token == form or token.startswith(form) and token[len(form) :] in ("", "县")
-            for form in ours
-        ):
+        # A form of our region as a word, or with 县 after it ("临江" + "县").
+        if token in forms or token.endswith("县") and token[:-1] in forms:
             places.append((start, True))
         elif token in _OTHER_PLACES or (
             len(token) >= 2 and token.endswith(_REGION_SUFFIXES) and token not in _NOT_A_PLACE
@@ -325,17 +324,43 @@ def _same_part(words: str, part: str) -> bool:
     return part in words
 
 
+# A question whether something is true, not about something else ("你达到了吗？").
+TRUTH = re.compile(
+    r"真的|假的|真假|属实|靠谱|准不准|准吗|对不对|对吗|是吗|这回事|真有|是不是真|可信|能信"
+)
+# A question asked in one word with its negation: "收不收费", "交不交钱", "是不是".
+A_NOT_A = re.compile(r"(.)[不没]\1")
+# An answer that says yes to the question before it ("要交吗？要的，一户15块"): the writer states
+# the claim, and asks nothing.
+_YES = re.compile(
+    r"^\s*(?:要的|要[，,。！!]|是的|是[，,。！!]|对的|对[，,。！!]|会的|真的[，,。！!]|没错|确实|当然)"
+)
+
+
 def is_question(sentence: str) -> bool:
+    """The sentence asks: a question mark with a question word, or a question word at the very
+    end without one ("这数靠谱吗")."""
     stripped = sentence.rstrip()
-    return stripped.endswith(("？", "?")) and bool(QUESTION.search(stripped))
+    if stripped.endswith(("？", "?")):
+        return bool(QUESTION.search(stripped) or A_NOT_A.search(stripped))
+    return stripped.endswith(("吗", "吗…", "吗。")) and bool(TRUTH.search(stripped))
 
 
 def questioned(sentences: list[str]) -> list[bool]:
     """Per sentence: it asks, or a short question right after it asks about it
-    ("……增长12%。真的假的？")."""
-    asks = [is_question(s) for s in sentences]
+    ("……增长12%。真的假的？"); a question the text answers with yes does not ask."""
+    asks = [
+        is_question(s) and not (i + 1 < len(sentences) and _YES.match(sentences[i + 1]))
+        for i, s in enumerate(sentences)
+    ]
     return [
-        ask or (i + 1 < len(sentences) and asks[i + 1] and len(sentences[i + 1].strip()) <= 10)
+        ask
+        or (
+            i + 1 < len(sentences)
+            and asks[i + 1]
+            and len(sentences[i + 1].strip()) <= 10
+            and bool(TRUTH.search(sentences[i + 1]))
+        )
         for i, ask in enumerate(asks)
     ]
 
@@ -373,6 +398,14 @@ def _name_matches(sentence: str, fact: Fact) -> Iterator[tuple[int, str]]:
             yield match.start(), name
 
 
+def _sentence_places(sentence: str, earlier: str, ours: tuple[str, ...]) -> list[tuple[int, bool]]:
+    """The places named in a sentence, or else the last one named in the sentences before it."""
+    places = _places(sentence, ours)
+    if not places and earlier:
+        places = [(-1, ours_) for _, ours_ in _places(earlier, ours)[-1:]]
+    return places
+
+
 def claims_about(text: str, fact: Fact) -> list[Claim]:
     """The values the text states, asks about or refutes for this fact's indicator, region and
     period, each with its stance."""
@@ -386,9 +419,8 @@ def claims_about(text: str, fact: Fact) -> list[Claim]:
     for raw, asked in zip(sentences, questioned(sentences), strict=True):
         sentence = _convert_numerals(raw)
         matches = list(_name_matches(sentence, fact))
-        places = _places(sentence, ours) if matches else []
-        if matches and not places and earlier:
-            places = [(-1, ours_) for _, ours_ in _places(earlier, ours)[-1:]]
+        # Segmenting for place names costs most here: done only for a figure that may count.
+        places: list[tuple[int, bool]] | None = None
         for at, name in matches:
             window_start = at + len(name)
             window = sentence[window_start : window_start + CLAIM_WINDOW]
@@ -405,6 +437,8 @@ def claims_about(text: str, fact: Fact) -> list[Claim]:
                 if quantity is None:
                     break  # another indicator's figure follows; this name states none
                 value_at = window_start + match.start()
+                if places is None:
+                    places = _sentence_places(sentence, earlier, ours)
                 if _about_our_region(places, at) and _in_period(sentence, at, value_at, fact):
                     stance: Stance = "refutes" if refuting else "questions" if asked else "asserts"
                     claims.append(Claim(fact, name, quantity, raw.strip(), stance))

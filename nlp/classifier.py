@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nlp.misinfo import RumorModel, assess
-from nlp.relevance import match_keywords
+from nlp.relevance import matches_normalised
 from nlp.text import normalise
 from nlp.types import Backend, Debunk, Fact, Judgement, KeywordRules, ModelError
 
@@ -55,7 +55,7 @@ class Classifier:
                     category_score=round(float(prediction.category_score), 4),
                     misinfo=misinfo,
                     misinfo_reasons=reasons,
-                    keywords_matched=match_keywords(text, self.rules),
+                    keywords_matched=matches_normalised(text, self.rules),
                     sentiment_terms=list(prediction.sentiment_terms),
                     category_terms=list(prediction.category_terms),
                     backend=self.backend.name,

@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nlp import harm
 from nlp.calibration import calibrate
 from nlp.cards import parse_card
 from nlp.text import EMOTICON, Segmenter
 from nlp.types import ModelError, Prediction
 
 if TYPE_CHECKING:
-    from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion
 
@@ -296,8 +296,9 @@ class LinearBackend:
                 self._classifiers = classifiers
             return self._features, self._classifiers
 
-    def _terms(self, field: str, label: str, text: str, row: csr_matrix) -> tuple[str, ...]:
-        """The passages of one text that pushed `field` most towards `label`.
+    def _terms(self, field: str, label: str, text: str, data: Any, indices: Any) -> tuple[str, ...]:
+        """The passages of one text that pushed `field` most towards `label`; `data` and
+        `indices` are the text's row of the feature matrix (its values and their columns).
 
         An n-gram's push is its TF-IDF value times its weight for `label` minus its mean weight
         over all labels, so n-grams common to every label do not count. The strongest n-grams
@@ -306,35 +307,37 @@ class LinearBackend:
         """
         classifier = self._classifiers[field]
         weights = self._relative_weights(field)[list(classifier.classes_).index(label)]
-        push = row.data * weights[row.indices]
+        push = data * weights[indices]
+        names = self._names()
         lowered = text.lower()  # the vectorizer lowercases
         strength = [0.0] * len(text)
         for position in push.argsort()[::-1][:EXPLAIN_NGRAMS]:
-            if push[position] <= 0:
+            value = float(push[position])
+            if value <= 0:
                 break
-            gram = self._names()[row.indices[position]]
+            gram = names[indices[position]]
             start = lowered.find(gram)
             while start != -1:
                 for i in range(start, start + len(gram)):
-                    strength[i] += float(push[position])
+                    strength[i] += value
                 start = lowered.find(gram, start + 1)
-        for emoticon in EMOTICON.finditer(text):  # a marked emoticon is shown whole: "[赞]"
-            inside = strength[emoticon.start() : emoticon.end()]
-            if any(inside):
-                strength[emoticon.start() : emoticon.end()] = [max(inside)] * len(inside)
+        if "[" in text:
+            for emoticon in EMOTICON.finditer(text):  # a marked emoticon is shown whole: "[赞]"
+                inside = strength[emoticon.start() : emoticon.end()]
+                if any(inside):
+                    strength[emoticon.start() : emoticon.end()] = [max(inside)] * len(inside)
+        # Every push added is positive: the marked characters are the ones above zero, and a
+        # passage is a run of them.
+        marked = [i for i, value in enumerate(strength) if value]
         spans: list[tuple[float, str]] = []
-        i = 0
-        while i < len(text):
-            if strength[i] == 0:
-                i += 1
-                continue
-            j = i
-            while j < len(text) and strength[j] > 0:
-                j += 1
-            passage = _EDGES.sub("", text[i:j])
-            if len(passage) >= 2:
-                spans.append((max(strength[i:j]), passage))
-            i = j
+        run = 0
+        for k in range(len(marked)):
+            if k + 1 == len(marked) or marked[k + 1] != marked[k] + 1:
+                i, j = marked[run], marked[k] + 1
+                passage = _EDGES.sub("", text[i:j])
+                if len(passage) >= 2:
+                    spans.append((max(strength[i:j]), passage))
+                run = k + 1
         spans.sort(key=lambda span: -span[0])
         return tuple(dict.fromkeys(passage for _, passage in spans[:EXPLAIN_TERMS]))
 
@@ -382,7 +385,7 @@ class LinearBackend:
         out: dict[str, list[tuple[str, float, float, tuple[str, ...]]]] = {f: [] for f in wanted}
         for start in range(0, len(texts), BATCH):
             batch = list(texts[start : start + BATCH])
-            matrix = features.transform(batch)
+            matrix = features.transform(batch).tocsr()
             for field in wanted:
                 classifier = classifiers[field]
                 probabilities = calibrate(classifier.predict_proba(matrix), self.temperature(field))
@@ -391,8 +394,14 @@ class LinearBackend:
                 best = probabilities.argmax(axis=1)
                 labels = [str(label) for label in classifier.classes_[best]]
                 scores = probabilities[range(len(best)), best]
+                pointers = matrix.indptr
                 for i, (label, score) in enumerate(zip(labels, scores, strict=True)):
-                    terms = self._terms(field, label, batch[i], matrix.getrow(i)) if explain else ()
+                    row = slice(pointers[i], pointers[i + 1])
+                    terms = (
+                        self._terms(field, label, batch[i], matrix.data[row], matrix.indices[row])
+                        if explain
+                        else ()
+                    )
                     out[field].append((label, float(score), float(margins[i]), terms))
         return out
 
@@ -424,12 +433,16 @@ class LinearBackend:
                     (p.category, p.category_score, p.category_terms) for p in borrowed
                 ]
         assert margins is not None
-        return [
-            Prediction(sentiment, s_prob, category, c_prob, s_terms, c_terms, margin)
-            for (sentiment, s_prob, s_terms), (category, c_prob, c_terms), margin in zip(
-                predicted["sentiment"], predicted["category"], margins, strict=True
-            )
-        ]
+        # The guideline's reading of calm reports of harm (`nlp.harm`) completes the model's.
+        return harm.apply(
+            list(texts),
+            [
+                Prediction(sentiment, s_prob, category, c_prob, s_terms, c_terms, margin)
+                for (sentiment, s_prob, s_terms), (category, c_prob, c_terms), margin in zip(
+                    predicted["sentiment"], predicted["category"], margins, strict=True
+                )
+            ],
+        )
 
 
 def sklearn_version() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,11 @@ def _bigrams(text: str) -> set[str]:
     return {chars[i : i + 2] for i in range(len(chars) - 1)}
 
 
+@lru_cache(maxsize=1024)
+def _claim_bigrams(claim: str) -> frozenset[str]:
+    return frozenset(_bigrams(claim))
+
+
 def _windows(text: str) -> list[tuple[str, bool]]:
     """Sentences and pairs of adjacent sentences, each with whether it asks ("……是真的吗？")."""
     sentences = SENTENCE.findall(text) or [text]
@@ -79,7 +85,9 @@ def _concepts_found(window: str, groups: list[list[str]]) -> list[str] | None:
         hit = None
         for word in group:
             for match in re.finditer(re.escape(word), window):
-                negated = _NEGATED.search(window[max(0, match.start() - 3) : match.start()])
+                before = window[max(0, match.start() - 3) : match.start()]
+                # "收不收费", "交不交钱" ask about the fee; they do not deny it.
+                negated = _NEGATED.search(before) and not before.endswith(word[0] + "不")
                 # "不交钱就不给登记" is a condition that presupposes the fee, not a denial.
                 conditional = re.match(r"\s*(就|的话|便)", window[match.end() :])
                 if not negated or conditional:
@@ -111,10 +119,24 @@ def debunk_reasons(text: str, debunks: list[Debunk]) -> list[MisinfoReason]:
     of the claim's character bigrams) or substance (a word of every one of the debunk's keyword
     groups in one window). A window that states the rumour outranks one that asks about it."""
     reasons: list[MisinfoReason] = []
-    windows = _windows(text)
-    window_grams = [(_bigrams(w), asked) for w, asked in windows]
+    # Every window's bigrams are among the whole text's, so a debunk whose wording the text
+    # cannot reach and whose keywords it lacks is passed over without cutting it into windows.
+    text_grams = _bigrams(text)
+    windows: list[tuple[str, bool]] | None = None
+    window_grams: list[tuple[set[str], bool]] = []
     for debunk in debunks:
-        claim_grams = _bigrams(debunk.claim)
+        claim_grams = _claim_bigrams(debunk.claim)
+        spare = 1 if len(debunk.keywords) >= 3 else 0
+        present = sum(any(w in text for w in g) for g in debunk.keywords)
+        by_keywords = bool(debunk.keywords) and present >= len(debunk.keywords) - spare
+        reachable = bool(claim_grams) and (
+            len(text_grams & claim_grams) / len(claim_grams) >= DEBUNK_THRESHOLD
+        )
+        if not reachable and not by_keywords:
+            continue
+        if windows is None:
+            windows = _windows(text)
+            window_grams = [(_bigrams(w), asked) for w, asked in windows]
         scored = [
             (len(grams & claim_grams) / len(claim_grams), asked)
             for grams, asked in window_grams
@@ -123,9 +145,7 @@ def debunk_reasons(text: str, debunks: list[Debunk]) -> list[MisinfoReason]:
         score = max((s for s, _ in scored), default=0.0)
         hits = [asked for s, asked in scored if s >= DEBUNK_THRESHOLD]
         concepts = None
-        spare = 1 if len(debunk.keywords) >= 3 else 0
-        present = sum(any(w in text for w in g) for g in debunk.keywords)
-        if debunk.keywords and present >= len(debunk.keywords) - spare:
+        if by_keywords:
             found = [
                 (c, asked) for w, asked in windows if (c := _concepts_found(w, debunk.keywords))
             ]

@@ -26,6 +26,11 @@ def match_keywords(text: str, rules: KeywordRules) -> list[str]:
     return _matches(normalise(text), rules)
 
 
+def matches_normalised(text: str, rules: KeywordRules) -> list[str]:
+    """`match_keywords` for a text that is already normalised (the classifier's)."""
+    return _matches(text, rules)
+
+
 def _matches(text: str, rules: KeywordRules) -> list[str]:
     hits = [w for w in rules.include if w in text]
     hits += [f"{a}~{b}" for a, b, n in rules.near if _near(text, a, b, n)]

@@ -43,7 +43,14 @@ def _to_simplified(text: str) -> str:
     # simplified characters already: convert only text with a character conversion changes.
     if _traditional.isdisjoint(text):
         return text
-    return str(_t2s.convert(text))
+    # OpenCC converts each stretch between its separators on its own, so only the stretches
+    # holding such a character need converting ("什么" in one clause does not make the whole
+    # mention pay): the result is the same as converting the whole text.
+    parts = _t2s.split_chars_re.split(text)
+    return "".join(
+        part if i % 2 or _traditional.isdisjoint(part) else str(_t2s.convert(part))
+        for i, part in enumerate(parts)
+    )
 
 
 # Emoji carry the same sentiment as Weibo's emoticon codes; writing them as codes lets every

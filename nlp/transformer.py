@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nlp import harm
 from nlp.cards import parse_card
 from nlp.text import normalise
 from nlp.types import CATEGORIES, SENTIMENTS, ModelError, Prediction
@@ -369,12 +370,23 @@ class TransformersBackend:
             if self.category is not None
             else [(b.category, b.category_score, b.category_terms) for b in borrowed]
         )
-        return [
-            Prediction(sentiment, s_prob, category, c_prob, s_terms, c_terms)
-            for (sentiment, s_prob, s_terms), (category, c_prob, c_terms) in zip(
-                sentiments, categories, strict=True
-            )
-        ]
+        if self.sentiment is None:
+            # The fallback's sentiment already carries the harm reading (`nlp.harm`).
+            return [
+                Prediction(sentiment, s_prob, category, c_prob, s_terms, c_terms)
+                for (sentiment, s_prob, s_terms), (category, c_prob, c_terms) in zip(
+                    sentiments, categories, strict=True
+                )
+            ]
+        return harm.apply(
+            list(texts),
+            [
+                Prediction(sentiment, s_prob, category, c_prob, s_terms, c_terms)
+                for (sentiment, s_prob, s_terms), (category, c_prob, c_terms) in zip(
+                    sentiments, categories, strict=True
+                )
+            ],
+        )
 
 
 def fine_tune(

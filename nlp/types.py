@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -222,4 +222,21 @@ class Judgement:
         return ranked[0].stance if ranked else "none"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As `dataclasses.asdict` gives it, written out: asdict deep-copies every value, which
+        cost `yuqing classify` a sixth of its time."""
+        return {
+            "sentiment": self.sentiment,
+            "sentiment_score": self.sentiment_score,
+            "category": self.category,
+            "category_score": self.category_score,
+            "misinfo": self.misinfo,
+            "misinfo_reasons": [
+                {"kind": r.kind, "detail": r.detail, "evidence": r.evidence, "stance": r.stance}
+                for r in self.misinfo_reasons
+            ],
+            "keywords_matched": list(self.keywords_matched),
+            "sentiment_terms": list(self.sentiment_terms),
+            "category_terms": list(self.category_terms),
+            "backend": self.backend,
+            "unsure": self.unsure,
+        }

@@ -756,3 +756,129 @@ def test_classify_flags_a_debunked_rumour() -> None:
 def test_classify_with_an_unknown_backend_fails() -> None:
     with pytest.raises(nlp.UnknownBackend):
         nlp.classify("统计局", backend="no-such-backend")
+
+
+# --- issue 17 follow-up: questions asked in A-not-A form, answered questions, speed ------------
+
+
+def test_an_a_not_a_question_about_the_fee_is_not_a_denial_of_it() -> None:
+    reasons = debunk_reasons("人口普查收不收费？邻居说一户要交钱", [FEES])
+
+    assert [r.stance for r in reasons] == ["questions"]
+
+
+def test_a_question_the_text_answers_with_yes_asserts_the_rumour() -> None:
+    reasons = debunk_reasons("普查登记要交手续费吗？要的，我们楼每家都交了", [FEES])
+
+    assert [r.stance for r in reasons] == ["asserts"]
+
+
+def test_a_truth_question_without_a_question_mark_asks() -> None:
+    reasons = fact_reasons("有人说临江县去年GDP增长9%，这个数靠谱吗", [GDP])
+
+    assert [r.stance for r in reasons] == ["questions"]
+
+
+def test_a_rhetorical_question_after_a_figure_does_not_ask_about_it() -> None:
+    reasons = fact_reasons("临江县去年GDP增长9%。大家感受到了吗？", [GDP])
+
+    assert [r.stance for r in reasons] == ["asserts"]
+
+
+def test_converting_only_the_clauses_with_traditional_characters_equals_whole_text() -> None:
+    from opencc import OpenCC
+
+    from nlp.text import _to_simplified
+
+    whole = OpenCC("t2s")
+    texts = [
+        "網傳臨江縣GDP增長12%，這是真的嗎？什么情况",
+        "怎么回事，普查員說要收費。顯著的變化！覆盖面",
+        "乾隆年間的故事，著名的作家。他什么都不说",
+        "没有任何繁体字的一句话，只是问怎么登记",
+    ]
+    for text in texts:
+        assert _to_simplified(text) == whole.convert(text)
+
+
+def test_the_classifier_lists_the_keywords_of_the_normalised_text() -> None:
+    from nlp.relevance import match_keywords, matches_normalised
+
+    rules = KeywordRules(include=["统计局", "普查"], near=[("普查", "收费", 10)])
+    for text in ("統計局普查員收費", "ＧＤＰ统计局　普查要收费吗", "普查什么时候开始"):
+        assert matches_normalised(normalise(text), rules) == match_keywords(text, rules)
+
+
+# --- calm reports of harm are negative (nlp.harm, the corpus guideline) ---------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "据了解，一名普查员在入户途中遭遇交通事故，已送医治疗。",
+        "受台风影响，沿海三个乡镇的入户登记工作暂停。",
+        "某区统计局一台存有普查数据的笔记本电脑遗失。",
+        "某县三家企业虚报产值被立案查处。",
+        "县统计局情况通报：经查，某镇干部授意企业虚报统计数据，已被免职。",
+        "警方通报：一男子冒充普查员骗取老人现金两万元。",
+    ],
+)
+def test_a_calm_report_of_harm_reads_as_harm(text: str) -> None:
+    from nlp.harm import reported_harm
+
+    assert reported_harm(normalise(text)) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "温馨提示：普查员不会索要银行卡验证码，谨防诈骗。",
+        "预计本周有强降雨，请各普查员合理安排入户时间。",
+        "普查终端丢失了应该向谁报告？",
+        "县普查办情况通报：普查员入户时被犬只咬伤，已送医，目前无大碍。",
+        "网传普查数据泄露，经核实系谣言。",
+        "小区里有只猫受伤了，有人知道附近的救助站吗？",
+        "市统计局开展反诈宣讲，介绍冒充普查员诈骗的常见手法。",
+    ],
+)
+def test_warnings_questions_rebuttals_and_the_offices_own_statements_do_not(text: str) -> None:
+    from nlp.harm import reported_harm
+
+    assert reported_harm(normalise(text)) is None
+
+
+def test_the_harm_reading_turns_only_a_neutral_judgement_negative() -> None:
+    from nlp.harm import apply
+    from nlp.types import Prediction
+
+    text = "据了解，一名普查员在入户途中遭遇交通事故，已送医治疗。"
+    neutral = Prediction("neutral", 0.7, "field_safety", 0.9, ("入户途中",))
+    positive = Prediction("positive", 0.7, "field_safety", 0.9)
+
+    turned, kept = apply([text, text], [neutral, positive])
+
+    assert turned.sentiment == "negative" and turned.sentiment_terms[0] == "交通事故"
+    assert kept == positive
+
+
+def test_a_judgement_as_a_dict_is_what_asdict_gives() -> None:
+    from dataclasses import asdict, fields
+
+    from nlp.types import Judgement, MisinfoReason
+
+    judgement = Judgement(
+        "negative",
+        0.9,
+        "scam",
+        0.8,
+        True,
+        [MisinfoReason("matches_debunk", "d", "e", "questions")],
+        ["普查"],
+        ["冒充"],
+        ["假普查员"],
+        "linear",
+        True,
+    )
+
+    assert judgement.to_dict() == asdict(judgement)
+    assert list(judgement.to_dict()) == [f.name for f in fields(Judgement)]
