@@ -13,8 +13,9 @@ from starlette.testclient import TestClient
 from responder import clock
 from responder.db import Database
 from responder.intake.mentions import MentionRecord, source_for, store
-from responder.models import CrawlRun, Incident, Judgement
+from responder.models import CrawlRun, Incident, Judgement, Mention, Notice
 from responder.notices.duty import on_duty, record_handover
+from responder.running.day import shift_start
 from responder.settings import Settings
 from responder.web import create_app
 from responder.web.dashboard import WeekCache, week
@@ -280,3 +281,68 @@ def test_the_charts_share_one_week_until_a_mention_or_judgement_is_added(setting
     with db.sessions() as session:
         third = weeks.get(session, settings, clock.now())
     assert dict(third.days[-1][1]) == {"neutral": 1, "negative": 1}
+
+
+def day_counts(text: str) -> dict[str, tuple[str, str]]:
+    """The day list's lines: key -> (count, link)."""
+    found = re.findall(
+        r'data-key="(\w+)"><a href="([^"]+)">.*?<strong class="n[^"]*">([^<]+)</strong>', text
+    )
+    return {key: (count, link.replace("&amp;", "&")) for key, link, count in found}
+
+
+def test_the_day_list_counts_what_waits_and_links_to_each_filtered_list(settings, db):
+    ids = seed(settings, db)
+    with db.transaction() as session:
+        unsure = add(session, 6, "统计口径调整引发讨论", local_midnight(settings), "neutral")
+        session.get(Mention, unsure).judgements[0].unsure = True  # type: ignore[union-attr]
+        # An old incident first seen before the handover is not new to today's officer.
+        old = session.get(Incident, ids["other"])
+        assert old is not None
+        old.first_seen = local_midnight(settings, 3)
+        session.add_all(
+            [
+                Notice(incident_id=ids["major"], stage="duty_alert", level="II"),
+                Notice(incident_id=ids["major"], stage="final", level="II"),
+                Notice(
+                    incident_id=ids["minor"],
+                    stage="duty_alert",
+                    level="IV",
+                    acknowledged_at=clock.now(),
+                    acknowledged_by="王值班",
+                ),
+                Notice(incident_id=ids["closed"], stage="duty_alert", level="III"),
+            ]
+        )
+        forum = source_for(session, "临江论坛", "site", "http://forum.example/")
+        for n in range(settings.crawl.alert_after_runs):
+            session.add(CrawlRun(cycle_id=f"c{n}", source_id=forum.id, status="failed"))
+    client = client_as(settings, db)
+    lines = day_counts(client.get("/").text)
+
+    assert [k for k in lines] == ["review", "incidents", "acks", "drafts", "sources"]
+    assert lines["review"] == ("1", "/mentions?review=yes")
+    # Today's three incidents (closed or not), not the one first seen three days ago.
+    assert lines["incidents"][0] == "3"
+    assert lines["acks"] == ("1", "/incidents?waiting=ack")  # no 终报, none acked or closed
+    assert lines["drafts"] == ("0", "/drafts?status=pending")
+    assert lines["sources"] == ("1", "/sources?trouble=yes")
+
+    incidents = client.get(lines["incidents"][1]).text
+    assert "网传临江县普查数据造假" in incidents and "已处置的旧事件" in incidents
+    assert "统计数据质疑帖" not in incidents
+    waiting = client.get(lines["acks"][1]).text
+    assert "网传临江县普查数据造假" in waiting and "普查员入户遭居民投诉" not in waiting
+    assert "统计口径调整引发讨论" in client.get(lines["review"][1]).text
+    sources = client.get(lines["sources"][1]).text
+    assert "临江论坛" in sources and "临江新闻网" not in sources
+
+
+def test_new_incidents_count_from_yesterdays_handover(settings, db):
+    with db.transaction() as session:
+        day_ = clock.today(settings.tz) - timedelta(days=1)
+        record_handover(session, settings, day_, "交接", "王值班")
+        session.flush()
+        since = shift_start(session, settings, clock.today(settings.tz))
+    assert since <= local_midnight(settings)
+    assert client_as(settings, db).get("/incidents?since=not-a-date").status_code == 400

@@ -38,6 +38,7 @@ from responder.notices.duty import DutyDay, duty_day, last_handover
 from responder.ops.health import SourceHealth, source_health
 from responder.reports import charts
 from responder.reports.build import SENTIMENTS, TOP_SOURCES, UNKNOWN_SOURCE
+from responder.running.day import COUNT_LIMIT, day
 from responder.settings import Settings
 from responder.statuses import DraftStatus, IncidentStatus
 from responder.web.core import Endpoint, Web, guard
@@ -195,8 +196,18 @@ def routes(web: Web) -> list[Route]:
 
     async def index(request: Request, user: User) -> Response:
         with db.sessions() as session:
-            summary = overview(session, settings, clock.now())
-            return web.render(request, "index.html", user=user, o=summary, days=DAYS)
+            now = clock.now()
+            summary = overview(session, settings, now)
+            today = day(session, settings, now)
+            return web.render(
+                request,
+                "index.html",
+                user=user,
+                o=summary,
+                day=today,
+                days=DAYS,
+                count_limit=COUNT_LIMIT,
+            )
 
     weeks = WeekCache()
 

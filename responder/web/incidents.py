@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -47,6 +47,7 @@ from responder.models import (
 from responder.notices.acks import acknowledge
 from responder.notices.follow import SOON, follow_change
 from responder.replies import drafts as draft_rules
+from responder.running.day import unacknowledged_notices
 from responder.settings import Settings
 from responder.statuses import IncidentStatus
 from responder.web.audit_log import readable_changes
@@ -59,6 +60,7 @@ PAGE_SIZE = 50
 # can still be given by its number).
 MERGE_DAYS = 7
 STATUSES = tuple(IncidentStatus)
+LIST_PARAMS = ("status", "level", "category", "since", "waiting")
 
 _level_order = case(
     {lvl: n for n, lvl in enumerate(reversed(LEVELS))}, value=Incident.level, else_=9
@@ -76,9 +78,21 @@ class ListFilter:
     level: str = ""
     category: str = ""
     page: int = 1
+    since: datetime | None = None  # first seen from then on (the dashboard's new incidents)
+    waiting: str = ""  # "ack": with a notice nobody has acknowledged yet
 
 
-def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
+def _since(raw: str, settings: Settings) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        found = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadForm(f"时间“{raw}”无效，应为 2026-01-31 或 2026-01-31T08:30") from None
+    return found if found.tzinfo else found.replace(tzinfo=settings.tz)
+
+
+def parse_list_filter(params: Mapping[str, str], settings: Settings) -> ListFilter:
     status = params.get("status", IncidentStatus.OPEN) or IncidentStatus.OPEN
     level = params.get("level", "")
     category = params.get("category", "")
@@ -92,7 +106,17 @@ def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
     number = whole_number(page)
     if number is None:
         raise BadForm(f"页码“{page}”无效，应为正整数")
-    return ListFilter(status=status, level=level, category=category, page=number)
+    waiting = params.get("waiting", "")
+    if waiting not in ("", "ack"):
+        raise BadForm(f"没有“{waiting}”这种待办，可选：ack（待确认通知）")
+    return ListFilter(
+        status=status,
+        level=level,
+        category=category,
+        page=number,
+        since=_since(params.get("since", ""), settings),
+        waiting=waiting,
+    )
 
 
 def _level_before(session: Session, incident_id: int) -> str | None:
@@ -196,7 +220,7 @@ def routes(web: Web) -> list[Route]:
     settings, db = web.settings, web.db
 
     async def incidents(request: Request, user: User) -> Response:
-        params = {k: request.query_params.get(k, "") for k in ("status", "level", "category")}
+        params = {k: request.query_params.get(k, "") for k in LIST_PARAMS}
         context: dict[str, Any] = {
             "params": params,
             "statuses": STATUSES,
@@ -205,7 +229,7 @@ def routes(web: Web) -> list[Route]:
             "show_status": True,
         }
         try:
-            chosen = parse_list_filter(request.query_params)
+            chosen = parse_list_filter(request.query_params, settings)
         except BadForm as exc:
             return web.render(
                 request, "incidents.html", status=400, user=user, error=str(exc), **context
@@ -214,6 +238,8 @@ def routes(web: Web) -> list[Route]:
             "status": chosen.status,
             "level": chosen.level,
             "category": chosen.category,
+            "since": request.query_params.get("since", "") if chosen.since else "",
+            "waiting": chosen.waiting,
         }
         query = select(Incident)
         if chosen.status != "all":
@@ -222,6 +248,12 @@ def routes(web: Web) -> list[Route]:
             query = query.where(Incident.level == chosen.level)
         if chosen.category:
             query = query.where(Incident.category == chosen.category)
+        if chosen.since is not None:
+            query = query.where(Incident.first_seen >= chosen.since)
+        if chosen.waiting == "ack":
+            query = query.where(
+                Incident.id.in_(unacknowledged_notices().with_only_columns(Notice.incident_id))
+            )
         with db.sessions() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             pages = max(1, math.ceil(total / PAGE_SIZE))

@@ -87,9 +87,15 @@ def routes(web: Web) -> list[Route]:
     settings, db = web.settings, web.db
 
     async def index(request: Request, user: User) -> Response:
+        trouble = request.query_params.get("trouble", "")
+        if trouble not in ("", "yes"):
+            raise HTTPException(400, f"未知的筛选“{trouble}”，可选：yes（仅异常信息源）")
         with db.sessions() as session:
             health = source_health(session, settings)
-        return web.render(request, "sources.html", user=user, sources=health)
+        if trouble:
+            # The same sources the dashboard counts as down.
+            health = [h for h in health if h.alerting and h.configured and h.enabled]
+        return web.render(request, "sources.html", user=user, sources=health, trouble=trouble)
 
     async def detail(request: Request, user: User) -> Response:
         source_id: int = request.path_params["source_id"]
