@@ -522,3 +522,16 @@ def test_in_the_browser_duty_decides_a_leader_acknowledges_and_an_admin_reads_th
     assert table.locator("pre.json").first.is_visible()
     screens(admin, "audit-raw-row")
     admin.context.close()
+
+
+def test_the_incident_page_charts_its_spread_with_counts_on_hover_and_links(settings, db, world):
+    page = client_as(settings, db, "duty").get(f"/incidents/{world['lost']}").text
+    chart = page[page.index('<figure class="spread-chart">') : page.index("</figure>")]
+
+    # Drawn by the app as SVG: no script, nothing from the internet.
+    assert "<svg" in chart and "<script" not in chart and "http" not in chart
+    bars = re.findall(r'<a href="([^"]+)" class="bar" data-total="(\d+)">\s*<title>([^<]+)', chart)
+    assert bars and sum(int(total) for _, total, _ in bars) == len(mention_ids(db, world["lost"]))
+    link, total, hover = next(b for b in bars if b[1] != "0")
+    assert link.startswith(f"/mentions?incident={world['lost']}&amp;from=")
+    assert f"共 {total} 条" in hover

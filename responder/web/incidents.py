@@ -33,7 +33,7 @@ from responder.incidents.actions import (
     split,
 )
 from responder.incidents.severity import LEVELS
-from responder.incidents.spread import spread
+from responder.incidents.spread import over_time, spread
 from responder.labels import label, labels
 from responder.models import (
     DeliveryAttempt,
@@ -331,6 +331,7 @@ def routes(web: Web) -> list[Route]:
                 messages=messages,
                 attempts=attempts,
                 spread=spread(rows, settings.severity, clock.now()),
+                timeline=over_time(rows, settings.severity, settings.tz),
                 history=[
                     (e, readable_changes(e.before, e.after, e.object_type, settings.tz))
                     for e in entries
