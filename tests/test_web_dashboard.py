@@ -196,8 +196,10 @@ def test_the_charts_are_pngs_the_app_draws_itself_for_logged_in_users_only(setti
     client = client_as(settings, db, "leader")
     page = client.get("/").text
     sources = re.findall(r'<img class="chart" src="([^"]+)"', page)
-    assert sources == ["/charts/sentiment.png", "/charts/sources.png", "/charts/categories.png"]
-    for src in sources:
+    # The sentiment trend is drawn on the page itself (see the week chart test); its PNG is
+    # still served for whoever links to it.
+    assert sources == ["/charts/sources.png", "/charts/categories.png"]
+    for src in [*sources, "/charts/sentiment.png"]:
         image = client.get(src)
         assert image.status_code == 200, src
         assert image.headers["content-type"] == "image/png"
@@ -346,3 +348,27 @@ def test_new_incidents_count_from_yesterdays_handover(settings, db):
         since = shift_start(session, settings, clock.today(settings.tz))
     assert since <= local_midnight(settings)
     assert client_as(settings, db).get("/incidents?since=not-a-date").status_code == 400
+
+
+def test_the_week_chart_shows_counts_on_hover_and_links_each_part_to_its_list(settings, db):
+    seed(settings, db)
+    page = client_as(settings, db).get("/").text
+    chart = page[page.index('<figure class="week-chart">') : page.index("</figure>")]
+    assert "<svg" in chart and "<script" not in chart
+
+    days = re.findall(r'data-day="([\d-]+)" data-total="(\d+)"', chart)
+    today = local_midnight(settings).date().isoformat()
+    assert len(days) == 7 and days[-1] == (today, "4")
+    parts = re.findall(
+        r'<a href="([^"]+)" class="part" data-sentiment="(\w+)" data-count="(\d+)"><title>([^<]+)',
+        chart,
+    )
+    todays = {
+        s: (link.replace("&amp;", "&"), n, hover) for link, s, n, hover in parts if today in link
+    }
+    assert todays["negative"][0] == f"/mentions?from={today}&to={today}&sentiment=negative"
+    assert todays["negative"][1] == "2" and "负面 2 条（当日共 4 条）" in todays["negative"][2]
+    assert todays["unjudged"][1] == "1"
+    # Following a part lists exactly that many mentions.
+    listed = client_as(settings, db).get(todays["negative"][0]).text
+    assert "网传临江县普查数据造假" in listed and "经济普查登记工作启动" not in listed

@@ -80,6 +80,10 @@ class Week:
     source_count: int = 0
     categories: list[tuple[str, int]] = field(default_factory=list)
 
+    @property
+    def totals(self) -> list[int]:
+        return [sum(counts.values()) for _, counts in self.days]
+
 
 def _midnight(day: date, settings: Settings) -> datetime:
     return datetime.combine(day, time(), tzinfo=settings.tz)
@@ -194,22 +198,24 @@ class WeekCache:
 def routes(web: Web) -> list[Route]:
     settings, db = web.settings, web.db
 
+    weeks = WeekCache()
+
     async def index(request: Request, user: User) -> Response:
         with db.sessions() as session:
             now = clock.now()
             summary = overview(session, settings, now)
             today = day(session, settings, now)
+            seven = weeks.get(session, settings, now)
             return web.render(
                 request,
                 "index.html",
                 user=user,
                 o=summary,
                 day=today,
+                week=seven,
                 days=DAYS,
                 count_limit=COUNT_LIMIT,
             )
-
-    weeks = WeekCache()
 
     def chart(draw: Callable[[Week], bytes]) -> Endpoint:
         async def endpoint(request: Request, user: User) -> Response:
