@@ -95,18 +95,28 @@ def waiting_acks(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(waiting)) or 0
 
 
-def day(session: Session, settings: Settings, now: datetime) -> Day:
+def sources_down(session: Session, settings: Settings) -> list[SourceHealth]:
+    """Configured, enabled sources whose bad runs in a row reached their alert threshold."""
+    return [
+        h for h in source_health(session, settings) if h.alerting and h.configured and h.enabled
+    ]
+
+
+def day(
+    session: Session, settings: Settings, now: datetime, down: list[SourceHealth] | None = None
+) -> Day:
+    """The list; `down` spares reading source health again when the caller has it."""
     today = now.astimezone(settings.tz).date()
+    # To the minute, as the link to the list says it.
     since = shift_start(session, settings, today).astimezone(settings.tz)
+    since = since.replace(second=0, microsecond=0)
     new_incidents = (
         session.scalar(select(func.count(Incident.id)).where(Incident.first_seen >= since)) or 0
     )
     drafts = (
         session.scalar(select(func.count(Draft.id)).where(Draft.status == DraftStatus.PENDING)) or 0
     )
-    down = [
-        h for h in source_health(session, settings) if h.alerting and h.configured and h.enabled
-    ]
+    down = sources_down(session, settings) if down is None else down
     since_text = since.isoformat(timespec="minutes")
     items = [
         Item("review", review_count(session), "/mentions?review=yes"),

@@ -35,10 +35,10 @@ from responder.models import (
     User,
 )
 from responder.notices.duty import DutyDay, duty_day, last_handover
-from responder.ops.health import SourceHealth, source_health
+from responder.ops.health import SourceHealth
 from responder.reports import charts
 from responder.reports.build import SENTIMENTS, TOP_SOURCES, UNKNOWN_SOURCE
-from responder.running.day import COUNT_LIMIT, day
+from responder.running.day import COUNT_LIMIT, day, sources_down
 from responder.settings import Settings
 from responder.statuses import DraftStatus, IncidentStatus
 from responder.web.core import Endpoint, Web, guard
@@ -126,9 +126,7 @@ def overview(session: Session, settings: Settings, now: datetime) -> Overview:
         open_total=len(open_incidents),
         incidents=open_incidents[:INCIDENTS_SHOWN],
         attention=attention,
-        problems=[
-            h for h in source_health(session, settings) if h.alerting and h.configured and h.enabled
-        ],
+        problems=sources_down(session, settings),
         duty=duty_day(session, settings, today),
         handover=last_handover(session, today),
         drafts_pending=session.scalar(
@@ -204,7 +202,7 @@ def routes(web: Web) -> list[Route]:
         with db.sessions() as session:
             now = clock.now()
             summary = overview(session, settings, now)
-            today = day(session, settings, now)
+            today = day(session, settings, now, down=summary.problems)
             seven = weeks.get(session, settings, now)
             return web.render(
                 request,

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from responder.models import SEEN_OUTCOMES, CrawlRun, SeenPage, Source, User
 from responder.ops.health import SourceHealth, source_health
+from responder.running.day import sources_down
 from responder.web.core import Web, guard
 
 RUNS_SHOWN = 20
@@ -91,10 +92,8 @@ def routes(web: Web) -> list[Route]:
         if trouble not in ("", "yes"):
             raise HTTPException(400, f"未知的筛选“{trouble}”，可选：yes（仅异常信息源）")
         with db.sessions() as session:
-            health = source_health(session, settings)
-        if trouble:
-            # The same sources the dashboard counts as down.
-            health = [h for h in health if h.alerting and h.configured and h.enabled]
+            # With the filter, the same sources the dashboard counts as down.
+            health = (sources_down if trouble else source_health)(session, settings)
         return web.render(request, "sources.html", user=user, sources=health, trouble=trouble)
 
     async def detail(request: Request, user: User) -> Response:
