@@ -338,6 +338,7 @@ def test_the_day_list_counts_what_waits_and_links_to_each_filtered_list(settings
     assert "统计口径调整引发讨论" in client.get(lines["review"][1]).text
     sources = client.get(lines["sources"][1]).text
     assert "临江论坛" in sources and "临江新闻网" not in sources
+    assert client.get("/sources?trouble=maybe").status_code == 400
 
 
 def test_new_incidents_count_from_yesterdays_handover(settings, db):

@@ -194,6 +194,8 @@ def test_a_long_list_is_paginated_and_the_pages_keep_the_filter(settings, db):
         ("level=V", "没有级别“V”"),
         ("category=aliens", "没有“aliens”这个类别"),
         ("page=zero", "页码“zero”无效"),
+        ("since=yesterday", "时间“yesterday”无效"),
+        ("waiting=reply", "没有“reply”这种待办"),
     ],
 )
 def test_a_bad_list_filter_is_explained_instead_of_failing(settings, db, query, message):
