@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
 
+from responder.labels import label
 from responder.settings import WebhookSettings
 
 # Robots cut longer text messages; WeCom allows 2,048 bytes, DingTalk and Feishu more.
@@ -48,8 +49,13 @@ _ITEM = re.compile(r"^\d+\.\s")
 FEISHU_COLOURS = {"I": "red", "II": "orange", "III": "yellow", "IV": "blue"}
 # WeCom markdown knows three font colours.
 WECOM_COLOURS = {"I": "warning", "II": "warning", "III": "comment", "IV": "info"}
-# Button words (the notices' own words: 查看详情并处置, 收到请点击确认).
-OPEN_WORDS, ACK_WORDS = "查看详情", "确认收到"
+
+
+def _words(code: str) -> str:
+    """A card's own words (button titles, field names) from templates/labels.yaml."""
+    return label("robot_card", code)
+
+
 # The report field that says in a sentence what happened (templates/notices/_report.txt.j2).
 DETAILS = "事件详情："
 
@@ -116,14 +122,14 @@ def _markdown(c: Card, colour: dict[str, str] | None = None) -> str:
         level = f"{c.level}级"
         if colour is not None:
             level = f'<font color="{colour.get(c.level, "comment")}">{level}</font>'
-        lines.append(f"> 级别：{level}")
+        lines.append(f"> {_words('level')}：{level}")
     if c.summary:
         lines.append(f"> {c.summary}")
     lines += [f"- {item}" for item in c.items]
     if c.link:
-        lines.append(f"[{OPEN_WORDS}]({c.link})")
+        lines.append(f"[{_words('open')}]({c.link})")
     if c.ack_link:
-        lines.append(f"[{ACK_WORDS}]({c.ack_link})")
+        lines.append(f"[{_words('ack')}]({c.ack_link})")
     return _cut("\n".join(lines))
 
 
@@ -142,9 +148,9 @@ def dingtalk_card(c: Card) -> dict[str, Any]:
     text = _markdown(c)
     if not c.link:
         return {"msgtype": "markdown", "markdown": {"title": c.title, "text": text}}
-    buttons = [{"title": OPEN_WORDS, "actionURL": c.link}]
+    buttons = [{"title": _words("open"), "actionURL": c.link}]
     if c.ack_link:
-        buttons.append({"title": ACK_WORDS, "actionURL": c.ack_link})
+        buttons.append({"title": _words("ack"), "actionURL": c.ack_link})
     # The buttons carry the links; the text need not repeat them.
     text = "\n".join(line for line in text.split("\n") if not line.startswith("["))
     return {
@@ -161,7 +167,7 @@ def dingtalk_card(c: Card) -> dict[str, Any]:
 def feishu_card(c: Card) -> dict[str, Any]:
     lines = []
     if c.level:
-        lines.append(f"**级别**：{c.level}级")
+        lines.append(f"**{_words('level')}**：{c.level}级")
     if c.summary:
         lines.append(c.summary)
     lines += [f"- {item}" for item in c.items]
@@ -173,7 +179,7 @@ def feishu_card(c: Card) -> dict[str, Any]:
         buttons.append(
             {
                 "tag": "button",
-                "text": {"tag": "plain_text", "content": OPEN_WORDS},
+                "text": {"tag": "plain_text", "content": _words("open")},
                 "type": "primary",
                 "url": c.link,
             }
@@ -182,7 +188,7 @@ def feishu_card(c: Card) -> dict[str, Any]:
         buttons.append(
             {
                 "tag": "button",
-                "text": {"tag": "plain_text", "content": ACK_WORDS},
+                "text": {"tag": "plain_text", "content": _words("ack")},
                 "type": "default",
                 "url": c.ack_link,
             }
