@@ -273,6 +273,8 @@ class Incident(Base):
     last_seen: Mapped[datetime]
     mention_count: Mapped[int] = mapped_column(default=0)
     notified_level: Mapped[str | None] = mapped_column(String(4))
+    # Its mention count when the duty officer was last alerted (None: never, or before 0014).
+    notified_mentions: Mapped[int | None]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(Text)
     # Set when a person merged this incident into another; its mentions moved there.

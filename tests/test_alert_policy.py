@@ -212,3 +212,67 @@ def test_drafts_are_made_only_where_a_reply_is_needed_or_asked_for(world):
     assert asked.status_code == 303 and asked.headers["location"].startswith("/drafts/")
     queue = client_as(settings, db, "press").get("/drafts").text
     assert "人工申请" in queue and "含疑似失实信息" in queue and "事件级别需要回应" in queue
+
+
+def spread_to(db: Database, incident_id: int, mentions: int) -> None:
+    with db.transaction() as session:
+        found = session.get(Incident, incident_id)
+        assert found is not None
+        found.mention_count = mentions
+
+
+def test_a_jump_in_spread_alerts_the_duty_officer_again_in_the_same_thread(data_dir, ports):
+    settings = make_settings(spread_factor=2.0, spread_min_new=10)
+    db = Database(settings)
+    cycle = Cycle(settings, db)
+    sink = MailSink(settings.data_dir / "mailbox", port=settings.mail.smtp_port).start()
+    try:
+        [major] = open_incidents(db, ["II"], "扩散")
+        spread_to(db, major, 8)
+        cycle.tick()
+        spread_to(db, major, 17)  # not doubled
+        cycle.tick()
+        spread_to(db, major, 30)  # doubled, 22 new
+        cycle.tick()
+        cycle.tick()  # told once per jump
+        duty = mail(sink, DUTY)
+    finally:
+        sink.stop()
+        db.dispose()
+    first, again = duty
+    assert "传播加快" not in first.get_content()
+    assert "上次预警时有相关信息8条，现已增至30条" in again.get_content()
+    assert f"/incidents/{major}" in again.get_content()
+    # One thread: the same subject, and the re-alert answers the first alert.
+    assert again["Subject"] == first["Subject"]
+    assert again["In-Reply-To"] == first["Message-ID"]
+    # The leadership heard of the II incident once (初报); growth alone is for the duty officer.
+    assert len(mail(sink, HEAD)) == 1
+    with db.sessions() as session:
+        found = session.get(Incident, major)
+        assert found is not None and found.notified_mentions == 30
+
+
+def test_small_or_digest_incidents_do_not_re_alert_on_spread(data_dir):
+    from responder.notices.follow import spread_jumped
+
+    settings = make_settings(spread_factor=2.0, spread_min_new=10)
+    alerts = settings.alerts
+
+    def jumped(level: str, before: int | None, now: int, **changed: Any) -> bool:
+        incident = Incident(
+            machine_level=level,
+            notified_level=level,
+            notified_mentions=before,
+            mention_count=now,
+            status="open",
+        )
+        return spread_jumped(incident, alerts.model_copy(update=changed))
+
+    assert jumped("III", 10, 20)
+    assert not jumped("III", 2, 4)  # doubled, but only two new
+    assert not jumped("III", 20, 39)  # nineteen new, not doubled
+    assert not jumped("IV", 10, 40)  # a digest lists new incidents, not their growth
+    assert not jumped("III", None, 40)  # never alerted
+    assert not jumped("III", 10, 40, spread_factor=0)  # switched off
+    assert jumped("III", 10, 25, spread_factor=1.5)

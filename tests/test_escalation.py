@@ -156,7 +156,11 @@ def test_a_growing_incident_goes_from_iv_to_ii_and_the_right_people_are_told(wor
     assert digest["Subject"].startswith("【舆情摘要】") and "1起一般舆情" in digest["Subject"]
     assert "/incidents/" in digest.get_content()
     assert not mail_to(sink, "head") and not mail_to(sink, "upper")
-    assert len(robot.posts) == 1 and robot.posts[0][1]["msgtype"] == "text"
+    [(_, card)] = robot.posts
+    # The robot gets a WeCom card: the digest's title, its entry and the link to the incident.
+    content = card["markdown"]["content"]
+    assert card["msgtype"] == "markdown" and content.startswith("**【舆情摘要】")
+    assert "/incidents/" in content and "- " in content
 
     later = T0 + timedelta(hours=2)
     for n in range(2, 9):

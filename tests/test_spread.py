@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from responder.incidents.spread import spread
+from responder.incidents.spread import over_time, spread
 from responder.models import Mention
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -113,3 +113,21 @@ def test_no_mentions_give_zeros():
     result = spread([], None, NOW)
     assert (result.mentions, result.per_hour, result.outlets, result.peak_hour) == (0, 0, 0, None)
     assert result.tiers == {}
+
+
+def test_the_spread_chart_counts_each_office_hour_by_tier_with_the_gaps(settings):
+    posts = [mention(5.5, outlet="新华网"), mention(5.2, author="网友小王"), mention(1.5)]
+
+    step, bars = over_time(posts, settings.severity, settings.tz)
+
+    assert step == "hour" and len(bars) == 5  # 06:00 … 10:00 UTC, the empty hours too
+    assert [b.total for b in bars] == [2, 0, 0, 0, 1]
+    assert bars[0].tiers == {"central_media": 1, "personal_account": 1}
+    assert bars[0].start.tzinfo == settings.tz  # office hours, as the page shows them
+    assert all(b.end - b.start == timedelta(hours=1) for b in bars)
+
+
+def test_a_long_story_is_charted_by_day_and_none_is_charted_empty(settings):
+    step, bars = over_time([mention(24 * 10), mention(0)], settings.severity, settings.tz)
+    assert step == "day" and len(bars) in (10, 11) and sum(b.total for b in bars) == 2
+    assert over_time([], settings.severity, settings.tz) == ("hour", [])

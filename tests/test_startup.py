@@ -66,3 +66,78 @@ def test_a_busy_port_given_as_the_option_is_caught_too(tmp_path, data_dir, ports
     done = start(["web", "--port", str(taken)], tmp_path)
 
     assert done.returncode == 2 and "--port" in done.stderr and "Traceback" not in done.stderr
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on: connecting is refused at once."""
+    return free_port()
+
+
+def test_an_unreachable_database_is_one_line_without_its_password(monkeypatch):
+    from responder.running.startup import StartupProblem, check_database
+    from responder.settings import load_settings
+
+    port = closed_port()
+    url = f"postgresql+psycopg://yuqing:s3cret@127.0.0.1:{port}/yuqing"
+    settings = load_settings(overrides={"database": {"url": url}})
+    with pytest.raises(StartupProblem) as caught:
+        check_database(settings)
+    line = str(caught.value)
+    assert "\n" not in line and "s3cret" not in line
+    assert f"数据库 127.0.0.1:{port} 无法连接" in line and "YUQING_DATABASE__URL" in line
+    assert f"Database 127.0.0.1:{port} is unreachable" in line
+    # SQLite is a file in the data directory: nothing to reach.
+    check_database(load_settings())
+
+
+def test_yuqing_web_stops_with_the_database_line_and_no_traceback(tmp_path, data_dir, ports):
+    port = closed_port()
+    url = f"postgresql+psycopg://yuqing:s3cret@127.0.0.1:{port}/yuqing"
+    done = start(["web", "--port", str(free_port())], tmp_path, YUQING_DATABASE__URL=url)
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout and "s3cret" not in done.stderr
+    [line] = [line for line in done.stderr.splitlines() if "无法连接" in line]
+    assert f"127.0.0.1:{port}" in line and "YUQING_DATABASE__URL" in line
+
+
+def test_an_unreachable_mail_server_warns_that_mail_waits_in_the_outbox(caplog, data_dir):
+    from responder.demo.mailsink import MailSink
+    from responder.running.startup import check_smtp
+    from responder.settings import load_settings
+
+    port = closed_port()
+    settings = load_settings(overrides={"mail": {"smtp_host": "127.0.0.1", "smtp_port": port}})
+    with caplog.at_level("WARNING", logger="responder.running.startup"):
+        line = check_smtp(settings)
+    assert line is not None and "\n" not in line
+    assert f"邮件服务器 127.0.0.1:{port} 无法连接" in line and "发件箱" in line
+    assert "notices wait in the outbox" in line and "YUQING_MAIL__SMTP_PORT" in line
+    assert [r.getMessage() for r in caplog.records] == [line]
+
+    sink = MailSink(data_dir / "mailbox", port=port).start()
+    try:
+        assert check_smtp(settings) is None
+    finally:
+        sink.stop()
+
+
+def test_a_missing_chinese_font_is_one_warning_naming_the_package(caplog, monkeypatch):
+    from responder.reports import charts
+    from responder.running.startup import check_font
+
+    # No machine here lacks every font; a font list without a CJK one stands in for it.
+    monkeypatch.setattr(charts, "CJK_FONTS", ("No Such CJK Font",))
+    monkeypatch.setattr(charts.font_manager, "findSystemFonts", lambda: [])
+    # cjk_font is looked up once per process: forget the answer before and after, so the
+    # charts drawn by later tests find the real font again.
+    charts.cjk_font.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="responder.reports.charts"):
+            check_font()
+    finally:
+        charts.cjk_font.cache_clear()
+    [record] = caplog.records
+    line = record.getMessage()
+    assert "\n" not in line and "未找到中文字体" in line and "No CJK font found" in line
+    assert charts.FONT_PACKAGE in line

@@ -125,6 +125,7 @@ def test_every_notice_template_has_a_subject_and_the_eight_report_fields(name):
             ack_link="http://127.0.0.1/ack/token",
             ack_hours="72",
             reminder=None,
+            spread=None,  # a re-alert on spread: (mentions at the last alert, mentions now)
             closed_at="",
             close_reason="",
         )

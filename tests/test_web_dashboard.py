@@ -13,8 +13,9 @@ from starlette.testclient import TestClient
 from responder import clock
 from responder.db import Database
 from responder.intake.mentions import MentionRecord, source_for, store
-from responder.models import CrawlRun, Incident, Judgement
+from responder.models import CrawlRun, Incident, Judgement, Mention, Notice
 from responder.notices.duty import on_duty, record_handover
+from responder.running.day import shift_start
 from responder.settings import Settings
 from responder.web import create_app
 from responder.web.dashboard import WeekCache, week
@@ -195,8 +196,10 @@ def test_the_charts_are_pngs_the_app_draws_itself_for_logged_in_users_only(setti
     client = client_as(settings, db, "leader")
     page = client.get("/").text
     sources = re.findall(r'<img class="chart" src="([^"]+)"', page)
-    assert sources == ["/charts/sentiment.png", "/charts/sources.png", "/charts/categories.png"]
-    for src in sources:
+    # The sentiment trend is drawn on the page itself (see the week chart test); its PNG is
+    # still served for whoever links to it.
+    assert sources == ["/charts/sources.png", "/charts/categories.png"]
+    for src in [*sources, "/charts/sentiment.png"]:
         image = client.get(src)
         assert image.status_code == 200, src
         assert image.headers["content-type"] == "image/png"
@@ -280,3 +283,93 @@ def test_the_charts_share_one_week_until_a_mention_or_judgement_is_added(setting
     with db.sessions() as session:
         third = weeks.get(session, settings, clock.now())
     assert dict(third.days[-1][1]) == {"neutral": 1, "negative": 1}
+
+
+def day_counts(text: str) -> dict[str, tuple[str, str]]:
+    """The day list's lines: key -> (count, link)."""
+    found = re.findall(
+        r'data-key="(\w+)"><a href="([^"]+)">.*?<strong class="n[^"]*">([^<]+)</strong>', text
+    )
+    return {key: (count, link.replace("&amp;", "&")) for key, link, count in found}
+
+
+def test_the_day_list_counts_what_waits_and_links_to_each_filtered_list(settings, db):
+    ids = seed(settings, db)
+    with db.transaction() as session:
+        unsure = add(session, 6, "统计口径调整引发讨论", local_midnight(settings), "neutral")
+        session.get(Mention, unsure).judgements[0].unsure = True  # type: ignore[union-attr]
+        # An old incident first seen before the handover is not new to today's officer.
+        old = session.get(Incident, ids["other"])
+        assert old is not None
+        old.first_seen = local_midnight(settings, 3)
+        session.add_all(
+            [
+                Notice(incident_id=ids["major"], stage="duty_alert", level="II"),
+                Notice(incident_id=ids["major"], stage="final", level="II"),
+                Notice(
+                    incident_id=ids["minor"],
+                    stage="duty_alert",
+                    level="IV",
+                    acknowledged_at=clock.now(),
+                    acknowledged_by="王值班",
+                ),
+                Notice(incident_id=ids["closed"], stage="duty_alert", level="III"),
+            ]
+        )
+        forum = source_for(session, "临江论坛", "site", "http://forum.example/")
+        for n in range(settings.crawl.alert_after_runs):
+            session.add(CrawlRun(cycle_id=f"c{n}", source_id=forum.id, status="failed"))
+    client = client_as(settings, db)
+    lines = day_counts(client.get("/").text)
+
+    assert [k for k in lines] == ["review", "incidents", "acks", "drafts", "sources"]
+    assert lines["review"] == ("1", "/mentions?review=yes")
+    # Today's three incidents (closed or not), not the one first seen three days ago.
+    assert lines["incidents"][0] == "3"
+    assert lines["acks"] == ("1", "/incidents?waiting=ack")  # no 终报, none acked or closed
+    assert lines["drafts"] == ("0", "/drafts?status=pending")
+    assert lines["sources"] == ("1", "/sources?trouble=yes")
+
+    incidents = client.get(lines["incidents"][1]).text
+    assert "网传临江县普查数据造假" in incidents and "已处置的旧事件" in incidents
+    assert "统计数据质疑帖" not in incidents
+    waiting = client.get(lines["acks"][1]).text
+    assert "网传临江县普查数据造假" in waiting and "普查员入户遭居民投诉" not in waiting
+    assert "统计口径调整引发讨论" in client.get(lines["review"][1]).text
+    sources = client.get(lines["sources"][1]).text
+    assert "临江论坛" in sources and "临江新闻网" not in sources
+    assert client.get("/sources?trouble=maybe").status_code == 400
+
+
+def test_new_incidents_count_from_yesterdays_handover(settings, db):
+    with db.transaction() as session:
+        day_ = clock.today(settings.tz) - timedelta(days=1)
+        record_handover(session, settings, day_, "交接", "王值班")
+        session.flush()
+        since = shift_start(session, settings, clock.today(settings.tz))
+    assert since <= local_midnight(settings)
+    assert client_as(settings, db).get("/incidents?since=not-a-date").status_code == 400
+
+
+def test_the_week_chart_shows_counts_on_hover_and_links_each_part_to_its_list(settings, db):
+    seed(settings, db)
+    page = client_as(settings, db).get("/").text
+    chart = page[page.index('<figure class="week-chart">') : page.index("</figure>")]
+    assert "<svg" in chart and "<script" not in chart
+
+    days = re.findall(r'data-day="([\d-]+)" data-total="(\d+)"', chart)
+    today = local_midnight(settings).date().isoformat()
+    assert len(days) == 7 and days[-1] == (today, "4")
+    parts = re.findall(
+        r'<a href="([^"]+)" class="part" data-sentiment="(\w+)" data-count="(\d+)"><title>([^<]+)',
+        chart,
+    )
+    todays = {
+        s: (link.replace("&amp;", "&"), n, hover) for link, s, n, hover in parts if today in link
+    }
+    assert todays["negative"][0] == f"/mentions?from={today}&to={today}&sentiment=negative"
+    assert todays["negative"][1] == "2" and "负面 2 条（当日共 4 条）" in todays["negative"][2]
+    assert todays["unjudged"][1] == "1"
+    # Following a part lists exactly that many mentions.
+    listed = client_as(settings, db).get(todays["negative"][0]).text
+    assert "网传临江县普查数据造假" in listed and "经济普查登记工作启动" not in listed

@@ -194,6 +194,8 @@ def test_a_long_list_is_paginated_and_the_pages_keep_the_filter(settings, db):
         ("level=V", "没有级别“V”"),
         ("category=aliens", "没有“aliens”这个类别"),
         ("page=zero", "页码“zero”无效"),
+        ("since=yesterday", "时间“yesterday”无效"),
+        ("waiting=reply", "没有“reply”这种待办"),
     ],
 )
 def test_a_bad_list_filter_is_explained_instead_of_failing(settings, db, query, message):
@@ -522,3 +524,16 @@ def test_in_the_browser_duty_decides_a_leader_acknowledges_and_an_admin_reads_th
     assert table.locator("pre.json").first.is_visible()
     screens(admin, "audit-raw-row")
     admin.context.close()
+
+
+def test_the_incident_page_charts_its_spread_with_counts_on_hover_and_links(settings, db, world):
+    page = client_as(settings, db, "duty").get(f"/incidents/{world['lost']}").text
+    chart = page[page.index('<figure class="spread-chart">') : page.index("</figure>")]
+
+    # Drawn by the app as SVG: no script, nothing from the internet.
+    assert "<svg" in chart and "<script" not in chart and "http" not in chart
+    bars = re.findall(r'<a href="([^"]+)" class="bar" data-total="(\d+)">\s*<title>([^<]+)', chart)
+    assert bars and sum(int(total) for _, total, _ in bars) == len(mention_ids(db, world["lost"]))
+    link, total, hover = next(b for b in bars if b[1] != "0")
+    assert link.startswith(f"/mentions?incident={world['lost']}&amp;from=")
+    assert f"共 {total} 条" in hover

@@ -26,7 +26,7 @@ HOSTILE_TEXT = '统计局回应<img src=x onerror=alert(1)>普查数据问题，
 
 # The dashboard's three charts are loaded and drawn (an <img> that failed has no width).
 CHARTS_DRAWN = (
-    "[...document.images].length === 3"
+    "[...document.images].length === 2"
     " && [...document.images].every(i => i.complete && i.naturalWidth > 0)"
 )
 CORRECTED = AuditEntry.action == "judgement.correct"
@@ -510,6 +510,7 @@ def test_in_the_browser_the_duty_officer_filters_searches_and_corrects_a_mention
     # page's Content-Security-Policy (rightly) refuses.
     page.wait_for_load_state("load")
     assert page.evaluate(CHARTS_DRAWN)
+    assert page.locator(".week-chart svg").is_visible()
     assert page.get_by_text("论坛普查泄露帖仍在发酵").is_visible()
     screens(page, "dashboard")
 

@@ -47,7 +47,59 @@ def test_dingtalk_signature_is_the_one_dingtalk_checks() -> None:
         hmac.new(SECRET.encode(), f"1700000000123\n{SECRET}".encode(), hashlib.sha256).digest()
     ).decode()
     assert unquote_plus(url.split("&sign=")[1]) == expected
-    assert payload == {"msgtype": "text", "text": {"content": "【舆情预警】标题\n\n正文"}}
+    assert payload == {
+        "msgtype": "markdown",
+        "markdown": {"title": "标题", "text": "**【舆情预警】标题**\n> 正文"},
+    }
+
+
+ALERT = """王敏：
+
+您今日值班。系统监测到一起较大（II级）舆情，请及时研判处置：
+
+一、时间：2026-12-07 10:00
+四、事件详情：论坛出现“临江县普查数据造假”帖子，转载12次。
+研判等级：较大（II级）（评分 8.0）
+
+查看详情并处置：http://yq.local/incidents/3
+收到请点击确认（24小时内有效）：http://yq.local/ack/abc
+"""
+SUBJECT = "【舆情预警】较大（II级）：网传临江县普查数据造假"
+
+
+def test_each_robot_gets_a_card_with_level_title_summary_and_link() -> None:
+    summary = "论坛出现“临江县普查数据造假”帖子，转载12次。"
+    wecom = WebhookSettings(kind="wecom", url="https://qyapi.weixin.qq.com/send?key=K")
+    payload = request_for(wecom, SUBJECT, ALERT, {}, 0)[1]
+    assert payload["msgtype"] == "markdown"
+    assert payload["markdown"]["content"].split("\n") == [
+        f"**{SUBJECT}**",
+        '> 级别：<font color="warning">II级</font>',
+        f"> {summary}",
+        "[查看详情](http://yq.local/incidents/3)",
+        "[确认收到](http://yq.local/ack/abc)",
+    ]
+
+    dingtalk = WebhookSettings(kind="dingtalk", url="https://oapi.dingtalk.com/send?access_token=T")
+    action = request_for(dingtalk, SUBJECT, ALERT, {}, 0)[1]
+    assert action["msgtype"] == "actionCard"
+    assert action["actionCard"]["title"] == SUBJECT
+    assert action["actionCard"]["text"] == f"**{SUBJECT}**\n> 级别：II级\n> {summary}"
+    assert action["actionCard"]["btns"] == [
+        {"title": "查看详情", "actionURL": "http://yq.local/incidents/3"},
+        {"title": "确认收到", "actionURL": "http://yq.local/ack/abc"},
+    ]
+
+    feishu = WebhookSettings(kind="feishu", url="https://open.feishu.cn/hook/x")
+    interactive = request_for(feishu, SUBJECT, ALERT, {}, 0)[1]
+    assert interactive["msg_type"] == "interactive"
+    header, [text, actions] = interactive["card"]["header"], interactive["card"]["elements"]
+    assert header == {"title": {"tag": "plain_text", "content": SUBJECT}, "template": "orange"}
+    assert text["text"] == {"tag": "lark_md", "content": f"**级别**：II级\n{summary}"}
+    assert [(b["text"]["content"], b["url"]) for b in actions["actions"]] == [
+        ("查看详情", "http://yq.local/incidents/3"),
+        ("确认收到", "http://yq.local/ack/abc"),
+    ]
 
 
 def test_feishu_signature_and_the_other_formats() -> None:
@@ -56,12 +108,16 @@ def test_feishu_signature_and_the_other_formats() -> None:
     key = f"1700000000\n{SECRET}".encode()
     assert payload["timestamp"] == "1700000000"
     assert payload["sign"] == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
-    assert payload["content"] == {"text": "主题\n\n正文"}
+    assert payload["msg_type"] == "interactive"
+    assert payload["card"]["header"]["title"]["content"] == "主题"
+    assert payload["card"]["elements"] == [
+        {"tag": "div", "text": {"tag": "lark_md", "content": "正文"}}
+    ]
 
     wecom = WebhookSettings(kind="wecom", url="https://qyapi.weixin.qq.com/send?key=K")
     assert request_for(wecom, "主题", "正文", {}, 0)[1] == {
-        "msgtype": "text",
-        "text": {"content": "主题\n\n正文"},
+        "msgtype": "markdown",
+        "markdown": {"content": "**主题**\n> 正文"},
     }
     gateway = WebhookSettings(kind="json", url="http://sms.internal/send")
     assert request_for(gateway, "主题", "正文", {"stage": "duty_alert"}, 0)[1] == {
@@ -73,9 +129,14 @@ def test_feishu_signature_and_the_other_formats() -> None:
 
 def test_a_long_message_is_cut_to_what_robots_accept() -> None:
     hook = WebhookSettings(kind="wecom", url="https://qyapi.weixin.qq.com/send?key=K")
-    _, payload = request_for(hook, "主题", "很长的正文。" * 400, {}, 0)
-    content = payload["text"]["content"]
+    _, payload = request_for(hook, "很长的主题" * 200, "很长的正文。" * 400, {}, 0)
+    content = payload["markdown"]["content"]
     assert len(content.encode()) <= 2048 and content.endswith("……（略）")
+    # A card says in one line what happened; the rest is in the mail.
+    batch = "\n".join(f"{n}. 第{n}起事件" for n in range(1, 30))
+    lines = request_for(hook, "主题", "很长的正文。" * 400 + "\n" + batch, {}, 0)[1]["markdown"]
+    summary, *items = lines["content"].split("\n")[1:]
+    assert len(summary) <= 2 + 120 and summary.endswith("…") and len(items) == 10
 
 
 def settings_with_robot(robot: Robot, kind: str = "dingtalk", secret: str = SECRET) -> Any:
@@ -129,7 +190,9 @@ def test_an_alert_goes_by_email_and_to_the_persons_robot_once(data_dir, ports, r
     assert abs(int(stamp) / 1000 - time.time()) < 60
     expected = hmac.new(SECRET.encode(), f"{stamp}\n{SECRET}".encode(), hashlib.sha256).digest()
     assert query["sign"] == [base64.b64encode(expected).decode()]
-    assert payload["text"]["content"].startswith("【信息源异常】临江论坛")
+    assert payload["actionCard" if "actionCard" in payload else "markdown"]["text"].startswith(
+        "**【信息源异常】临江论坛**"
+    )
     db.dispose()
 
 

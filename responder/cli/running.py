@@ -13,8 +13,10 @@ from responder.db import Database
 from responder.running.startup import (
     Listener,
     StartupProblem,
+    check_database,
     check_font,
     check_ports,
+    check_smtp,
     demo_listeners,
     explain_bind_error,
     web_listener,
@@ -22,12 +24,21 @@ from responder.running.startup import (
 from responder.settings import Settings
 
 
-def _start_or_exit(listeners: list[Listener], charts: bool = True) -> None:
-    """Stop here, with one line saying what to change, when a port is taken (exit status 2)."""
+def _start_or_exit(
+    listeners: list[Listener],
+    settings: Settings,
+    charts: bool = True,
+    mail: bool = False,
+) -> None:
+    """Stop here, with one line saying what to change, when a port is taken or the database
+    does not answer (exit status 2); warn when the mail server does not (mail waits)."""
     try:
         check_ports(listeners)
+        check_database(settings)
     except StartupProblem as exc:
         _exit(exc)
+    if mail:
+        check_smtp(settings)
     if charts:
         check_font()
 
@@ -58,7 +69,8 @@ def demo(
     listeners = demo_listeners(settings)
     if not once:
         listeners.append(web_listener(settings.web.host, settings.web.port))
-    _start_or_exit(listeners, charts=not once)
+    # The demo's mail sink is its own and starts with it: no SMTP server to check.
+    _start_or_exit(listeners, settings, charts=not once)
     try:
         demo = Demo(settings)  # the demo news site takes its port here
     except OSError as exc:
@@ -124,7 +136,9 @@ def run(ctx: typer.Context) -> None:
     from responder.web import create_app
 
     settings = settings_of(ctx)
-    _start_or_exit([web_listener(settings.web.host, settings.web.port, option=False)])
+    _start_or_exit(
+        [web_listener(settings.web.host, settings.web.port, option=False)], settings, mail=True
+    )
     db = Database(settings)
     scheduler = build_scheduler(settings, Cycle(settings, db))
     scheduler.start()
@@ -155,7 +169,7 @@ def web(
 
     settings = settings_of(ctx)
     host, port = host or settings.web.host, port or settings.web.port
-    _start_or_exit([web_listener(host, port)])
+    _start_or_exit([web_listener(host, port)], settings)
     uvicorn.run(
         create_app(settings),
         host=host,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +20,10 @@ from responder.models import Mention
 from responder.settings import SeverityRules
 
 RECENT_HOURS = 6
+# The spread chart shows hours up to this span, then days: a bar per hour of a month-long
+# story is too thin to read or to tap.
+HOURLY_SPAN = timedelta(hours=72)
+UNKNOWN_TIER = "unknown"
 # Most authoritative first, the order severity.authority_tier tries them in.
 TIERS = ("central_media", "provincial_media", "local_media", "verified_account", "personal_account")
 
@@ -103,3 +107,48 @@ def spread(mentions: Iterable[Mention], rules: SeverityRules | None, now: dateti
         outlets=len({_outlet(m) for m in mentions}),
         tiers={tier: tiers[tier] for tier in TIERS if tiers[tier]},
     )
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the spread chart: mentions in [start, end) by authority tier."""
+
+    start: datetime  # office time
+    end: datetime
+    tiers: dict[str, int]  # tier → mentions, TIERS order (UNKNOWN_TIER without rules)
+
+    @property
+    def total(self) -> int:
+        return sum(self.tiers.values())
+
+
+def over_time(
+    mentions: Iterable[Mention], rules: SeverityRules | None, tz: tzinfo
+) -> tuple[str, list[Bar]]:
+    """Mentions per office-time hour (per day past HOURLY_SPAN) from the first to the last,
+    empty ones included so the gaps show, by authority tier; the step is "hour" or "day"."""
+    seen = [(seen_at(m).astimezone(tz), m) for m in mentions]
+    if not seen:
+        return "hour", []
+    first, last = min(t for t, _ in seen), max(t for t, _ in seen)
+    if last - first <= HOURLY_SPAN:
+        step, size = "hour", timedelta(hours=1)
+        start = first.replace(minute=0, second=0, microsecond=0)
+    else:
+        step, size = "day", timedelta(days=1)
+        start = first.replace(hour=0, minute=0, second=0, microsecond=0)
+    count = int((last - start) / size) + 1
+    buckets: list[Counter[str]] = [Counter() for _ in range(count)]
+    for at, mention in seen:
+        tier = authority_tier(mention, rules) if rules is not None else UNKNOWN_TIER
+        buckets[int((at - start) / size)][tier] += 1
+    order = (*TIERS, UNKNOWN_TIER)
+    bars = [
+        Bar(
+            start=start + n * size,
+            end=start + (n + 1) * size,
+            tiers={tier: counts[tier] for tier in order if counts[tier]},
+        )
+        for n, counts in enumerate(buckets)
+    ]
+    return step, bars

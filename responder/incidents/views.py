@@ -7,11 +7,12 @@ Reading only; every change goes through `incidents.actions`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from responder.incidents.severity import LEVELS
@@ -48,19 +49,24 @@ def listing(
     status: str = IncidentStatus.OPEN,
     level: str = "",
     category: str = "",
+    since: datetime | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
     order: Order = "urgent",
     page: int = 1,
     page_size: int | None = None,
 ) -> Listing:
     """The incidents with `status` ("all" for every one), `level` and `category` ("" for any),
-    in `order`; one page of `page_size` of them, or all."""
-    query = select(Incident)
+    first seen `since`, meeting the conditions `where`, in `order`; one page of `page_size` of
+    them, or all."""
+    query = select(Incident).where(*where)
     if status != "all":
         query = query.where(Incident.status == status)
     if level:
         query = query.where(Incident.level == level)
     if category:
         query = query.where(Incident.category == category)
+    if since is not None:
+        query = query.where(Incident.first_seen >= since)
     query = query.order_by(*_ORDERS[order])
     if page_size is None:
         rows = list(session.scalars(query))

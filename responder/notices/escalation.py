@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from responder import audit
@@ -31,7 +31,7 @@ from responder.models import Draft, Incident, Mention, Notice, OutboxMessage
 from responder.notices.acks import ack_link
 from responder.notices.batches import OWN, duty_delivery, send_batches
 from responder.notices.duty import on_duty
-from responder.notices.follow import stages_due
+from responder.notices.follow import spread_jumped, stages_due
 from responder.rendering import IncidentView, local_time, render_text, split_subject
 from responder.settings import Recipient, Settings
 from responder.statuses import IncidentStatus
@@ -223,8 +223,10 @@ def _send_step(
     step: int,
     people: list[Recipient],
     now: datetime,
+    spread: tuple[int, int] | None = None,
 ) -> int:
-    """Render the notice for each person and enqueue it; returns how many messages are new."""
+    """Render the notice for each person and enqueue it; returns how many messages are new.
+    `spread` is the mention count at the last alert and now, for a re-alert on spread."""
     incident = notice.incident
     has_draft = session.scalar(select(Draft.id).where(Draft.incident_id == incident.id).limit(1))
     report = build_report(settings, incident, _mentions(session, incident), bool(has_draft))
@@ -257,6 +259,7 @@ def _send_step(
                 ack_hours=f"{settings.web.ack_link_hours:g}",
                 reminder=reminder,
                 closed_at=local_time(incident.closed_at, settings.tz),
+                spread=spread,
             ),
             settings,
         )
@@ -289,6 +292,7 @@ def _open_notice(
     now: datetime,
     seq: int = 0,
     delivery: str = OWN,
+    spread: tuple[int, int] | None = None,
 ) -> int:
     """Create the notice (once) and send its step 0, unless a batch or digest carries it
     (`alert_batches`); earlier notices of the same stage that still wait for an
@@ -321,7 +325,7 @@ def _open_notice(
         notice.next_step_at = now + timedelta(minutes=settings.duty.escalation.ack_minutes)
     if delivery != OWN:
         return 0
-    return _send_step(session, settings, notice, 0, people, now)
+    return _send_step(session, settings, notice, 0, people, now, spread)
 
 
 def _leadership_notices(session: Session, incident: Incident) -> list[Notice]:
@@ -368,7 +372,49 @@ def notify(session: Session, settings: Settings, incident: Incident, now: dateti
             after={"notified_level": level, "notices": added},
         )
         incident.notified_level = level
+        incident.notified_mentions = incident.mention_count
+    elif spread_jumped(incident, settings.alerts):
+        added += _spread_alert(session, settings, incident, now)
     return added + _cadence(session, settings, incident, now)
+
+
+def _spread_alert(session: Session, settings: Settings, incident: Incident, now: datetime) -> int:
+    """The duty officer's alert again at the same level because the incident spread: a
+    message of its own in the incident's thread, numbered after the earlier re-alerts."""
+    before, count = incident.notified_mentions or 0, incident.mention_count
+    duty = on_duty(session, settings, now.astimezone(settings.tz).date())
+    seq = 1 + (
+        session.scalar(
+            select(func.count(Notice.id)).where(
+                Notice.incident_id == incident.id,
+                Notice.stage == "duty_alert",
+                Notice.level == incident.level,
+                Notice.seq > 0,
+            )
+        )
+        or 0
+    )
+    added = _open_notice(
+        session,
+        settings,
+        incident,
+        "duty_alert",
+        [duty] if duty else [],
+        now,
+        seq=seq,
+        spread=(before, count),
+    )
+    audit.record(
+        session,
+        "system",
+        AuditAction.INCIDENT_NOTIFY,
+        "incident",
+        incident.id,
+        before={"notified_mentions": before},
+        after={"notified_mentions": count, "notices": added, "reason": "spread"},
+    )
+    incident.notified_mentions = count
+    return added
 
 
 def _cadence(session: Session, settings: Settings, incident: Incident, now: datetime) -> int:

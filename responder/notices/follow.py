@@ -1,14 +1,18 @@
-"""When notices follow an incident's level: the one rule.
+"""When notices follow a change in an incident: the one rule.
 
-The minute job (`escalation.notify`) opens the notices it names, and whoever changed a level
-by hand (the web's decisions, the CLI's `incident level` and `incident merge`) is told from
-the same rule that notices will follow.
+A rise in level opens the duty alert (and, from II, the leadership's 初报 or 续报); a jump in
+spread since the last alert (`alerts.spread_factor` times the mentions, at least
+`alerts.spread_min_new` new) alerts the duty officer again at the same level. The minute job
+(`escalation.notify`) opens the notices it names, and whoever changed a level by hand (the
+web's decisions, the CLI's `incident level` and `incident merge`) is told from the same rule
+that notices will follow.
 """
 
 from __future__ import annotations
 
 from responder.incidents.severity import level_rank
 from responder.models import Incident
+from responder.settings import AlertSettings
 
 # From this level on the leadership hears of an incident (初报, then 续报), not only duty.
 LEADERSHIP_LEVEL = "II"
@@ -35,3 +39,16 @@ def follow_change(incident: Incident, level_before: str | None) -> tuple[str, ..
     if level_rank(incident.level) <= level_rank(level_before):
         return ()
     return stages_due(incident)
+
+
+def spread_jumped(incident: Incident, alerts: AlertSettings) -> bool:
+    """Whether the incident spread enough since the duty officer's last alert to alert again
+    at the same level: only for an open incident alerted at once (a digest lists new
+    incidents, not growth), never before its first alert."""
+    before = incident.notified_mentions
+    if not alerts.spread_factor or before is None or incident.status != "open":
+        return False
+    if level_rank(incident.level) < level_rank(alerts.immediate_from):
+        return False
+    now = incident.mention_count
+    return now - before >= alerts.spread_min_new and now >= before * alerts.spread_factor

@@ -1,17 +1,34 @@
 """Checks before `yuqing demo`, `run` and `web` start anything: the problems people meet in their
-first minutes (a port another instance holds, no Chinese font for the charts) become one line in
-Chinese and English saying what to change, instead of a traceback from deep inside a server.
+first minutes (a port another instance holds, a database or mail server that does not answer,
+no Chinese font for the charts) become one line in Chinese and English saying what to change,
+instead of a traceback from deep inside a server.
 
-A busy port stops the command (exit status 2, as for a configuration error): nothing would work
-half-started. A missing font only warns: everything but the chart labels works without it."""
+A busy port or an unreachable database stops the command (exit status 2, as for a
+configuration error): nothing would work half-started. An unreachable SMTP server and a
+missing font only warn: notices wait in the outbox until mail is back, and everything but the
+chart labels works without the font."""
 
 from __future__ import annotations
 
 import errno
+import logging
+import smtplib
 import socket
 from dataclasses import dataclass
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.pool import NullPool
+
 from responder.settings import Settings
+
+log = logging.getLogger(__name__)
+# Seconds to wait for the database or the mail server before calling it unreachable: long
+# enough for a slow network, short enough that a person is not left staring at nothing.
+CONNECT_TIMEOUT = 5
+DATABASE_SETTING = "YUQING_DATABASE__URL（config/settings.toml [database] url）"
+SMTP_SETTING = "YUQING_MAIL__SMTP_HOST / YUQING_MAIL__SMTP_PORT（[mail] smtp_host / smtp_port）"
 
 
 class StartupProblem(Exception):
@@ -101,3 +118,74 @@ def check_font() -> None:
     from responder.reports.charts import cjk_font
 
     cjk_font()
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
+
+
+def check_database(settings: Settings) -> None:
+    """Connect once to a database server; SQLite (a file in the data directory) needs none.
+    The line names the host and port, never the URL: it may hold the password."""
+    raw = settings.database_url
+    if raw.startswith("sqlite"):
+        return
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise StartupProblem(
+            f"数据库地址无法识别：请在 {DATABASE_SETTING} 中改正，如"
+            " postgresql+psycopg://用户:密码@主机:5432/库名。"
+            f" The database URL cannot be read: fix {DATABASE_SETTING},"
+            " e.g. postgresql+psycopg://user:password@host:5432/name."
+        ) from None
+    where = f"{url.host or 'localhost'}:{url.port or ''}".rstrip(":")
+    args = {"connect_timeout": CONNECT_TIMEOUT} if url.get_backend_name() == "postgresql" else {}
+    try:
+        engine = create_engine(url, poolclass=NullPool, connect_args=args)
+    except ImportError as exc:
+        raise StartupProblem(
+            f"数据库驱动 {exc.name} 未安装：请安装它，或在 {DATABASE_SETTING} 中改用"
+            f" postgresql+psycopg://。 The database driver {exc.name} is not installed:"
+            f" install it, or use postgresql+psycopg:// in {DATABASE_SETTING}."
+        ) from None
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        reason = _reason(exc)
+        raise StartupProblem(
+            f"数据库 {where} 无法连接（{reason}）：请确认数据库已启动、地址和口令无误，"
+            f"或在 {DATABASE_SETTING} 中改正。"
+            f" Database {where} is unreachable ({reason}): start it and check its address"
+            f" and password, or fix {DATABASE_SETTING}."
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def check_smtp(settings: Settings) -> str | None:
+    """Knock on the mail server; when nobody answers, warn (logged, and returned) that notices
+    wait in the outbox. Not fatal: the sender retries and delivers them once it is back."""
+    host, port = settings.mail.smtp_host, settings.mail.smtp_port
+    try:
+        if settings.mail.security == "ssl":
+            # A TLS handshake needs the certificate settings; reaching the port is enough here.
+            with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
+                return None
+        # Greeted and said goodbye to, so the server sees a polite client, not a dropped one.
+        with smtplib.SMTP(host, port, timeout=CONNECT_TIMEOUT) as smtp:
+            smtp.noop()
+            return None
+    except (OSError, smtplib.SMTPException) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    line = (
+        f"邮件服务器 {host}:{port} 无法连接（{reason}）：通知先存入发件箱，恢复后自动补发；"
+        f"请启动邮件服务器，或设置 {SMTP_SETTING}。"
+        f" SMTP server {host}:{port} is unreachable ({reason}): notices wait in the outbox and"
+        f" go out once it is back; start it, or set {SMTP_SETTING}."
+    )
+    log.warning("%s", line)
+    return line

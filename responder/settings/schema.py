@@ -247,6 +247,19 @@ class AlertSettings(Section):
         description="office-time span (e.g. 22:00-07:00) in which the digest waits; alerts at"
         " once never wait",
     )
+    spread_factor: float = Field(
+        2.0,
+        ge=0,
+        description="alert the duty officer again, at the same level, when an incident alerted"
+        " at once has this many times the mentions it had at its last alert (2: doubled);"
+        " 0 never re-alerts on spread",
+    )
+    spread_min_new: int = Field(
+        10,
+        ge=1,
+        description="and at least this many mentions are new since that alert, so a small"
+        " incident going from 2 to 4 mentions does not page anyone",
+    )
 
 
 class ReportSettings(Section):

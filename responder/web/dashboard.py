@@ -35,9 +35,10 @@ from responder.models import (
     User,
 )
 from responder.notices.duty import DutyDay, duty_day, last_handover
-from responder.ops.health import SourceHealth, source_health
+from responder.ops.health import SourceHealth
 from responder.reports import charts
 from responder.reports.build import SENTIMENTS, TOP_SOURCES, UNKNOWN_SOURCE
+from responder.running.day import COUNT_LIMIT, day, sources_down
 from responder.settings import Settings
 from responder.statuses import DraftStatus, IncidentStatus
 from responder.web.core import Endpoint, Web, guard
@@ -78,6 +79,10 @@ class Week:
     sources: list[tuple[str, int]] = field(default_factory=list)
     source_count: int = 0
     categories: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def totals(self) -> list[int]:
+        return [sum(counts.values()) for _, counts in self.days]
 
 
 def _midnight(day: date, settings: Settings) -> datetime:
@@ -121,9 +126,7 @@ def overview(session: Session, settings: Settings, now: datetime) -> Overview:
         open_total=len(open_incidents),
         incidents=open_incidents[:INCIDENTS_SHOWN],
         attention=attention,
-        problems=[
-            h for h in source_health(session, settings) if h.alerting and h.configured and h.enabled
-        ],
+        problems=sources_down(session, settings),
         duty=duty_day(session, settings, today),
         handover=last_handover(session, today),
         drafts_pending=session.scalar(
@@ -193,12 +196,24 @@ class WeekCache:
 def routes(web: Web) -> list[Route]:
     settings, db = web.settings, web.db
 
+    weeks = WeekCache()
+
     async def index(request: Request, user: User) -> Response:
         with db.sessions() as session:
-            summary = overview(session, settings, clock.now())
-            return web.render(request, "index.html", user=user, o=summary, days=DAYS)
-
-    weeks = WeekCache()
+            now = clock.now()
+            summary = overview(session, settings, now)
+            today = day(session, settings, now, down=summary.problems)
+            seven = weeks.get(session, settings, now)
+            return web.render(
+                request,
+                "index.html",
+                user=user,
+                o=summary,
+                day=today,
+                week=seven,
+                days=DAYS,
+                count_limit=COUNT_LIMIT,
+            )
 
     def chart(draw: Callable[[Week], bytes]) -> Endpoint:
         async def endpoint(request: Request, user: User) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,6 +33,7 @@ from responder.incidents.actions import (
 )
 from responder.incidents.hotlists import hot_listings
 from responder.incidents.severity import LEVELS
+from responder.incidents.spread import over_time
 from responder.incidents.views import STATUSES, level_of
 from responder.labels import label, labels
 from responder.models import (
@@ -46,6 +47,7 @@ from responder.models import (
 from responder.notices.acks import acknowledge
 from responder.notices.follow import SOON, follow_change
 from responder.replies import drafts as draft_rules
+from responder.running.day import unacknowledged_notices
 from responder.settings import Settings
 from responder.statuses import IncidentStatus
 from responder.web.audit_log import readable_changes
@@ -57,6 +59,7 @@ PAGE_SIZE = 50
 # Merge targets offered in the form: open incidents seen in the last days (any other open one
 # can still be given by its number).
 MERGE_DAYS = 7
+LIST_PARAMS = ("status", "level", "category", "since", "waiting")
 
 
 class BadForm(DomainError, ValueError):
@@ -69,9 +72,21 @@ class ListFilter:
     level: str = ""
     category: str = ""
     page: int = 1
+    since: datetime | None = None  # first seen from then on (the dashboard's new incidents)
+    waiting: str = ""  # "ack": with a notice nobody has acknowledged yet
 
 
-def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
+def _since(raw: str, settings: Settings) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        found = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadForm(f"时间“{raw}”无效，应为 2026-01-31 或 2026-01-31T08:30") from None
+    return found if found.tzinfo else found.replace(tzinfo=settings.tz)
+
+
+def parse_list_filter(params: Mapping[str, str], settings: Settings) -> ListFilter:
     status = params.get("status", IncidentStatus.OPEN) or IncidentStatus.OPEN
     level = params.get("level", "")
     category = params.get("category", "")
@@ -85,7 +100,17 @@ def parse_list_filter(params: Mapping[str, str]) -> ListFilter:
     number = whole_number(page)
     if number is None:
         raise BadForm(f"页码“{page}”无效，应为正整数")
-    return ListFilter(status=status, level=level, category=category, page=number)
+    waiting = params.get("waiting", "")
+    if waiting not in ("", "ack"):
+        raise BadForm(f"没有“{waiting}”这种待办，可选：ack（待确认通知）")
+    return ListFilter(
+        status=status,
+        level=level,
+        category=category,
+        page=number,
+        since=_since(params.get("since", ""), settings),
+        waiting=waiting,
+    )
 
 
 # Each decision reads its form, calls the domain, and says what happened and where to go next.
@@ -184,7 +209,7 @@ def routes(web: Web) -> list[Route]:
     settings, db = web.settings, web.db
 
     async def incidents(request: Request, user: User) -> Response:
-        params = {k: request.query_params.get(k, "") for k in ("status", "level", "category")}
+        params = {k: request.query_params.get(k, "") for k in LIST_PARAMS}
         context: dict[str, Any] = {
             "params": params,
             "statuses": STATUSES,
@@ -193,7 +218,7 @@ def routes(web: Web) -> list[Route]:
             "show_status": True,
         }
         try:
-            chosen = parse_list_filter(request.query_params)
+            chosen = parse_list_filter(request.query_params, settings)
         except BadForm as exc:
             return web.render(
                 request, "incidents.html", status=400, user=user, error=str(exc), **context
@@ -202,13 +227,23 @@ def routes(web: Web) -> list[Route]:
             "status": chosen.status,
             "level": chosen.level,
             "category": chosen.category,
+            "since": request.query_params.get("since", "") if chosen.since else "",
+            "waiting": chosen.waiting,
         }
+        # Incidents with a notice nobody acknowledged yet (the day list's 待确认通知).
+        waiting = (
+            [Incident.id.in_(unacknowledged_notices().with_only_columns(Notice.incident_id))]
+            if chosen.waiting == "ack"
+            else []
+        )
         with db.sessions() as session:
             found = views.listing(
                 session,
                 chosen.status,
                 chosen.level,
                 chosen.category,
+                since=chosen.since,
+                where=waiting,
                 page=chosen.page,
                 page_size=PAGE_SIZE,
             )
@@ -277,6 +312,7 @@ def routes(web: Web) -> list[Route]:
                 messages=messages,
                 attempts=attempts,
                 spread=read.spread,
+                timeline=over_time(rows, settings.severity, settings.tz),
                 hot=hot_listings(session, rows),
                 history=[
                     (e, readable_changes(e.before, e.after, e.object_type, settings.tz))

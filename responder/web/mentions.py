@@ -38,11 +38,11 @@ from responder.judging.corrections import (
     sentiments,
 )
 from responder.models import MENTION_TIME, Judgement, Mention, Source, User
+from responder.running.day import COUNT_LIMIT, review_count
 from responder.settings import Settings
 from responder.web.core import Web, flash, guard, refused_returns_to, whole_number
 
 PAGE_SIZE = 50
-COUNT_LIMIT = 10_000
 CORRECTORS = accounts.CORRECT
 FILTERS = (
     "from",
@@ -189,19 +189,6 @@ def _judgement_conditions(f: MentionFilter, judgement: Any) -> list[ColumnElemen
     if f.review:
         where.append(judgement.unsure.is_(True))
     return where
-
-
-def review_count(session: Session) -> int:
-    """How many mentions wait for a person because the machine was unsure (up to
-    COUNT_LIMIT + 1); a correction takes a mention off the list."""
-    judgement = aliased(Judgement)
-    unsure = (
-        select(judgement.mention_id)
-        .where(in_force(judgement), judgement.unsure.is_(True))
-        .limit(COUNT_LIMIT + 1)
-        .subquery()
-    )
-    return session.scalar(select(func.count()).select_from(unsure)) or 0
 
 
 def find_mentions(session: Session, f: MentionFilter) -> tuple[list[Mention], int]:

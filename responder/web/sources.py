@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from responder.models import SEEN_OUTCOMES, CrawlRun, SeenPage, Source, User
 from responder.ops.health import SourceHealth, source_health
+from responder.running.day import sources_down
 from responder.web.core import Web, guard
 
 RUNS_SHOWN = 20
@@ -87,9 +88,13 @@ def routes(web: Web) -> list[Route]:
     settings, db = web.settings, web.db
 
     async def index(request: Request, user: User) -> Response:
+        trouble = request.query_params.get("trouble", "")
+        if trouble not in ("", "yes"):
+            raise HTTPException(400, f"未知的筛选“{trouble}”，可选：yes（仅异常信息源）")
         with db.sessions() as session:
-            health = source_health(session, settings)
-        return web.render(request, "sources.html", user=user, sources=health)
+            # With the filter, the same sources the dashboard counts as down.
+            health = (sources_down if trouble else source_health)(session, settings)
+        return web.render(request, "sources.html", user=user, sources=health, trouble=trouble)
 
     async def detail(request: Request, user: User) -> Response:
         source_id: int = request.path_params["source_id"]
