@@ -35,6 +35,8 @@ class AuditAction(StrEnum):
     INCIDENT_LEVEL_OVERRIDE = "incident.level_override", "人工定级"
     INCIDENT_CLOSE = "incident.close", "关闭"
     INCIDENT_REOPEN = "incident.reopen", "重新打开"
+    INCIDENT_FACT = "incident.fact", "核实事件要素"
+    INCIDENT_TITLE = "incident.title", "修改事件标题"
     NOTICE_REPEAT = "notice.repeat", "重复提醒"
     NOTICE_ESCALATE = "notice.escalate", "逾时升级"
     NOTICE_ACK = "notice.ack", "确认收到"

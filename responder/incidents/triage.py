@@ -34,6 +34,7 @@ from responder.incidents.grouping import (
     normalised,
 )
 from responder.incidents.severity import assess, level_rank
+from responder.incidents.summary import choose_title
 from responder.limits import clip
 from responder.models import Incident, Mention
 from responder.settings import Settings
@@ -290,6 +291,7 @@ def refresh(
         select(Mention)
         .where(Mention.incident_id == incident.id)
         .options(selectinload(Mention.judgements))
+        .order_by(Mention.published_at, Mention.id)
     ).all()
     incident.mention_count = len(mentions)
     incident.updated_at = clock.now()
@@ -301,6 +303,12 @@ def refresh(
     if judged:
         incident.sentiment = Counter(j.sentiment for j in judged).most_common(1)[0][0]
     incident.misinfo = any(j.misinfo for j in judged)
+    # The title says what happened in the most authoritative source's words; a title a person
+    # set is theirs.
+    if incident.title_by is None:
+        title = choose_title(mentions, settings)
+        if title:
+            incident.title = clip(title, settings.limits.field_chars)
     rules = settings.severity
     if rules is None:
         return False

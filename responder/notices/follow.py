@@ -35,3 +35,13 @@ def follow_change(incident: Incident, level_before: str | None) -> tuple[str, ..
     if level_rank(incident.level) <= level_rank(level_before):
         return ()
     return stages_due(incident)
+
+
+def facts_followup_due(incident: Incident) -> bool:
+    """Whether a 续报 is due because people completed or changed report fields of an open
+    incident the leadership was already told about (incidents/facts.py marks it)."""
+    return (
+        incident.status == "open"
+        and incident.facts_pending
+        and level_rank(incident.notified_level) >= level_rank(LEADERSHIP_LEVEL)
+    )
