@@ -22,7 +22,7 @@ from responder.accounts import COMPLETE_FACTS, require_role
 from responder.audit import AuditAction
 from responder.errors import DomainError
 from responder.incidents.severity import authority_tier
-from responder.incidents.summary import sentences_of, summarise
+from responder.incidents.summary import rank, sentences_of, similar, summarise
 from responder.labels import label
 from responder.limits import clip
 from responder.models import Incident, IncidentFact, Mention
@@ -44,12 +44,14 @@ UNKNOWN = "待核实"
 MACHINE, PENDING, CONFIRMED = "machine", "pending", "confirmed"
 STATES = {MACHINE: "机器生成", PENDING: "待核实", CONFIRMED: "已核实"}
 _PLACE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|乡|街道|社区|村)")
-# A statement of loss names casualties, records or money affected, in the indicative: a
-# question ("这算不算信息泄露？"), a worry or a hypothesis is no statement of a loss.
-_LOSS_WORDS = re.compile(
-    r"死亡|身亡|遇难|受伤|重伤|轻伤|住院|伤亡|万条|\d+条|丢失|泄露|外流|被骗|损失|\d+(?:万)?元|被盗"
+# A statement of loss names casualties, or records, people or money affected by a loss, in the
+# indicative: a question ("这算不算信息泄露？"), a worry, hearsay or a hashtag is none.
+_CASUALTY = re.compile(r"死亡|身亡|遇难|受伤|重伤|轻伤|住院|伤亡")
+_AMOUNT = re.compile(r"[\d一二两三四五六七八九十百千万几数多余约]+(?:条|户|人|名|份|元|万元|台)")
+_LOSS = re.compile(r"泄露|外流|丢失|被骗|骗走|损失|被盗|倒卖|叫卖|出售|损毁|无法恢复")
+_NOT_A_STATEMENT = re.compile(
+    r"[？?]|吗|是不是|算不算|会不会|难道|如果|万一|担心|怕是|可能会|据说|听说|网传|扩散|转发|//@|#"
 )
-_NOT_A_STATEMENT = re.compile(r"[？?]|吗|是不是|算不算|会不会|难道|如果|万一|担心|怕是|可能会")
 LOSS_STATEMENTS = 3
 DETAIL_SENTENCES = 4
 
@@ -88,19 +90,22 @@ class Fact:
         return STATES[self.state]
 
 
+def states_loss(sentence: str) -> bool:
+    """Whether the sentence states a loss: casualties, or an amount lost, leaked or stolen."""
+    if _NOT_A_STATEMENT.search(sentence):
+        return False
+    return bool(_CASUALTY.search(sentence) or (_AMOUNT.search(sentence) and _LOSS.search(sentence)))
+
+
 def loss_statements(mentions: list[Mention], settings: Settings) -> list[tuple[str, Mention]]:
-    """Sentences that state a loss — casualties, records affected, money — with their mention."""
+    """Sentences stating a loss, the most authoritative sources' first, each loss once."""
     found: list[tuple[str, Mention]] = []
-    seen: set[str] = set()
     read = settings.limits.analysed_chars
-    for mention in mentions:
-        if mention.reprint_of is not None:
-            continue
+    ranked = sorted((m for m in mentions if m.reprint_of is None), key=lambda m: -rank(m, settings))
+    for mention in ranked:
         for sentence in sentences_of(f"{mention.title}。{mention.text[:read]}"):
-            if _LOSS_WORDS.search(sentence) and not _NOT_A_STATEMENT.search(sentence):
-                if sentence not in seen:
-                    seen.add(sentence)
-                    found.append((sentence, mention))
+            if states_loss(sentence) and not any(similar(sentence, other) for other, _ in found):
+                found.append((sentence, mention))
     return found
 
 
@@ -117,9 +122,10 @@ def machine_facts(
     text = "\n".join(f"{m.title}\n{m.text[: settings.limits.analysed_chars]}" for m in mentions)
     facts: dict[str, Fact] = {}
     first = mentions[0] if mentions else None
+    seen = local_time(incident.first_seen, tz), local_time(incident.last_seen, tz)
     facts["time"] = Fact(
         "time",
-        f"{local_time(incident.first_seen, tz)} 首次发现，最新 {local_time(incident.last_seen, tz)}",
+        f"{seen[0]} 首次发现，最新 {seen[1]}",
         MACHINE,
         f"首条信息 #{first.id}" if first else "",
     )
@@ -136,7 +142,7 @@ def machine_facts(
     )
     summary = summarise(mentions, settings, DETAIL_SENTENCES)
     if summary:
-        details = "".join(f"{s.text}（{s.source}）" for s in summary)
+        details = "".join(s.cited for s in summary)
         evidence = "摘自信息 " + "、".join(f"#{s.mention_id}" for s in summary)
     else:
         details = f"{incident.title}。{first.text[:160]}……" if first else incident.title
@@ -146,7 +152,8 @@ def machine_facts(
     facts["losses"] = (
         Fact(
             "losses",
-            clip("；".join(clip(s, cap // 3) for s, _ in losses), cap) + "（据报道，待核实）",
+            clip("；".join(clip(s.rstrip("。！!"), cap // 3) for s, _ in losses), cap)
+            + "（据报道，待核实）",
             MACHINE,
             "据信息 " + _ids([m for _, m in losses]) + " 的陈述",
         )

@@ -32,7 +32,14 @@ OFFICIAL_MARKS = ("统计局", "人民政府", "公安局", "警方", "网信办
 SUMMARY_SENTENCES = 5
 _SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
 _QUESTION = re.compile(r"[？?]|吗$|吗[。！]|是不是|算不算|会不会|难道|有没有人")
-_CHATTER = re.compile(r"^(转发|回复|@|//|Re[:：])|哈哈|求扩散|有人知道")
+_CHATTER = re.compile(r"^(转发|回复|来源[:：]|@|//|Re[:：])|哈哈|扩散|有人知道|#|//@")
+# Words that frame a statement, not tell of the event: "现将有关情况通报如下".
+_BOILERPLATE = re.compile(r"如下[:：。]?$|高度重视|特此(通报|说明|公告)|敬请|欢迎广大")
+# A dateline before the lead: "本报讯（记者 郑雅琴）", "新华社江州12月6日电".
+_DATELINE = re.compile(r"^(本报讯|本网讯|[一-鿿]{2,6}社[一-鿿0-9]{0,12}电)(（[^）]*）)?")
+# An official document's title names the document, not the event: "关于…的通报".
+_DOCUMENT = re.compile(r"关于.+的(通报|说明|声明|公告|回应|情况说明)$")
+PER_MENTION = 2
 # "标题 - 人民网" or "标题_临江新闻网": the outlet's name after the headline.
 _OUTLET_TAIL = re.compile(r"\s*[-_|｜—–]+\s*[^-_|｜—–]{2,12}$")
 _CJK = re.compile(r"[\u4e00-\u9fff0-9]")
@@ -44,6 +51,11 @@ class Sentence:
     source: str
     mention_id: int
     url: str
+
+    @property
+    def cited(self) -> str:
+        """The sentence with its source before the full stop: "…引发关注（新华网）。"."""
+        return f"{self.text.rstrip('。！!')}（{self.source}）。"
 
 
 def tier(mention: Mention, settings: Settings) -> str:
@@ -76,15 +88,21 @@ def headline(mention: Mention) -> str:
 
 def choose_title(mentions: Sequence[Mention], settings: Settings) -> str | None:
     """The most authoritative informative headline among the mentions; None when none is
-    informative (the incident keeps the title it has)."""
-    best: tuple[int, int, int] | None = None
+    informative (the incident keeps the title it has). A document title ("关于…的通报")
+    counts only when no headline tells the event."""
+    best: tuple[bool, int, int, int] | None = None
     chosen = None
     for order, mention in enumerate(mentions):
         title = headline(mention)
         if mention.reprint_of is not None or not _informative(title, 6, 40):
             continue
         # Higher authority first; among equals the more specific headline, then the earlier.
-        key = (rank(mention, settings), min(len(_CJK.findall(title)), 24), -order)
+        key = (
+            not _DOCUMENT.search(title),
+            rank(mention, settings),
+            min(len(_CJK.findall(title)), 24),
+            -order,
+        )
         if best is None or key > best:
             best, chosen = key, title
     return chosen
@@ -95,36 +113,54 @@ def _bigrams(text: str) -> set[str]:
     return {chars[i : i + 2] for i in range(len(chars) - 1)}
 
 
-def _similar(a: set[str], b: set[str]) -> bool:
+def _overlap(a: set[str], b: set[str]) -> bool:
     if not a or not b:
         return False
     return len(a & b) / min(len(a), len(b)) >= 0.6
 
 
+def similar(a: str, b: str) -> bool:
+    """Whether two sentences say the same (most of the shorter one's character pairs are in
+    the other): a reprint, a quote or a close paraphrase."""
+    return _overlap(_bigrams(a), _bigrams(b))
+
+
 def sentences_of(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    found = (_DATELINE.sub("", s.strip()).strip() for s in _SENTENCE.findall(text))
+    return [s for s in found if s]
 
 
 def summarise(
     mentions: Sequence[Mention], settings: Settings, limit: int = SUMMARY_SENTENCES
 ) -> list[Sentence]:
-    """Up to `limit` sentences telling the event, lead sentences of the most authoritative
-    sources first, each said once (a paraphrase or reprint of a chosen one is skipped)."""
+    """Up to `limit` sentences telling the event: the leads of the most authoritative sources
+    first, at most two of each, each said once (a paraphrase or reprint of a chosen one is
+    skipped)."""
     read = settings.limits.analysed_chars
     pool: list[tuple[tuple[int, int, int], Sentence]] = []
     for order, mention in enumerate(mentions):
         if mention.reprint_of is not None:
             continue
-        source = mention.outlet or mention.author or "网络信息"
-        for position, text in enumerate(sentences_of(mention.text[:read])[:6]):
-            if _informative(text, 10, 120):
-                key = (-rank(mention, settings), position, order)
-                pool.append((key, Sentence(text, source, mention.id, mention.url)))
+        # The office speaks in its own name, even on a news site that carried its notice.
+        official_author = tier(mention, settings) == "official" and any(
+            mark in mention.author for mark in (settings.office_name, *OFFICIAL_MARKS)
+        )
+        source = (
+            mention.author if official_author else mention.outlet or mention.author or "网络信息"
+        )
+        leads = [
+            t
+            for t in sentences_of(mention.text[:read])[:6]
+            if _informative(t, 10, 120) and not _BOILERPLATE.search(t)
+        ]
+        for position, text in enumerate(leads[:PER_MENTION]):
+            key = (position, -rank(mention, settings), order)
+            pool.append((key, Sentence(text, source, mention.id, mention.url)))
     chosen: list[Sentence] = []
     seen: list[set[str]] = []
     for _, sentence in sorted(pool, key=lambda p: p[0]):
         grams = _bigrams(sentence.text)
-        if any(_similar(grams, other) for other in seen):
+        if any(_overlap(grams, other) for other in seen):
             continue
         chosen.append(sentence)
         seen.append(grams)

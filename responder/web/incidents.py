@@ -32,8 +32,10 @@ from responder.incidents.actions import (
     reopen,
     split,
 )
+from responder.incidents.facts import FIELDS, set_fact, sheet
 from responder.incidents.severity import LEVELS
 from responder.incidents.spread import spread
+from responder.incidents.summary import summarise
 from responder.labels import label, labels
 from responder.models import (
     DeliveryAttempt,
@@ -53,6 +55,7 @@ from responder.web.audit_log import readable_changes
 from responder.web.core import Endpoint, Web, flash, guard, refused_returns_to, whole_number
 
 DECIDE = accounts.DECIDE_INCIDENTS
+COMPLETE = accounts.COMPLETE_FACTS
 ACKNOWLEDGE = accounts.ACKNOWLEDGE
 PAGE_SIZE = 50
 # Merge targets offered in the form: open incidents seen in the last days (any other open one
@@ -288,6 +291,8 @@ def routes(web: Web) -> list[Route]:
                 .limit(100)
             ).all()
             entries = history(session, found.id)
+            mention_list = list(rows)
+            facts = sheet(session, settings, found, mention_list, bool(drafts))
             return web.render(
                 request,
                 "incident.html",
@@ -299,6 +304,8 @@ def routes(web: Web) -> list[Route]:
                 messages=messages,
                 attempts=attempts,
                 spread=spread(rows, settings.severity, clock.now()),
+                summary=summarise(mention_list, settings),
+                facts=facts,
                 history=[
                     (e, readable_changes(e.before, e.after, e.object_type, settings.tz))
                     for e in entries
@@ -309,6 +316,7 @@ def routes(web: Web) -> list[Route]:
                 can_decide=user.role in DECIDE,
                 can_ack=user.role in ACKNOWLEDGE,
                 can_draft=user.role in draft_rules.EDITORS,
+                can_complete=user.role in COMPLETE and found.status != IncidentStatus.MERGED,
             )
 
     def decision(name: str, decide: Decision) -> Endpoint:
@@ -323,6 +331,30 @@ def routes(web: Web) -> list[Route]:
 
         endpoint.__name__ = f"incident_{name}"
         return endpoint
+
+    async def complete_facts(request: Request, user: User) -> Response:
+        """Every field of the sheet form whose text differs from what it says now is
+        confirmed by the user, each change audited."""
+        incident_id = int(request.path_params["incident_id"])
+        form = await request.form()
+        refused_returns_to(request, f"/incidents/{incident_id}")
+        changed = []
+        with db.transaction() as session:
+            for key, name in FIELDS.items():
+                value = str(form.get(key, "")).strip()
+                if value and set_fact(session, incident_id, key, value, user.name) is not None:
+                    changed.append(name)
+            told = session.scalar(
+                select(Notice.id)
+                .where(Notice.incident_id == incident_id, Notice.stage == "initial")
+                .limit(1)
+            )
+        if changed:
+            said = f"已核实{'、'.join(changed)}"
+            flash(request, said + ("；续报将在一分钟内发出" if told else ""))
+        else:
+            flash(request, "事件要素没有变化", "error")
+        return RedirectResponse(f"/incidents/{incident_id}#facts", status_code=303)
 
     async def ask_for_draft(request: Request, user: User) -> Response:
         incident_id = int(request.path_params["incident_id"])
@@ -363,6 +395,11 @@ def routes(web: Web) -> list[Route]:
                 methods=["POST"],
             )
             for name, decide in DECISIONS.items()
+        ),
+        Route(
+            "/incidents/{incident_id:id}/facts",
+            guard(web, complete_facts, COMPLETE),
+            methods=["POST"],
         ),
         Route(
             "/incidents/{incident_id:id}/draft",
