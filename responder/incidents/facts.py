@@ -103,7 +103,8 @@ def loss_statements(mentions: list[Mention], settings: Settings) -> list[tuple[s
     read = settings.limits.analysed_chars
     ranked = sorted((m for m in mentions if m.reprint_of is None), key=lambda m: -rank(m, settings))
     for mention in ranked:
-        for sentence in sentences_of(f"{mention.title}。{mention.text[:read]}"):
+        # The text before the headline: a headline often is the text's first words, cut short.
+        for sentence in sentences_of(mention.text[:read]) + sentences_of(mention.title):
             if states_loss(sentence) and not any(similar(sentence, other) for other, _ in found):
                 found.append((sentence, mention))
     return found
