@@ -10,7 +10,15 @@ from sqlalchemy import select
 
 from responder import clock
 from responder.incidents.actions import override_level
-from responder.incidents.facts import CONFIRMED, MACHINE, PENDING, NotPermitted, set_fact, sheet
+from responder.incidents.facts import (
+    CONFIRMED,
+    MACHINE,
+    PENDING,
+    NotPermitted,
+    set_fact,
+    set_title,
+    sheet,
+)
 from responder.incidents.summary import choose_title, summarise
 from responder.incidents.triage import refresh
 from responder.models import AuditEntry, Incident, Mention, Notice, OutboxMessage
@@ -75,6 +83,7 @@ def test_the_summary_leads_with_authoritative_sources_and_says_each_thing_once(s
 
 
 def test_a_person_set_title_is_never_overwritten(settings, db):
+    ensure_user(db, "王敏", "duty")
     with db.transaction() as session:
         incident = make_incident(session, settings, LEAK)
         incident.title_by = None
@@ -82,9 +91,16 @@ def test_a_person_set_title_is_never_overwritten(settings, db):
         # The machine's choice: a headline of the mentions, not the spec's words.
         assert incident.title != LEAK[0]
 
-        incident.title, incident.title_by = "住户信息泄露核查", "王敏"
+        assert set_title(session, incident.id, "住户信息泄露核查", "王敏")
         refresh(session, settings, incident)
-        assert incident.title == "住户信息泄露核查"
+        assert (incident.title, incident.title_by) == ("住户信息泄露核查", "王敏")
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "incident.title")
+        ).one()
+        assert entry.actor == "王敏" and entry.after == {
+            "title": "住户信息泄露核查",
+            "title_by": "王敏",
+        }
 
 
 def test_losses_come_only_from_statements_of_loss_never_from_questions(settings, db):

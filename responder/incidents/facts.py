@@ -268,6 +268,33 @@ def set_fact(
     return row
 
 
+def set_title(session: Session, incident_id: int, title: str, actor: str) -> bool:
+    """Give the incident the title `actor` chose; the machine's choice of headline never
+    overwrites it again. False when it already has that title."""
+    actor = actor.strip()
+    require_role(session, actor, COMPLETE_FACTS, "修改事件标题", NotPermitted)
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise UnknownIncident(f"没有事件 #{incident_id}")
+    title = clip(one_line(title), 200)
+    if not title:
+        raise FactError("请填写事件标题")
+    if title == incident.title:
+        return False
+    audit.record(
+        session,
+        actor,
+        AuditAction.INCIDENT_TITLE,
+        "incident",
+        incident_id,
+        before={"title": incident.title, "title_by": incident.title_by},
+        after={"title": title, "title_by": actor},
+    )
+    incident.title, incident.title_by = title, actor
+    incident.updated_at = clock.now()
+    return True
+
+
 def take_unreported(session: Session, incident: Incident) -> list[str]:
     """The confirmed fields no report has carried yet ("原因：…（张三核实）"), now marked as
     carried; the notice being opened stores them."""

@@ -32,7 +32,7 @@ from responder.incidents.actions import (
     reopen,
     split,
 )
-from responder.incidents.facts import FIELDS, set_fact, sheet
+from responder.incidents.facts import FIELDS, set_fact, set_title, sheet
 from responder.incidents.severity import LEVELS
 from responder.incidents.spread import spread
 from responder.incidents.summary import summarise
@@ -340,6 +340,9 @@ def routes(web: Web) -> list[Route]:
         refused_returns_to(request, f"/incidents/{incident_id}")
         changed = []
         with db.transaction() as session:
+            title = str(form.get("title", "")).strip()
+            if title and set_title(session, incident_id, title, user.name):
+                changed.append("标题")
             for key, name in FIELDS.items():
                 value = str(form.get(key, "")).strip()
                 if value and set_fact(session, incident_id, key, value, user.name) is not None:
