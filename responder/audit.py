@@ -37,6 +37,8 @@ class AuditAction(StrEnum):
     INCIDENT_REOPEN = "incident.reopen", "重新打开"
     INCIDENT_FACT = "incident.fact", "核实事件要素"
     INCIDENT_TITLE = "incident.title", "修改事件标题"
+    TASK_ADD = "task.add", "布置处置任务"
+    TASK_DONE = "task.done", "完成处置任务"
     NOTICE_REPEAT = "notice.repeat", "重复提醒"
     NOTICE_ESCALATE = "notice.escalate", "逾时升级"
     NOTICE_ACK = "notice.ack", "确认收到"

@@ -291,6 +291,23 @@ class IncidentFact(Base):
     incident: Mapped[Incident] = relationship(back_populates="facts")
 
 
+class IncidentTask(Base):
+    """Something to do about an incident (成立核查组、联系媒体、发布回应): what, who, by when;
+    done tasks count among its 处置措施 (incidents/tasks.py)."""
+
+    __tablename__ = "incident_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    what: Mapped[str] = mapped_column(Text)
+    assignee: Mapped[str] = mapped_column(String(200))
+    due: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))
+
+
 class ResponseTemplate(Base):
     """An entry of the 应答口径 library, one per category; its wording lives in versions."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,7 +26,7 @@ from responder.incidents.severity import authority_tier
 from responder.incidents.summary import rank, sentences_of, similar, summarise
 from responder.labels import label
 from responder.limits import clip
-from responder.models import Incident, IncidentFact, Mention
+from responder.models import Incident, IncidentFact, IncidentTask, Mention
 from responder.plaintext import one_line
 from responder.rendering import local_time
 from responder.settings import Settings
@@ -115,7 +116,11 @@ def _ids(mentions: list[Mention]) -> str:
 
 
 def machine_facts(
-    settings: Settings, incident: Incident, mentions: list[Mention], has_draft: bool
+    settings: Settings,
+    incident: Incident,
+    mentions: list[Mention],
+    has_draft: bool,
+    done_tasks: Sequence[IncidentTask] = (),
 ) -> dict[str, Fact]:
     """What the mentions tell of each field; a field they do not tell says 待核实."""
     tz = settings.tz
@@ -187,11 +192,15 @@ def machine_facts(
         MACHINE,
         "按信息发布时间统计",
     )
+    done = [f"{t.what}（{t.done_by}，{local_time(t.done_at, tz)}完成）" for t in done_tasks]
+    measures = (["已完成：" + "；".join(done)] if done else []) + (
+        ["已生成应答口径草稿，待宣传组审核"] if has_draft else []
+    )
     facts["measures"] = Fact(
         "measures",
-        ("已生成应答口径草稿，待宣传组审核；" if has_draft else "") + f"其他措施{UNKNOWN}",
-        MACHINE if has_draft else PENDING,
-        "应答草稿" if has_draft else "",
+        "；".join(measures) + ("" if done else f"；其他措施{UNKNOWN}") if measures else UNKNOWN,
+        MACHINE if measures else PENDING,
+        "、".join((["已完成的处置任务"] if done else []) + (["应答草稿"] if has_draft else [])),
     )
     return facts
 
@@ -204,7 +213,12 @@ def sheet(
     has_draft: bool,
 ) -> list[Fact]:
     """The eight fields in report order: what a person confirmed, else the machine's."""
-    machine = machine_facts(settings, incident, mentions, has_draft)
+    done = session.scalars(
+        select(IncidentTask)
+        .where(IncidentTask.incident_id == incident.id, IncidentTask.done_at.is_not(None))
+        .order_by(IncidentTask.done_at, IncidentTask.id)
+    ).all()
+    machine = machine_facts(settings, incident, mentions, has_draft, done)
     confirmed = {
         f.field: f
         for f in session.scalars(

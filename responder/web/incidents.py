@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -36,6 +36,7 @@ from responder.incidents.facts import FIELDS, set_fact, set_title, sheet
 from responder.incidents.severity import LEVELS
 from responder.incidents.spread import spread
 from responder.incidents.summary import summarise
+from responder.incidents.tasks import add_task, complete_task, tasks_of
 from responder.labels import label, labels
 from responder.models import (
     DeliveryAttempt,
@@ -306,6 +307,7 @@ def routes(web: Web) -> list[Route]:
                 spread=spread(rows, settings.severity, clock.now()),
                 summary=summarise(mention_list, settings),
                 facts=facts,
+                tasks=tasks_of(session, found.id),
                 history=[
                     (e, readable_changes(e.before, e.after, e.object_type, settings.tz))
                     for e in entries
@@ -359,6 +361,38 @@ def routes(web: Web) -> list[Route]:
             flash(request, "事件要素没有变化", "error")
         return RedirectResponse(f"/incidents/{incident_id}#facts", status_code=303)
 
+    async def new_task(request: Request, user: User) -> Response:
+        incident_id = int(request.path_params["incident_id"])
+        form = await request.form()
+        refused_returns_to(request, f"/incidents/{incident_id}")
+        due_text = str(form.get("due", "")).strip()
+        due = None
+        if due_text:
+            try:
+                # Due by the end of the office's working day.
+                due = datetime.combine(date.fromisoformat(due_text), time(18), settings.tz)
+            except ValueError:
+                raise BadForm(f"期限“{due_text}”无效，应为日期，如 2026-12-08") from None
+        with db.transaction() as session:
+            task = add_task(
+                session,
+                incident_id,
+                str(form.get("what", "")),
+                str(form.get("assignee", "")),
+                due,
+                user.name,
+            )
+        flash(request, f"已布置任务 #{task.id}：{task.what}（{task.assignee}）")
+        return RedirectResponse(f"/incidents/{incident_id}#tasks", status_code=303)
+
+    async def task_done(request: Request, user: User) -> Response:
+        incident_id = int(request.path_params["incident_id"])
+        refused_returns_to(request, f"/incidents/{incident_id}")
+        with db.transaction() as session:
+            task = complete_task(session, int(request.path_params["task_id"]), user.name)
+        flash(request, f"任务 #{task.id} 已完成，计入处置措施")
+        return RedirectResponse(f"/incidents/{incident_id}#tasks", status_code=303)
+
     async def ask_for_draft(request: Request, user: User) -> Response:
         incident_id = int(request.path_params["incident_id"])
         refused_returns_to(request, f"/incidents/{incident_id}")
@@ -402,6 +436,16 @@ def routes(web: Web) -> list[Route]:
         Route(
             "/incidents/{incident_id:id}/facts",
             guard(web, complete_facts, COMPLETE),
+            methods=["POST"],
+        ),
+        Route(
+            "/incidents/{incident_id:id}/tasks",
+            guard(web, new_task, COMPLETE),
+            methods=["POST"],
+        ),
+        Route(
+            "/incidents/{incident_id:id}/tasks/{task_id:id}/done",
+            guard(web, task_done, COMPLETE),
             methods=["POST"],
         ),
         Route(

@@ -1,5 +1,5 @@
 """Incident fact sheets: report fields people confirm, a person's title, the changes a notice
-carries.
+carries, and an incident's tasks.
 
 Revision ID: 0016
 Revises: 0013
@@ -30,6 +30,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("incident_id", "field"),
     )
     op.create_index("ix_incident_facts_incident_id", "incident_facts", ["incident_id"])
+    op.create_table(
+        "incident_tasks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("what", sa.Text(), nullable=False),
+        sa.Column("assignee", sa.String(length=200), nullable=False),
+        sa.Column("due", sa.DateTime(), nullable=True),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("done_at", sa.DateTime(), nullable=True),
+        sa.Column("done_by", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_incident_tasks_incident_id", "incident_tasks", ["incident_id"])
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("title_by", sa.String(length=200), nullable=True))
         batch_op.add_column(
@@ -45,5 +60,7 @@ def downgrade() -> None:
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_column("facts_pending")
         batch_op.drop_column("title_by")
+    op.drop_index("ix_incident_tasks_incident_id", table_name="incident_tasks")
+    op.drop_table("incident_tasks")
     op.drop_index("ix_incident_facts_incident_id", table_name="incident_facts")
     op.drop_table("incident_facts")
