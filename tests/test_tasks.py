@@ -59,6 +59,8 @@ def test_the_press_office_gives_and_finishes_a_task_on_the_incident_page(setting
     )
     assert done.status_code == 200 and "已布置任务" in done.text
     assert "联系东川日报核实报道" in done.text and "进行中" in done.text
+    # The duty officer's dashboard lists it until it is done.
+    assert "联系东川日报核实报道" in client.get("/").text
     with db.sessions() as session:
         [task_id] = session.scalars(
             select(AuditEntry.detail).where(AuditEntry.action == "task.add")
@@ -68,3 +70,4 @@ def test_the_press_office_gives_and_finishes_a_task_on_the_incident_page(setting
         f"/incidents/{incident_id}/tasks/{number}/done", data={"csrf_token": csrf(done.text)}
     )
     assert "计入处置措施" in finished.text and "已完成：联系东川日报核实报道" in finished.text
+    assert "联系东川日报核实报道" not in client.get("/").text

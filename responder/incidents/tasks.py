@@ -38,6 +38,19 @@ def tasks_of(session: Session, incident_id: int) -> list[IncidentTask]:
     )
 
 
+def open_tasks(session: Session, limit: int = 20) -> list[IncidentTask]:
+    """Tasks not done yet, the soonest due first (those without a due date last): the duty
+    officer's to-do list on the dashboard."""
+    return list(
+        session.scalars(
+            select(IncidentTask)
+            .where(IncidentTask.done_at.is_(None))
+            .order_by(IncidentTask.due.is_(None), IncidentTask.due, IncidentTask.id)
+            .limit(limit)
+        )
+    )
+
+
 def add_task(
     session: Session,
     incident_id: int,

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from responder import clock
 from responder.incidents.severity import LEVELS, level_rank
+from responder.incidents.tasks import open_tasks
 from responder.judging.corrections import in_force
 from responder.labels import label
 from responder.models import (
@@ -196,7 +197,9 @@ def routes(web: Web) -> list[Route]:
     async def index(request: Request, user: User) -> Response:
         with db.sessions() as session:
             summary = overview(session, settings, clock.now())
-            return web.render(request, "index.html", user=user, o=summary, days=DAYS)
+            return web.render(
+                request, "index.html", user=user, o=summary, days=DAYS, tasks=open_tasks(session)
+            )
 
     weeks = WeekCache()
 
