@@ -7,7 +7,8 @@ incident, seen within the window, that tells the same event best by the signals 
 joining mention keeps the reasons it joined (`join_reason`), shown on the incident page. Only
 open incidents take new mentions: a reprint of a story whose incident was merged follows the
 merge. `refresh` re-assesses an incident after triage or a person's decision
-(responder/incidents/actions.py).
+(responder/incidents/actions.py), and titles it with the most authoritative informative
+headline among its mentions (incidents/summary.py) unless a person set its title.
 """
 
 from __future__ import annotations
