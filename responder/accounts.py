@@ -50,6 +50,7 @@ def find(session: Session, name: str) -> User | None:
 DECIDE_INCIDENTS = ("duty", "admin")
 ACKNOWLEDGE = ("duty", "admin", "leader")
 CORRECT = ("duty", "admin")
+COMPLETE_FACTS = ("duty", "press", "admin")  # the report fields of an incident
 EDIT_DRAFTS = ("press", "duty")  # duty officers fix facts in drafts; only press approves
 REVIEW_DRAFTS = ("press",)
 AUTHOR_TEMPLATES = ("press",)

@@ -279,11 +279,19 @@ class Incident(Base):
     close_reason: Mapped[str | None] = mapped_column(Text)
     # Set when a person merged this incident into another; its mentions moved there.
     merged_into: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    # Who set the title by hand (a split's title, say); the machine never overwrites it.
+    title_by: Mapped[str | None] = mapped_column(String(200))
+    # A person completed or changed a report field after the leadership was told: the next
+    # notice run sends a 续报 carrying it (notices/follow.py).
+    facts_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
     mentions: Mapped[list[Mention]] = relationship(
         back_populates="incident", foreign_keys="Mention.incident_id"
+    )
+    facts: Mapped[list[IncidentFact]] = relationship(
+        back_populates="incident", order_by="IncidentFact.id"
     )
 
     @hybrid_property
@@ -296,6 +304,42 @@ class Incident(Base):
     @classmethod
     def _level_expression(cls) -> ColumnElement[str]:
         return func.coalesce(cls.level_override, cls.machine_level)
+
+
+class IncidentFact(Base):
+    """One report field (时间、地点、原因…) of an incident as a person confirmed it; fields
+    without a row are the machine's (incidents/facts.py). Every change is audited."""
+
+    __tablename__ = "incident_facts"
+    __table_args__ = (UniqueConstraint("incident_id", "field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    field: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Not yet carried by a 初报, 续报 or 终报.
+    unreported: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+
+    incident: Mapped[Incident] = relationship(back_populates="facts")
+
+
+class IncidentTask(Base):
+    """Something to do about an incident (成立核查组、联系媒体、发布回应): what, who, by when;
+    done tasks count among its 处置措施 (incidents/tasks.py)."""
+
+    __tablename__ = "incident_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    what: Mapped[str] = mapped_column(Text)
+    assignee: Mapped[str] = mapped_column(String(200))
+    due: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class ResponseTemplate(Base):
@@ -399,6 +443,8 @@ class Notice(Base):
         EnumText(NoticeDelivery, 12), default=NoticeDelivery.OWN, server_default=NoticeDelivery.OWN
     )
     carried_by: Mapped[str | None] = mapped_column(String(300))
+    # The report fields people completed or changed that this notice carries ("原因：…").
+    changes: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
 
     incident: Mapped[Incident] = relationship()
 

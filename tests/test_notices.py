@@ -31,7 +31,8 @@ def test_a_nine_megabyte_sentence_with_a_loss_word_still_gets_its_alert_delivere
     sink = MailSink(settings.data_dir / "mailbox", port=settings.mail.smtp_port).start()
     try:
         # One sentence, no 。！？ in it: 3 million characters, 9 MB of UTF-8.
-        page = "网传临江县统计局人口普查登记信息泄露" + "，住户名单外流" * 430_000
+        # A statement of loss (an amount leaked), so 损失情况 quotes it.
+        page = "临江县统计局3万条人口普查登记信息泄露" + "，住户名单外流" * 430_000
         assert len(page.encode()) > 9_000_000
         add_mention(db, 1, page, clock.now())
         add_mention(db, 2, page + "第二条", clock.now())

@@ -216,6 +216,7 @@ def split(
     times = [seen_at(m) for m in moving]
     new = Incident(
         title=one_line(title or "") or moving[0].title or one_line(moving[0].text[:40]),
+        title_by=actor if one_line(title or "") else None,
         category=category,
         first_seen=min(times),
         last_seen=max(times),

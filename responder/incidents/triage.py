@@ -7,7 +7,8 @@ incident, seen within the window, that tells the same event best by the signals 
 joining mention keeps the reasons it joined (`join_reason`), shown on the incident page. Only
 open incidents take new mentions: a reprint of a story whose incident was merged follows the
 merge. `refresh` re-assesses an incident after triage or a person's decision
-(responder/incidents/actions.py).
+(responder/incidents/actions.py), and titles it with the most authoritative informative
+headline among its mentions (incidents/summary.py) unless a person set its title.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from responder.incidents.grouping import (
 )
 from responder.incidents.hotlists import best_rank
 from responder.incidents.severity import assess, level_rank
+from responder.incidents.summary import choose_title
 from responder.limits import clip
 from responder.models import Incident, Mention
 from responder.settings import Settings
@@ -291,6 +293,7 @@ def refresh(
         select(Mention)
         .where(Mention.incident_id == incident.id)
         .options(selectinload(Mention.judgements))
+        .order_by(Mention.published_at, Mention.id)
     ).all()
     incident.mention_count = len(mentions)
     incident.updated_at = clock.now()
@@ -302,6 +305,12 @@ def refresh(
     if judged:
         incident.sentiment = Counter(j.sentiment for j in judged).most_common(1)[0][0]
     incident.misinfo = any(j.misinfo for j in judged)
+    # The title says what happened in the most authoritative source's words; a title a person
+    # set is theirs.
+    if incident.title_by is None:
+        title = choose_title(mentions, settings)
+        if title:
+            incident.title = clip(title, settings.limits.field_chars)
     rules = settings.severity
     if rules is None:
         return False

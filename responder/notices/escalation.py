@@ -13,9 +13,7 @@ sends it twice.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
@@ -24,21 +22,21 @@ from sqlalchemy.orm import Session
 from responder import audit
 from responder.audit import AuditAction
 from responder.delivery.outbox import enqueue_for_person
-from responder.incidents.severity import authority_tier, level_rank
+from responder.incidents.facts import CONFIRMED, Fact, sheet, take_unreported
+from responder.incidents.facts import UNKNOWN as UNKNOWN_FACT
+from responder.incidents.severity import level_rank
 from responder.labels import label
 from responder.limits import clip
 from responder.models import Draft, Incident, Mention, Notice, OutboxMessage
 from responder.notices.acks import ack_link
 from responder.notices.batches import OWN, duty_delivery, send_batches
 from responder.notices.duty import on_duty
-from responder.notices.follow import spread_jumped, stages_due
+from responder.notices.follow import facts_followup_due, spread_jumped, stages_due
 from responder.rendering import IncidentView, local_time, render_text, split_subject
 from responder.settings import Recipient, Settings
 from responder.statuses import IncidentStatus
 
-UNKNOWN = "待核实"
-_PLACE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:省|市|县|区|镇|乡|街道|社区|村)")
-_LOSS = re.compile(r"[^。！？\n]*(?:万条|受伤|被骗|损失|丢失|泄露|死亡|住院)[^。！？\n]*")
+UNKNOWN = UNKNOWN_FACT
 LINKS_IN_REPORT = 10
 
 
@@ -57,33 +55,27 @@ class Report:
     rules: list[str]
     official: list[str]
     links: list[str]
+    # The fields people completed or changed since the last report ("原因：…（张三核实）").
+    changes: list[str] = field(default_factory=list)
+
+
+def _shown(fact: Fact) -> str:
+    if fact.state == CONFIRMED:
+        return f"{fact.value}（已核实，{fact.author}）"
+    return fact.value
 
 
 def build_report(
-    settings: Settings, incident: Incident, mentions: list[Mention], has_draft: bool
+    session: Session,
+    settings: Settings,
+    incident: Incident,
+    mentions: list[Mention],
+    has_draft: bool,
+    changes: list[str] | None = None,
 ) -> Report:
-    """The eight required fields, filled from what is known; the rest say 待核实."""
-    tz = settings.tz
-    text = "\n".join(f"{m.title}\n{m.text}" for m in mentions)
-    places = Counter(_PLACE.findall(text)).most_common(3)
-    losses = list(dict.fromkeys(s.strip() for s in _LOSS.findall(text)))[:3]
-    tiers = (
-        Counter(authority_tier(m, settings.severity) for m in mentions)
-        if settings.severity
-        else Counter()
-    )
-    outlets = {m.outlet or m.author for m in mentions if m.outlet or m.author}
-    engagement = sum(m.engagement for m in mentions)
-    recent = [
-        m
-        for m in mentions
-        if (m.published_at or m.fetched_at) >= incident.last_seen - timedelta(hours=6)
-    ]
-    trend = (
-        f"近6小时新增{len(recent)}条，呈上升态势"
-        if len(recent) * 2 > len(mentions)
-        else f"近6小时新增{len(recent)}条，态势趋缓"
-    )
+    """The eight required fields from the incident's fact sheet: what people confirmed, else
+    what the machine found, else 待核实."""
+    facts = {f.field: _shown(f) for f in sheet(session, settings, incident, mentions, has_draft)}
     reasons = [
         r
         for m in mentions
@@ -91,30 +83,12 @@ def build_report(
         for r in m.judgement.misinfo_reasons
         if r["kind"] != "rumor_cues"
     ]
-    first = mentions[0] if mentions else None
-    # Every field below that quotes crawled text is cut to `limits.field_chars`: a 9 MB page of
-    # one sentence with 泄露 once made 损失情况 three million characters long, the mail server
+    # Every field quoting crawled text is cut to `limits.field_chars`: a 9 MB page of one
+    # sentence with 泄露 once made 损失情况 three million characters long, the mail server
     # refused the alert, and it was never sent.
     cap, items = settings.limits.field_chars, settings.limits.field_items
     return Report(
-        time=(
-            f"{local_time(incident.first_seen, tz)} 首次发现，"
-            f"最新 {local_time(incident.last_seen, tz)}"
-        ),
-        place="、".join(p for p, _ in places) or UNKNOWN,
-        cause=f"{UNKNOWN}（初步研判为{label('categories', incident.category)}类舆情）",
-        details=clip(f"{incident.title}。{first.text[:160]}……" if first else incident.title, cap),
-        losses=(
-            clip("；".join(clip(loss, cap // 3) for loss in losses), cap) + "（网传，待核实）"
-            if losses
-            else UNKNOWN
-        ),
-        scope=(
-            f"共{len(mentions)}条信息，涉及{len(outlets)}个信源，转评赞合计{engagement}；"
-            + "、".join(f"{label('authority', t)}{n}条" for t, n in tiers.most_common())
-        ),
-        trend=trend,
-        measures=("已生成应答口径草稿，待宣传组审核；" if has_draft else "") + f"其他措施{UNKNOWN}",
+        **{key: clip(value, cap) for key, value in facts.items()},
         level=label("levels", incident.level),
         score=incident.score,
         rules=[
@@ -125,6 +99,7 @@ def build_report(
             :items
         ],
         links=[clip(m.url, cap) for m in mentions[:LINKS_IN_REPORT]],
+        changes=[clip(c, cap) for c in (changes or [])],
     )
 
 
@@ -208,6 +183,7 @@ def _mentions(session: Session, incident: Incident) -> list[Mention]:
     )
 
 
+LEADERSHIP_STAGES = ("initial", "followup", "final")
 TEMPLATES = {
     "duty_alert": "notices/duty_alert.txt.j2",
     "initial": "notices/initial.txt.j2",
@@ -229,7 +205,14 @@ def _send_step(
     `spread` is the mention count at the last alert and now, for a re-alert on spread."""
     incident = notice.incident
     has_draft = session.scalar(select(Draft.id).where(Draft.incident_id == incident.id).limit(1))
-    report = build_report(settings, incident, _mentions(session, incident), bool(has_draft))
+    report = build_report(
+        session,
+        settings,
+        incident,
+        _mentions(session, incident),
+        bool(has_draft),
+        list(notice.changes or []),
+    )
     duty = on_duty(session, settings, now.astimezone(settings.tz).date())
     escalation = settings.duty.escalation
     reminder = None
@@ -319,6 +302,9 @@ def _open_notice(
     notice = Notice(
         incident=incident, stage=stage, level=level, seq=seq, created_at=now, delivery=delivery
     )
+    if stage in LEADERSHIP_STAGES:
+        # The fields people confirmed since the last report travel with this one.
+        notice.changes = take_unreported(session, incident)
     session.add(notice)
     session.flush()
     if escalates(settings, notice) and last_step(settings) > 0:
@@ -375,6 +361,16 @@ def notify(session: Session, settings: Settings, incident: Incident, now: dateti
         incident.notified_mentions = incident.mention_count
     elif spread_jumped(incident, settings.alerts):
         added += _spread_alert(session, settings, incident, now)
+    elif facts_followup_due(incident):
+        added += _open_notice(
+            session,
+            settings,
+            incident,
+            "followup",
+            _audiences(settings, level),
+            now,
+            seq=_next_seq(session, incident),
+        )
     return added + _cadence(session, settings, incident, now)
 
 
@@ -417,6 +413,12 @@ def _spread_alert(session: Session, settings: Settings, incident: Incident, now:
     return added
 
 
+def _next_seq(session: Session, incident: Incident) -> int:
+    """The number of the next 续报 that is not a level's first."""
+    told = _leadership_notices(session, incident)
+    return 1 + sum(1 for n in told if n.seq > 0)
+
+
 def _cadence(session: Session, settings: Settings, incident: Incident, now: datetime) -> int:
     """The scheduled 续报 of an open incident the leadership has been told about."""
     hours = settings.duty.escalation.followup_hours
@@ -425,7 +427,7 @@ def _cadence(session: Session, settings: Settings, incident: Incident, now: date
         return 0
     if now - told[-1].created_at < timedelta(hours=hours):
         return 0
-    seq = 1 + sum(1 for n in told if n.seq > 0)
+    seq = _next_seq(session, incident)
     return _open_notice(
         session,
         settings,

@@ -52,3 +52,13 @@ def spread_jumped(incident: Incident, alerts: AlertSettings) -> bool:
         return False
     now = incident.mention_count
     return now - before >= alerts.spread_min_new and now >= before * alerts.spread_factor
+
+
+def facts_followup_due(incident: Incident) -> bool:
+    """Whether a 续报 is due because people completed or changed report fields of an open
+    incident the leadership was already told about (incidents/facts.py marks it)."""
+    return (
+        incident.status == "open"
+        and incident.facts_pending
+        and level_rank(incident.notified_level) >= level_rank(LEADERSHIP_LEVEL)
+    )

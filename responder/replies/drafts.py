@@ -23,6 +23,7 @@ from responder.accounts import require_role
 from responder.audit import AuditAction
 from responder.errors import DomainError
 from responder.incidents.severity import level_rank
+from responder.incidents.summary import summarise
 from responder.labels import label
 from responder.models import (
     Draft,
@@ -124,9 +125,13 @@ def approved_version(session: Session, category: str) -> TemplateVersion:
 
 
 def reply_context(
-    settings: Settings, incident: IncidentView, reasons: list[dict[str, object]]
+    settings: Settings,
+    incident: IncidentView,
+    reasons: list[dict[str, object]],
+    summary: list[str] | None = None,
 ) -> dict[str, object]:
-    """The names a reply template sees; `template_library` renders proposals with a sample."""
+    """The names a reply template sees; `template_library` renders proposals with a sample.
+    `summary` is the incident's extractive summary, one "sentence（source）" each."""
     return {
         "office": settings.office_name,
         "incident": incident,
@@ -135,6 +140,7 @@ def reply_context(
         "today": clock.now().astimezone(settings.tz).strftime("%Y年%m月%d日"),
         "facts_contradicted": [r for r in reasons if r["kind"] == "contradicts_fact"],
         "debunks_matched": [r for r in reasons if r["kind"] == "matches_debunk"],
+        "summary": list(summary or []),
     }
 
 
@@ -142,7 +148,8 @@ def draft_context(
     settings: Settings, incident: Incident, mentions: list[Mention]
 ) -> dict[str, object]:
     reasons = [r for m in mentions if m.judgement for r in m.judgement.misinfo_reasons]
-    return reply_context(settings, IncidentView.of(incident, settings.tz), reasons)
+    summary = [s.cited for s in summarise(mentions, settings)]
+    return reply_context(settings, IncidentView.of(incident, settings.tz), reasons, summary)
 
 
 def tidy(text: str) -> str:

@@ -32,7 +32,7 @@ APPROVERS = accounts.APPROVE_TEMPLATES
 MAX_TEMPLATE = 20_000
 NAMES = (
     "office、incident.title、incident.level、category、level、today、"
-    "facts_contradicted、debunks_matched"
+    "facts_contradicted、debunks_matched、summary"
 )
 
 
@@ -79,7 +79,7 @@ def sample_context(settings: Settings, category: str) -> dict[str, object]:
         first_seen=now,
         last_seen=now,
     )
-    return reply_context(settings, incident, SAMPLE_REASONS)
+    return reply_context(settings, incident, SAMPLE_REASONS, ["示例摘要句。（临江新闻网）"])
 
 
 def check(settings: Settings, category: str, body: str) -> str:

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from responder import clock
 from responder.incidents.severity import LEVELS, level_rank
+from responder.incidents.tasks import open_tasks
 from responder.judging.corrections import in_force
 from responder.labels import label
 from responder.models import (
@@ -213,6 +214,7 @@ def routes(web: Web) -> list[Route]:
                 week=seven,
                 days=DAYS,
                 count_limit=COUNT_LIMIT,
+                tasks=open_tasks(session),
             )
 
     def chart(draw: Callable[[Week], bytes]) -> Endpoint:
