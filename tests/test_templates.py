@@ -8,7 +8,7 @@ import pytest
 from jinja2.exceptions import SecurityError
 
 from responder.models import Incident
-from responder.notices.escalation import Report
+from responder.notices.report import Report
 from responder.paths import TEMPLATES_DIR
 from responder.rendering import render_string, render_text, split_subject
 from responder.replies.drafts import REPLIES_DIR, draft_missing

@@ -13,7 +13,6 @@ sends it twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
@@ -22,155 +21,25 @@ from sqlalchemy.orm import Session
 from responder import audit
 from responder.audit import AuditAction
 from responder.delivery.outbox import enqueue_for_person
-from responder.incidents.facts import CONFIRMED, Fact, sheet, take_unreported
-from responder.incidents.facts import UNKNOWN as UNKNOWN_FACT
+from responder.incidents.facts import take_unreported
 from responder.incidents.severity import level_rank
 from responder.labels import label
-from responder.limits import clip
-from responder.models import Draft, Incident, Mention, Notice, OutboxMessage
+from responder.models import Draft, Incident, Mention, Notice
 from responder.notices.acks import ack_link
 from responder.notices.batches import OWN, duty_delivery, send_batches
 from responder.notices.duty import on_duty
 from responder.notices.follow import facts_followup_due, spread_jumped, stages_due
-from responder.rendering import IncidentView, local_time, render_text, split_subject
+from responder.notices.recipients import (
+    audiences,
+    escalates,
+    first_recipients,
+    last_step,
+    step_recipients,
+)
+from responder.notices.report import UNKNOWN, build_report, fitted
+from responder.rendering import IncidentView, local_time, render_text
 from responder.settings import Recipient, Settings
 from responder.statuses import IncidentStatus
-
-UNKNOWN = UNKNOWN_FACT
-LINKS_IN_REPORT = 10
-
-
-@dataclass
-class Report:
-    time: str
-    place: str
-    cause: str
-    details: str
-    losses: str
-    scope: str
-    trend: str
-    measures: str
-    level: str
-    score: float
-    rules: list[str]
-    official: list[str]
-    links: list[str]
-    # The fields people completed or changed since the last report ("原因：…（张三核实）").
-    changes: list[str] = field(default_factory=list)
-
-
-def _shown(fact: Fact) -> str:
-    if fact.state == CONFIRMED:
-        return f"{fact.value}（已核实，{fact.author}）"
-    return fact.value
-
-
-def build_report(
-    session: Session,
-    settings: Settings,
-    incident: Incident,
-    mentions: list[Mention],
-    has_draft: bool,
-    changes: list[str] | None = None,
-) -> Report:
-    """The eight required fields from the incident's fact sheet: what people confirmed, else
-    what the machine found, else 待核实."""
-    facts = {f.field: _shown(f) for f in sheet(session, settings, incident, mentions, has_draft)}
-    reasons = [
-        r
-        for m in mentions
-        if m.judgement
-        for r in m.judgement.misinfo_reasons
-        if r["kind"] != "rumor_cues"
-    ]
-    # Every field quoting crawled text is cut to `limits.field_chars`: a 9 MB page of one
-    # sentence with 泄露 once made 损失情况 three million characters long, the mail server
-    # refused the alert, and it was never sent.
-    cap, items = settings.limits.field_chars, settings.limits.field_items
-    return Report(
-        **{key: clip(value, cap) for key, value in facts.items()},
-        level=label("levels", incident.level),
-        score=incident.score,
-        rules=[
-            clip(f"{r['rule']}（{r['detail']}）+{r['score']:g}", cap)
-            for r in incident.fired_rules[:items]
-        ],
-        official=list(dict.fromkeys(clip(f"{r['detail']}；{r['evidence']}", cap) for r in reasons))[
-            :items
-        ],
-        links=[clip(m.url, cap) for m in mentions[:LINKS_IN_REPORT]],
-        changes=[clip(c, cap) for c in (changes or [])],
-    )
-
-
-def _fitted(rendered: str, settings: Settings) -> tuple[str, str]:
-    """Subject and body, cut to what a mail server takes whatever the template put in."""
-    subject, body = split_subject(rendered)
-    return clip(subject, settings.limits.field_chars), clip(body, settings.limits.message_chars)
-
-
-def _audiences(settings: Settings, level: str) -> list[Recipient]:
-    recipients = settings.recipients
-    people: list[Recipient] = []
-    if level_rank(level) >= level_rank("II"):
-        people += recipients.leadership + recipients.upper_office
-    if level_rank(level) >= level_rank("I"):
-        people += recipients.government
-    return people
-
-
-def known_people(settings: Settings) -> dict[str, Recipient]:
-    """Everyone the configuration names, by email, so a repeat reaches their robot too."""
-    r = settings.recipients
-    people: dict[str, Recipient] = {}
-    for person in [
-        *r.government,
-        *r.upper_office,
-        *r.leadership,
-        *settings.duty.escalation.chain,
-        *settings.duty.people,
-    ]:
-        people[person.email] = person
-    return people
-
-
-def _first_recipients(session: Session, settings: Settings, notice: Notice) -> list[Recipient]:
-    """Who step 0 went to: a repeat goes to the same people even after the duty day turned."""
-    known = known_people(settings)
-    # A notice carried by a batch alert went out in that message, under the batch's key.
-    carried = (
-        OutboxMessage.dedupe_key == notice.carried_by
-        if notice.delivery != OWN
-        else (OutboxMessage.notice_id == notice.id) & (OutboxMessage.step == 0)
-    )
-    rows = session.execute(
-        select(OutboxMessage.recipient, OutboxMessage.recipient_name)
-        .where(carried, OutboxMessage.channel == "email")
-        .order_by(OutboxMessage.id)
-    ).all()
-    return [known.get(email) or Recipient(name=name, email=email) for email, name in rows]
-
-
-def escalates(settings: Settings, notice: Notice) -> bool:
-    """Whether an unacknowledged notice is repeated and escalated (the 终报 only informs)."""
-    escalation = settings.duty.escalation
-    return notice.stage != "final" and level_rank(notice.level) >= level_rank(escalation.from_level)
-
-
-def last_step(settings: Settings) -> int:
-    escalation = settings.duty.escalation
-    return escalation.repeats + min(escalation.max_rounds, len(escalation.chain))
-
-
-def step_recipients(
-    session: Session, settings: Settings, notice: Notice, step: int
-) -> list[Recipient]:
-    """Step 0 and the repeats go to the notice's recipients; each later step to the next
-    person of the escalation chain."""
-    escalation = settings.duty.escalation
-    if step <= escalation.repeats:
-        return _first_recipients(session, settings, notice)
-    return [escalation.chain[step - escalation.repeats - 1]]
 
 
 def _mentions(session: Session, incident: Incident) -> list[Mention]:
@@ -217,7 +86,7 @@ def _send_step(
     escalation = settings.duty.escalation
     reminder = None
     if step > 0:
-        first = ", ".join(p.name for p in _first_recipients(session, settings, notice))
+        first = ", ".join(p.name for p in first_recipients(session, settings, notice))
         reminder = {
             "kind": "repeat" if step <= escalation.repeats else "escalate",
             "times": step + 1,
@@ -227,7 +96,7 @@ def _send_step(
         }
     added = 0
     for person in people:
-        subject, body = _fitted(
+        subject, body = fitted(
             render_text(
                 TEMPLATES[notice.stage],
                 recipient=person.name,
@@ -346,7 +215,7 @@ def notify(session: Session, settings: Settings, incident: Incident, now: dateti
         )
         for stage in stages[1:]:
             added += _open_notice(
-                session, settings, incident, stage, _audiences(settings, level), now
+                session, settings, incident, stage, audiences(settings, level), now
             )
         audit.record(
             session,
@@ -367,7 +236,7 @@ def notify(session: Session, settings: Settings, incident: Incident, now: dateti
             settings,
             incident,
             "followup",
-            _audiences(settings, level),
+            audiences(settings, level),
             now,
             seq=_next_seq(session, incident),
         )
@@ -433,7 +302,7 @@ def _cadence(session: Session, settings: Settings, incident: Incident, now: date
         settings,
         incident,
         "followup",
-        _audiences(settings, incident.level),
+        audiences(settings, incident.level),
         now,
         seq=seq,
     )
@@ -450,7 +319,7 @@ def _final(session: Session, settings: Settings, incident: Incident, now: dateti
         return 0
     highest = max((n.level for n in told), key=level_rank)
     duty = on_duty(session, settings, now.astimezone(settings.tz).date())
-    people = _audiences(settings, highest) + ([duty] if duty else [])
+    people = audiences(settings, highest) + ([duty] if duty else [])
     return _open_notice(session, settings, incident, "final", people, now)
 
 

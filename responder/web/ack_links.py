@@ -13,7 +13,7 @@ from starlette.routing import Route
 from responder import clock
 from responder.models import Notice
 from responder.notices.acks import AckLinkError, acknowledge, read_ack_token
-from responder.notices.escalation import known_people
+from responder.notices.recipients import known_people
 from responder.web.core import Web
 
 
