@@ -129,3 +129,12 @@ def history(session: Session, incident_id: int) -> list[AuditEntry]:
             .order_by(AuditEntry.id)
         )
     )
+
+
+def reported(session: Session, incident_id: int) -> bool:
+    """Whether leadership was sent the incident's 初报 (a change to its report then makes a
+    续报)."""
+    found = session.scalar(
+        select(Notice.id).where(Notice.incident_id == incident_id, Notice.stage == "initial")
+    )
+    return found is not None
