@@ -25,6 +25,7 @@ from responder.models import (
 )
 from responder.replies import drafts
 from responder.replies import export as draft_export
+from responder.replies.diffs import diff_lines
 from responder.replies.drafts import (
     DraftError,
     DraftRenderError,
@@ -136,7 +137,7 @@ def test_an_edit_keeps_a_diff_and_names_the_last_editor(settings, db, people):
     assert event.diff.startswith("--- 修改前\n+++ 修改后") and changed == ["-", "+"]
     assert "+" + next(line for line in new.splitlines() if "已报警" in line) in event.diff
     assert audit.actor == "赵雪" and audit.object_id == str(draft_id)
-    rows = drafts.diff_lines(event.diff)
+    rows = diff_lines(event.diff)
     assert [r.kind for r in rows if r.kind in ("add", "remove")] == ["remove", "add"]
     added = next(r for r in rows if r.kind == "add")
     assert (True, "并已报警") in added.parts  # the changed characters, not the whole paragraph

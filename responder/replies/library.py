@@ -20,7 +20,8 @@ from responder.errors import DomainError
 from responder.labels import label, labels
 from responder.models import AuditEntry, ResponseTemplate, TemplateVersion
 from responder.rendering import IncidentView, text_environment
-from responder.replies.drafts import reply_context, seed_templates, tidy, unified_diff
+from responder.replies.diffs import unified_diff
+from responder.replies.drafts import reply_context, seed_templates, tidy
 from responder.sandbox import RenderLimit
 from responder.settings import Settings
 from responder.statuses import IncidentStatus, TemplateStatus

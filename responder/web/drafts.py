@@ -24,6 +24,7 @@ from responder import clock
 from responder.models import Draft, DraftEvent, TemplateVersion, User
 from responder.replies import drafts
 from responder.replies import export as draft_export
+from responder.replies.diffs import diff_lines
 from responder.replies.drafts import DraftError, NoApprovedTemplate
 from responder.statuses import DraftEventKind, DraftStatus
 from responder.web.core import Web, flash, guard, refused_returns_to, whole_number
@@ -93,7 +94,7 @@ def routes(web: Web) -> list[Route]:
                 "pinned": draft.template_version,
                 "template": draft.template_version.template,
                 "current": current,
-                "events": [(e, drafts.diff_lines(e.diff) if e.diff else []) for e in events],
+                "events": [(e, diff_lines(e.diff) if e.diff else []) for e in events],
                 "revision": drafts.revision(session, draft),
                 "decision": _decision(events),
                 "overdue": drafts.overdue(draft, settings, now),
