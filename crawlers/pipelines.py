@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import logging
 import time
+from dataclasses import fields
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -24,6 +25,7 @@ from responder.intake import handover
 from responder.intake.handover import (
     AsidePage,
     Handover,
+    MentionRecord,
     PageText,
     Run,
     RunCounts,
@@ -56,6 +58,9 @@ def _yuqing(crawler: Crawler) -> Settings:
     return settings  # type: ignore[no-any-return]
 
 
+RECORD_FIELDS = tuple(f.name for f in fields(MentionRecord))
+
+
 class NormalisePipeline:
     """Clean the text fields, parse the publication time in the office's time zone, and drop
     items older than the source's look-back window."""
@@ -76,15 +81,17 @@ class NormalisePipeline:
         if cleaned is None:
             item.title = aside_title(item.title, self.settings.privacy)
             raise SetAside("empty", f"no text extracted from {item.url}")
-        # `clean` copies the record it is given, so the item keeps its source and aliases.
-        assert isinstance(cleaned, MentionItem)
+        # Cleaned in place: Scrapy's item_dropped signal reports the item the spider yielded,
+        # so the later pipelines must go on with that very object, not `clean`'s copy.
+        for name in RECORD_FIELDS:
+            setattr(item, name, getattr(cleaned, name))
         spider = self.crawler.spider
         configured = getattr(getattr(spider, "source", None), "outlet", None)
         if configured:
-            cleaned.outlet = configured
-        if spider is not None and spider.is_old(cleaned.published_at):  # type: ignore[attr-defined]
-            raise SetAside("old", f"older than the look-back window: {cleaned.url}")
-        return cleaned
+            item.outlet = configured
+        if spider is not None and spider.is_old(item.published_at):  # type: ignore[attr-defined]
+            raise SetAside("old", f"older than the look-back window: {item.url}")
+        return item
 
 
 class Unchanged(DropItem):
