@@ -93,7 +93,10 @@ def seed(db: Database) -> World:
     """Mentions of the bureau from three sources over three days, one incident, one reprint."""
     with db.transaction() as session:
         incident = Incident(
+            # Named by a person, so re-assessing after a correction keeps it (the tests find
+            # the incident by this title).
             title="临江县人口普查登记信息泄露",
+            title_by="test",
             category="privacy_leak",
             first_seen=T0,
             last_seen=T0,
