@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from responder import clock
 from responder.incidents.facts import MACHINE, sheet
 from responder.incidents.tasks import NotPermitted, TaskError, add_task, complete_task
 from responder.models import AuditEntry, Incident, Mention
@@ -54,7 +57,8 @@ def test_the_press_office_gives_and_finishes_a_task_on_the_incident_page(setting
             "csrf_token": csrf(page),
             "what": "联系东川日报核实报道",
             "assignee": "宣传组小赵",
-            "due": "2026-12-08",
+            # Tomorrow, by the pinned clock: the task is not yet overdue on any day the suite runs.
+            "due": (clock.today(settings.tz) + timedelta(days=1)).isoformat(),
         },
     )
     assert done.status_code == 200 and "已布置任务" in done.text
