@@ -25,6 +25,7 @@ from responder.models import (
 )
 from responder.replies import drafts
 from responder.replies import export as draft_export
+from responder.replies.approved import seed_templates
 from responder.replies.diffs import diff_lines
 from responder.replies.drafts import (
     DraftError,
@@ -314,7 +315,7 @@ def test_a_template_that_escapes_the_sandbox_makes_no_draft(settings, db, attack
     """A version put in force without the library's checks (straight into the database)."""
     incident_id = make_incident(db)
     with db.transaction() as session:
-        drafts.seed_templates(session)
+        seed_templates(session)
         template = session.scalar(
             select(ResponseTemplate).where(ResponseTemplate.category == "privacy_leak")
         )

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from responder import sandbox
 from responder.models import AuditEntry, Draft, Incident, ResponseTemplate, TemplateVersion
-from responder.replies import drafts, library
+from responder.replies import approved, drafts, library
 from tests.test_drafts_review import make_incident
 from tests.webclient import client_as, csrf, ensure_user, log_in
 
@@ -53,7 +53,7 @@ def test_a_new_version_reaches_drafts_only_after_another_press_user_approves_it(
     version_id = proposed(db, settings)
     assert versions(db) == [(1, "approved", "system"), (2, "pending", "赵雪")]
     with db.transaction() as session:
-        assert drafts.approved_version(session, "privacy_leak").version == 1
+        assert approved.approved_version(session, "privacy_leak").version == 1
 
     with db.transaction() as session, pytest.raises(library.NotAllowed, match="另一位"):
         library.approve(session, version_id, "赵雪")
@@ -102,7 +102,7 @@ def test_a_sandbox_escape_is_refused_with_a_chinese_reason_and_nothing_is_stored
     settings, db, people, attack
 ):
     with db.transaction() as session:
-        drafts.seed_templates(session)
+        approved.seed_templates(session)
     with db.transaction() as session, pytest.raises(library.UnsafeTemplate) as refused:
         library.propose(session, settings, "privacy_leak", f"说明 {attack}", "赵雪")
     assert "安全沙箱拒绝" in str(refused.value) and "未保存" in str(refused.value)
@@ -146,7 +146,7 @@ def test_one_proposal_waits_at_a_time_and_reject_or_withdraw_end_it(settings, db
     with db.transaction() as session, pytest.raises(library.TemplateLibraryError, match="不能批准"):
         library.approve(session, second, "钱明")
     with db.transaction() as session:
-        current = drafts.approved_version(session, "privacy_leak")
+        current = approved.approved_version(session, "privacy_leak")
         with pytest.raises(library.TemplateLibraryError, match="相同"):
             library.propose(session, settings, "privacy_leak", current.body, "赵雪")
     assert versions(db) == [

@@ -11,7 +11,8 @@ from responder.models import Incident
 from responder.notices.report import Report
 from responder.paths import TEMPLATES_DIR
 from responder.rendering import render_string, render_text, split_subject
-from responder.replies.drafts import REPLIES_DIR, draft_missing
+from responder.replies.approved import REPLIES_DIR
+from responder.replies.drafts import draft_missing
 
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from responder import clock
 from responder.db import Database
-from responder.delivery.outbox import build_email
+from responder.delivery.smtp import build_email
 from responder.incidents.actions import split
 from responder.intake.export import mention_rows, spreadsheet_cell, write_csv
 from responder.intake.mentions import MentionRecord, clean, store

@@ -29,25 +29,17 @@ from responder.models import (
     Incident,
     Judgement,
     Mention,
-    ResponseTemplate,
-    TemplateVersion,
 )
-from responder.paths import TEMPLATES_DIR
 from responder.rendering import IncidentView, render_string
+from responder.replies.approved import approved_version, seed_templates
 from responder.replies.diffs import unified_diff
 from responder.settings import Settings
-from responder.statuses import DraftEventKind, DraftStatus, IncidentStatus, TemplateStatus
+from responder.statuses import DraftEventKind, DraftStatus, IncidentStatus
 
 log = logging.getLogger(__name__)
-REPLIES_DIR = TEMPLATES_DIR / "replies"
 EDITORS = accounts.EDIT_DRAFTS
 REVIEWERS = accounts.REVIEW_DRAFTS
 MAX_BODY = 50_000
-# Characters XML 1.0 (and so .docx) cannot hold; crawled titles sometimes carry them.
-
-
-class NoApprovedTemplate(DomainError, LookupError):
-    pass
 
 
 class DraftError(DomainError, ValueError):
@@ -68,59 +60,6 @@ class StaleDraft(DraftError):
 
 class DraftRenderError(DraftError):
     """The approved template failed to render for this incident (sandbox refusal, bad data)."""
-
-
-def seed_templates(session: Session) -> int:
-    """Import packaged reply templates for categories that have no library entry yet."""
-    added = 0
-    for path in sorted(REPLIES_DIR.glob("[!_]*.txt.j2")):
-        category = path.name.removesuffix(".txt.j2")
-        if session.scalar(select(ResponseTemplate).where(ResponseTemplate.category == category)):
-            continue
-        template = ResponseTemplate(
-            category=category, name=f"{label('categories', category)}应答口径"
-        )
-        session.add(template)
-        session.flush()
-        version = TemplateVersion(
-            template_id=template.id,
-            version=1,
-            body=path.read_text(encoding="utf-8"),
-            status=TemplateStatus.APPROVED,
-            author="system",
-            approved_by="system",
-            approved_at=clock.now(),
-        )
-        session.add(version)
-        session.flush()
-        audit.record(
-            session,
-            "system",
-            AuditAction.TEMPLATE_SEED,
-            "template_version",
-            version.id,
-            after={"category": category, "version": 1},
-            detail=str(path.name),
-        )
-        added += 1
-    return added
-
-
-def approved_version(session: Session, category: str) -> TemplateVersion:
-    for wanted in (category, "general"):
-        version = session.scalar(
-            select(TemplateVersion)
-            .join(ResponseTemplate)
-            .where(
-                ResponseTemplate.category == wanted,
-                TemplateVersion.status == TemplateStatus.APPROVED,
-            )
-            .order_by(TemplateVersion.version.desc())
-            .limit(1)
-        )
-        if version is not None:
-            return version
-    raise NoApprovedTemplate(f"no approved reply template for category {category!r}")
 
 
 def reply_context(

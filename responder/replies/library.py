@@ -20,8 +20,9 @@ from responder.errors import DomainError
 from responder.labels import label, labels
 from responder.models import AuditEntry, ResponseTemplate, TemplateVersion
 from responder.rendering import IncidentView, text_environment
+from responder.replies.approved import seed_templates
 from responder.replies.diffs import unified_diff
-from responder.replies.drafts import reply_context, seed_templates, tidy
+from responder.replies.drafts import reply_context, tidy
 from responder.sandbox import RenderLimit
 from responder.settings import Settings
 from responder.statuses import IncidentStatus, TemplateStatus

@@ -5,8 +5,9 @@ environment variables, explicit overrides (tests). `settings.toml` is merged key
 list file (sources, keywords, ...) in the configuration directory replaces the packaged one.
 Every mistake is reported as a `ConfigError` naming the file, the key and what is wrong.
 
-`schema` holds the sections of `settings.toml`, `office` the office's records (sources, people,
-severity rules), `loader` reads and merges the layers; everything is imported from here.
+`sections` holds the sections of `settings.toml`, `schema` the `Settings` they make up,
+`office` the office's records (sources, people, severity rules), `loader` reads and merges
+the layers; everything is imported from here.
 """
 
 from responder.settings.base import (
@@ -36,7 +37,8 @@ from responder.settings.office import (
     SeverityTerm,
     Source,
 )
-from responder.settings.schema import (
+from responder.settings.schema import Settings
+from responder.settings.sections import (
     AlertSettings,
     CrawlSettings,
     DatabaseSettings,
@@ -54,7 +56,6 @@ from responder.settings.schema import (
     RetentionSettings,
     RumorSettings,
     ScheduleSettings,
-    Settings,
     WebhookSettings,
     WebSettings,
 )

@@ -17,7 +17,8 @@ from pydantic import (
 from responder import clock
 from responder.paths import DEFAULT_CONFIG_DIR
 from responder.settings.base import ConfigError
-from responder.settings.schema import DemoSettings, Settings
+from responder.settings.schema import Settings
+from responder.settings.sections import DemoSettings
 
 ENV_PREFIX = "YUQING_"
 

@@ -24,8 +24,9 @@ from responder import clock
 from responder.models import Draft, DraftEvent, TemplateVersion, User
 from responder.replies import drafts
 from responder.replies import export as draft_export
+from responder.replies.approved import NoApprovedTemplate, approved_version
 from responder.replies.diffs import diff_lines
-from responder.replies.drafts import DraftError, NoApprovedTemplate
+from responder.replies.drafts import DraftError
 from responder.statuses import DraftEventKind, DraftStatus
 from responder.web.core import Web, flash, guard, refused_returns_to, whole_number
 
@@ -83,9 +84,7 @@ def routes(web: Web) -> list[Route]:
                 select(DraftEvent).where(DraftEvent.draft_id == draft.id).order_by(DraftEvent.id)
             ).all()
             try:
-                current: TemplateVersion | None = drafts.approved_version(
-                    session, draft.incident.category
-                )
+                current: TemplateVersion | None = approved_version(session, draft.incident.category)
             except NoApprovedTemplate:
                 current = None
             context: dict[str, Any] = {

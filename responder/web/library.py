@@ -18,8 +18,8 @@ from starlette.routing import Route
 from responder.labels import labels
 from responder.models import TemplateVersion, User
 from responder.replies import library
+from responder.replies.approved import seed_templates
 from responder.replies.diffs import diff_lines
-from responder.replies.drafts import seed_templates
 from responder.web.core import Web, flash, guard, refused_returns_to
 
 PRESS = ("press",)
