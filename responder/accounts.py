@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,8 +28,13 @@ ROLES = ("duty", "press", "leader", "admin")
 REGISTER_ROLES = ("duty", "press", "admin")
 MIN_PASSWORD = 8
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name costs as long as a wrong
+    password. Made on first use: hashing at import cost every CLI command half a second."""
+    return _hasher.hash("not a password of anyone")
 
 
 class AccountError(DomainError, ValueError):
@@ -225,7 +231,7 @@ def authenticate(
     user = find(session, name.strip())
     if user is None or (user.locked_until is not None and user.locked_until > now):
         try:
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher.verify(_dummy_hash(), password)
         except VerificationError:
             pass
         return refused

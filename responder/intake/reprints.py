@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from responder import clock
 from responder.models import Mention
 from responder.settings import Settings
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 NUM_PERM = 128
 SHINGLE = 3
@@ -45,12 +48,17 @@ def shingles(text: str) -> set[bytes]:
 
 
 def signature(text: str) -> MinHash:
+    # Lazy: datasketch loads scipy (~0.4 s), which every CLI command would pay at start-up.
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     minhash.update_batch(shingles(text))
     return minhash
 
 
 def _from_bytes(data: bytes) -> MinHash:
+    from datasketch import MinHash  # lazy: scipy, see `signature`
+
     return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(data, dtype=DTYPE), scheme=SCHEME)
 
 
@@ -64,6 +72,8 @@ def group_reprints(session: Session, settings: Settings) -> int:
         return 0
     threshold = settings.crawl.reprint_similarity
     since = clock.now() - timedelta(days=settings.crawl.reprint_days)
+    from datasketch import MinHashLSH  # lazy: scipy, see `signature`
+
     lsh = MinHashLSH(threshold=min(threshold, MAX_LSH_THRESHOLD), num_perm=NUM_PERM)
     roots: dict[int, int] = {}
     signatures: dict[int, MinHash] = {}
