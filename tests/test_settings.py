@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+import nlp
 from responder.paths import DEFAULT_CONFIG_DIR
 from responder.settings import (
     AlertSettings,
@@ -28,6 +29,7 @@ from responder.settings import (
     WebSettings,
     load_settings,
 )
+from responder.settings.schema import region_stem
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "database": DatabaseSettings,
@@ -443,3 +445,35 @@ def test_a_period_written_as_a_bare_year_reads_as_that_year(config_dir: Path) ->
     write(config_dir, "facts.yaml", fact)
 
     assert load_settings(config_dir, env={}).facts[0].period == "2025年"
+
+
+def test_a_published_figure_near_its_region_is_relevant(config_dir: Path) -> None:
+    write(
+        config_dir,
+        "facts.yaml",
+        "facts:\n"
+        "  - indicator: 地区生产总值增速\n"
+        "    aliases: [GDP增速]\n"
+        "    region: 江州市\n"
+        "    period: 2025年\n"
+        "    value: 5.8\n"
+        '    unit: "%"\n'
+        "    source: 江州市统计公报\n",
+    )
+
+    settings = load_settings(config_dir, env={})
+
+    assert nlp.is_relevant("江州2025年GDP增速有9.6%？", settings.keywords)
+    assert nlp.is_relevant("江州市今年地区生产总值增速是多少", settings.keywords)
+    assert not nlp.is_relevant("邻市GDP增速有9.6%", settings.keywords)
+    # Loading twice (overrides revalidate) adds each derived rule once.
+    again = Settings.model_validate(settings.model_dump())
+    assert len(again.keywords.near) == len(set(map(tuple, again.keywords.near)))
+
+
+@pytest.mark.parametrize(
+    ("region", "stem"),
+    [("临江县", "临江"), ("江州市", "江州"), ("峨边彝族自治县", "峨边彝族"), ("沙县", "沙县")],
+)
+def test_region_stem_drops_the_administrative_suffix(region: str, stem: str) -> None:
+    assert region_stem(region) == stem

@@ -31,6 +31,18 @@ from responder.settings.sections import (
     WebSettings,
 )
 
+# How far a published indicator's name may stand from its region's name (临江县…地区生产总值).
+FIGURE_NEAR_CHARS = 30
+
+
+def region_stem(region: str) -> str:
+    """The region as people write it in short: 临江县 → 临江 (a stem of one character would match
+    too much, so short names stay whole)."""
+    for suffix in ("自治县", "自治州", "县", "市", "区", "省", "旗", "州"):
+        if region.endswith(suffix) and len(region) - len(suffix) >= 2:
+            return region.removesuffix(suffix)
+    return region
+
 
 class Settings(Section):
     """Every setting of yuqing; the TOML keys of `settings.toml` map onto these fields."""
@@ -98,6 +110,21 @@ class Settings(Section):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {name!r}") from exc
         return name
+
+    @model_validator(mode="after")
+    def _published_figures_are_relevant(self) -> Settings:
+        """A post stating one of the office's published figures (`facts.yaml`) near the name of
+        its region is relevant even without the words 统计 or 普查: a wrong GDP growth or income
+        figure going round is the press office's business. Added as `near` rules."""
+        near = {tuple(rule) for rule in self.keywords.near}
+        for fact in self.facts:
+            stem = region_stem(fact.region)
+            for name in (fact.indicator, *fact.aliases):
+                rule = (stem, name, FIGURE_NEAR_CHARS)
+                if rule not in near:
+                    self.keywords.near.append(rule)
+                    near.add(rule)
+        return self
 
     @model_validator(mode="after")
     def _known_webhooks(self) -> Settings:
