@@ -213,6 +213,9 @@ def test_the_list_shows_each_mention_with_its_judgement_incident_and_reprints(se
         ),
         ("misinfo=yes", ["临江县人口普查登记信息疑遭泄露"]),
         ("source=临江新闻网", ["经济普查入户登记工作启动", "临江县统计局发布2025年统计公报"]),
+        # The name the dashboard counts a mention under: its outlet before its source's name.
+        ("outlet=临江生活圈", ["转：临江县人口普查登记信息疑遭泄露"]),
+        ("outlet=临江自媒体聚合", []),
         ("incident=no&category=data_fraud", ["网友质疑临江县统计局经济数据注水"]),
         ("keyword=统计公报", ["临江县统计局发布2025年统计公报"]),
         # Exactly that rule: 普查员 is not matched by 普查, nor 人口普查 by 普查.
@@ -263,6 +266,7 @@ def test_the_incident_filter_lists_that_incidents_mentions(settings, db):
         ("misinfo=maybe", "“疑似失实”只能选 是 或 否"),
         ("incident=some", "事件筛选“some”无效"),
         ("source=不存在的网站", "没有名为“不存在的网站”的信息源"),
+        ("outlet=" + "临" * 201, "信源名称过长，最多 200 个字"),
         ("page=abc", "页码“abc”无效"),
         ("page=0", "页码“0”无效"),
         ("page=9", "没有第 9 页"),
