@@ -134,6 +134,13 @@ def test_duty_reads_the_dashboard_an_incident_and_a_mention_on_a_phone(
         assert answer is not None and answer.status == 200, path
         assert page.locator(shows).count() >= count, (path, shows)
         found += problems(page, screens, f"duty-{label}")
+    # A chart's bar is a link a fingertip can follow: tapping a category opens its mentions.
+    page.goto(f"{url}/")
+    bar = page.locator(".bar-chart a.bar[href*='category=']").first
+    count = bar.get_attribute("data-count")
+    bar.tap()
+    page.wait_for_url("**/mentions?*category=*")
+    assert page.get_by_text(f"共 {count} 条").is_visible()
     # The decisions stay within reach: the level form's button is on screen, not off its edge.
     page.goto(f"{url}/incidents/{world['leak']}")
     assert page.get_by_role("button", name="确定定级").is_visible()
