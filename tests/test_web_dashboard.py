@@ -191,15 +191,13 @@ def test_an_empty_database_gives_a_calm_dashboard(settings, db):
     assert "今日暂无负面或疑似失实信息" in text
 
 
-def test_the_charts_are_pngs_the_app_draws_itself_for_logged_in_users_only(settings, db):
+def test_the_chart_pngs_are_still_served_to_logged_in_users_only(settings, db):
     seed(settings, db)
     client = client_as(settings, db, "leader")
-    page = client.get("/").text
-    sources = re.findall(r'<img class="chart" src="([^"]+)"', page)
-    # The sentiment trend is drawn on the page itself (see the week chart test); its PNG is
-    # still served for whoever links to it.
-    assert sources == ["/charts/sources.png", "/charts/categories.png"]
-    for src in [*sources, "/charts/sentiment.png"]:
+    # Every chart is drawn on the page itself (see the SVG chart tests); the PNGs are still
+    # served for whoever links to them.
+    assert "<img" not in client.get("/").text
+    for src in ("/charts/sources.png", "/charts/categories.png", "/charts/sentiment.png"):
         image = client.get(src)
         assert image.status_code == 200, src
         assert image.headers["content-type"] == "image/png"
@@ -254,7 +252,7 @@ def test_the_week_counts_each_local_day_by_the_judgement_in_force(settings, db):
         {"unjudged": 1},
     ]
     assert dict(data.sources) == {"临江新闻网": 2, "临江晚报": 1}
-    assert dict(data.categories) == {"一般提及": 1, "数据质疑": 1}
+    assert dict(data.categories) == {"general": 1, "data_doubt": 1}
 
 
 def test_the_charts_share_one_week_until_a_mention_or_judgement_is_added(settings, db):
@@ -373,3 +371,80 @@ def test_the_week_chart_shows_counts_on_hover_and_links_each_part_to_its_list(se
     # Following a part lists exactly that many mentions.
     listed = client_as(settings, db).get(todays["negative"][0]).text
     assert "网传临江县普查数据造假" in listed and "经济普查登记工作启动" not in listed
+
+
+def bar_charts(page: str) -> dict[str, list[tuple[str, str, int, str]]]:
+    """Each bar chart on the page by its heading: (link, value, count, hover) per bar."""
+    found = {}
+    for figure in re.findall(r'<figure class="bar-chart">(.*?)</figure>', page, re.S):
+        heading = re.search(r"<h4>([^<]+)", figure)
+        assert heading is not None and "<script" not in figure
+        bars = found[heading.group(1)] = [
+            (link.replace("&amp;", "&"), value, int(count), hover)
+            for link, value, count, hover in re.findall(
+                r'<a href="([^"]+)" class="bar" data-value="([^"]*)" data-count="(\d+)">'
+                r"<title>([^<]+)</title>",
+                figure,
+            )
+        ]
+        assert not bars or figure.count("<svg") == 1
+    return found
+
+
+def listed(client: Any, link: str) -> set[str]:
+    """The titles the mentions list shows at `link`."""
+    page = client.get(link)
+    assert page.status_code == 200, link
+    return set(re.findall(r'<a class="title" href="/mentions/\d+">([^<]+)</a>', page.text))
+
+
+def test_the_sources_and_categories_charts_show_counts_on_hover_and_link_to_their_mentions(
+    settings, db
+):
+    seed(settings, db)
+    client = client_as(settings, db)
+    charts = bar_charts(client.get("/").text)
+    assert set(charts) == {"近7日主要信源", "近7日信息类别"}
+    first = local_midnight(settings, 6).date().isoformat()
+    today = local_midnight(settings).date().isoformat()
+    span = f"/mentions?from={first}&to={today}&"
+
+    # Sources as the week counts them: the outlet, else the crawled source's name.
+    sources = {value: (link, n, hover) for link, value, n, hover in charts["近7日主要信源"]}
+    assert {value: n for value, (_, n, _) in sources.items()} == {
+        "临江新闻网": 3,
+        "临江论坛": 1,
+        "临江身边事": 1,
+    }
+    assert [value for _, value, _, _ in charts["近7日主要信源"]][0] == "临江新闻网"
+    link, n, hover = sources["临江新闻网"]
+    assert hover == "临江新闻网：3 条"
+    assert link == span + "outlet=%E4%B8%B4%E6%B1%9F%E6%96%B0%E9%97%BB%E7%BD%91"
+    assert listed(client, link) == {
+        "临江县统计局发布前三季度经济数据",
+        "经济普查登记工作启动",
+        "昨日：统计公报解读",
+    }
+    # Carried by the 微博搜索 source, counted and listed under its outlet.
+    assert listed(client, sources["临江身边事"][0]) == {"普查员入户遭居民投诉"}
+
+    categories = {value: (link, n, hover) for link, value, n, hover in charts["近7日信息类别"]}
+    assert {value: n for value, (_, n, _) in categories.items()} == {
+        "general": 2,
+        "data_fraud": 1,
+        "staff_conduct": 1,
+    }
+    link, n, hover = categories["data_fraud"]
+    assert link == span + "category=data_fraud" and hover.endswith("：1 条")
+    assert hover != "data_fraud：1 条"  # named in Chinese
+    assert listed(client, link) == {"网传临江县普查数据造假"}
+    assert listed(client, categories["general"][0]) == {
+        "临江县统计局发布前三季度经济数据",
+        "昨日：统计公报解读",
+    }
+
+
+def test_an_empty_week_draws_no_bars(settings, db):
+    page = client_as(settings, db).get("/").text
+    assert bar_charts(page) == {"近7日主要信源": [], "近7日信息类别": []}
+    assert page.count("本期无相关信息") == 2

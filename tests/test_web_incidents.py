@@ -541,3 +541,26 @@ def test_the_incident_page_charts_its_spread_with_counts_on_hover_and_links(sett
     link, total, hover = next(b for b in bars if b[1] != "0")
     assert link.startswith(f"/mentions?incident={world['lost']}&amp;from=")
     assert f"共 {total} 条" in hover
+
+
+def test_the_incident_page_shows_who_posted_first_and_who_amplified_it(settings, db, world):
+    first, second = mention_ids(db, world["leak"])
+    with db.transaction() as session:
+        reprint = session.get(Mention, second)
+        assert reprint is not None
+        reprint.outlet, reprint.reprint_of, reprint.reposts = "人民网", first, 120
+    page = client_as(settings, db, "duty").get(f"/incidents/{world['leak']}").text
+    chain = page[page.index("首发与扩散</h3>") : page.index("<h3>触发的分级规则")]
+
+    rows = re.findall(r'<tr data-role="(\w+)" data-mention="(\d+)">(.*?)</tr>', chain, re.S)
+    assert [(role, int(number)) for role, number, _ in rows] == [
+        ("first", first),
+        ("reprint", second),
+    ]
+    poster, amplifier = shown(rows[0][2]), shown(rows[1][2])
+    assert "首发" in poster and "临江论坛" in poster and "个人账号" in poster
+    assert f'href="/mentions/{first}"' in rows[0][2] and "被转载 1 次" in poster
+    assert "转载" in amplifier and "人民网" in amplifier and "中央媒体" in amplifier
+    assert f'转载自 <a href="/mentions/{first}">#{first}</a>' in rows[1][2]
+    assert "转评赞 120" in amplifier and f'href="/mentions/{second}"' in rows[1][2]
+    assert "本事件共有转载 1 条" in shown(chain)

@@ -88,12 +88,17 @@ def problems(page: Any, screens: Any, label: str) -> list[str]:
 
 @pytest.fixture
 def world(settings, db) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    """Three open incidents with notices sent; the leak (III) has one waiting for its ack."""
+    """Three open incidents with notices sent; the leak (III) has one waiting for its ack, and a
+    provincial paper reprinted its first post (the chain of who posted first and who amplified)."""
     with db.transaction() as session:
         ids = {
             name: make_incident(session, settings, spec, hours=n).id
             for n, (name, spec) in enumerate((("leak", LEAK), ("lost", LOST), ("scam", SCAM)))
         }
+        first, second = session.scalars(
+            select(Mention).where(Mention.incident_id == ids["leak"]).order_by(Mention.id)
+        )
+        second.outlet, second.reprint_of, second.reposts = "东川日报", first.id, 340
         notify_all(session, settings, clock.now())
         ids["notice"] = (
             session.scalars(
@@ -118,14 +123,24 @@ def test_duty_reads_the_dashboard_an_incident_and_a_mention_on_a_phone(
     page = phone(chromium)
     log_in(page, url, "王敏")
     found = []
-    for path, label in (
-        ("/", "dashboard"),
-        (f"/incidents/{world['leak']}", "incident"),
-        (f"/mentions/{world['mention']}", "mention"),
+    # What each page must show while it is measured: the dashboard's SVG charts, the incident's
+    # chain of who posted first and who amplified it.
+    for path, label, shows, count in (
+        ("/", "dashboard", ".bar-chart a.bar", 4),  # 临江论坛, 东川日报; three categories
+        (f"/incidents/{world['leak']}", "incident", "table.chain tr[data-role]", 2),
+        (f"/mentions/{world['mention']}", "mention", "h2", 1),
     ):
         answer = page.goto(f"{url}{path}")
         assert answer is not None and answer.status == 200, path
+        assert page.locator(shows).count() >= count, (path, shows)
         found += problems(page, screens, f"duty-{label}")
+    # A chart's bar is a link a fingertip can follow: tapping a category opens its mentions.
+    page.goto(f"{url}/")
+    bar = page.locator(".bar-chart a.bar[href*='category=']").first
+    count = bar.get_attribute("data-count")
+    bar.tap()
+    page.wait_for_url("**/mentions?*category=*")
+    assert page.get_by_text(f"共 {count} 条").is_visible()
     # The decisions stay within reach: the level form's button is on screen, not off its edge.
     page.goto(f"{url}/incidents/{world['leak']}")
     assert page.get_by_role("button", name="确定定级").is_visible()

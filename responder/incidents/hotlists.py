@@ -1,6 +1,7 @@
 """How high and how long an incident's mentions stood on hot lists (热榜): from the sightings
 `hotlist` crawls record (`HotRank`), one line per board for the incident page
-("上榜：微博热搜第7位，持续3小时", worded in templates/web/incident.html)."""
+("上榜：微博热搜第7位，持续3小时", worded in templates/web/incident.html), and each mention's
+best place, which the reprint chain weighs (`responder.incidents.chain`)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,26 @@ def best_rank(session: Session, mentions: Iterable[Mention]) -> int | None:
     """The highest place (smallest number) any of the mentions reached on any board."""
     listings = hot_listings(session, mentions)
     return listings[0].best_rank if listings else None
+
+
+@dataclass(frozen=True)
+class HotPlace:
+    board: str
+    rank: int
+
+
+def best_places(session: Session, mentions: Iterable[Mention]) -> dict[str, HotPlace]:
+    """Each mention's best place on any hot list, by its canonical URL (absent: never listed).
+    A tie between boards goes to the board named first, so the page does not flicker."""
+    urls = {m.canonical_url for m in mentions}
+    if not urls:
+        return {}
+    rows = session.execute(
+        select(HotRank.canonical_url, HotRank.board, func.min(HotRank.rank))
+        .where(HotRank.canonical_url.in_(urls))
+        .group_by(HotRank.canonical_url, HotRank.board)
+    ).all()
+    places: dict[str, HotPlace] = {}
+    for url, board, rank in sorted(rows, key=lambda row: (row[2], row[1])):
+        places.setdefault(url, HotPlace(board, rank))
+    return places

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from responder import clock
@@ -190,6 +190,18 @@ def _sentiment(mention: Mention) -> str:
 def _source_name(mention: Mention) -> str:
     name = mention.outlet or (mention.source.name if mention.source else "") or mention.author
     return name or UNKNOWN_SOURCE
+
+
+def source_name(source: SQLColumnExpression[str]) -> ColumnElement[str]:
+    """The name a mention is counted under (as `_source_name`), in SQL, given the expression
+    for its Source's name: the dashboard groups by it, and the mentions list filters by it so
+    that a chart's bar opens the very mentions it counted."""
+    return func.coalesce(
+        func.nullif(Mention.outlet, ""),
+        func.nullif(source, ""),
+        func.nullif(Mention.author, ""),
+        UNKNOWN_SOURCE,
+    )
 
 
 def gather(

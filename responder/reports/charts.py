@@ -289,7 +289,7 @@ CATEGORIES_TITLE = "信息类别"
 
 
 def categories_chart(categories: Sequence[tuple[str, int]]) -> bytes:
-    """How many mentions of each category (Chinese names), the largest on top."""
-    return top_sources(
-        CATEGORIES_TITLE, [n for n, _ in categories], [c for _, c in categories], WORDS["empty"]
-    )
+    """How many mentions of each category (codes, drawn by their Chinese names), the largest
+    on top."""
+    names = [label("categories", code) for code, _ in categories]
+    return top_sources(CATEGORIES_TITLE, names, [c for _, c in categories], WORDS["empty"])

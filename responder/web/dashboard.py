@@ -1,6 +1,8 @@
 """The duty officer's dashboard (工作台): today's mentions and negative share, open incidents by
 level, sources with problems, who is on duty with the last handover note, and charts of the
-last seven days served as PNG by the app itself (the intranet has no internet, so no CDN).
+last seven days drawn by the app itself as SVG in the page (templates/web/_week_chart.html,
+_bar_chart.html), each part linking to the mentions it counts; the intranet has no internet,
+so no CDN and no chart library. The PNGs of the same charts are still served.
 
 A mention's time is when it was published, else when it was fetched, as in the reports, so the
 dashboard's "today" agrees with the daily report and with the mentions list's date filter.
@@ -24,7 +26,6 @@ from responder import clock
 from responder.incidents.severity import LEVELS, level_rank
 from responder.incidents.tasks import open_tasks
 from responder.judging.corrections import in_force
-from responder.labels import label
 from responder.models import (
     MENTION_TIME,
     Draft,
@@ -38,7 +39,7 @@ from responder.models import (
 from responder.notices.duty import DutyDay, duty_day, last_handover
 from responder.ops.health import SourceHealth
 from responder.reports import charts
-from responder.reports.build import SENTIMENTS, TOP_SOURCES, UNKNOWN_SOURCE
+from responder.reports.build import SENTIMENTS, TOP_SOURCES, source_name
 from responder.running.day import COUNT_LIMIT, day, sources_down
 from responder.settings import Settings
 from responder.statuses import DraftStatus, IncidentStatus
@@ -74,7 +75,8 @@ class Overview:
 
 @dataclass
 class Week:
-    """The last seven local days: sentiment per day, top sources, categories."""
+    """The last seven local days: sentiment per day, top sources (as `source_name` names
+    them), categories (codes)."""
 
     days: list[tuple[datetime, Counter[str]]] = field(default_factory=list)
     sources: list[tuple[str, int]] = field(default_factory=list)
@@ -84,6 +86,11 @@ class Week:
     @property
     def totals(self) -> list[int]:
         return [sum(counts.values()) for _, counts in self.days]
+
+    @property
+    def more_sources(self) -> bool:
+        """Some sources are left out of `sources`."""
+        return self.source_count > len(self.sources)
 
 
 def _midnight(day: date, settings: Settings) -> datetime:
@@ -146,12 +153,7 @@ def week(session: Session, settings: Settings, now: datetime) -> Week:
     # and judgement: a week at a million mentions is some 230,000 rows, and reading them into
     # Python took seconds.
     day = case(*((MENTION_TIME < edge, n) for n, edge in enumerate(edges[1:-1])), else_=DAYS - 1)
-    source = func.coalesce(
-        func.nullif(Mention.outlet, ""),
-        func.nullif(Source.name, ""),
-        func.nullif(Mention.author, ""),
-        UNKNOWN_SOURCE,
-    )
+    source = source_name(Source.name)
     groups = (day, source, judgement.sentiment, judgement.category)
     rows = session.execute(
         select(*groups, func.count())
@@ -168,7 +170,7 @@ def week(session: Session, settings: Settings, now: datetime) -> Week:
         result.days[index][1][sentiment or "unjudged"] += count
         sources[name] += count
         if category:
-            categories[label("categories", category)] += count
+            categories[category] += count
     result.sources = sources.most_common(TOP_SOURCES)
     result.source_count = len(sources)
     result.categories = categories.most_common()

@@ -31,6 +31,7 @@ from responder.incidents.actions import (
     reopen,
     split,
 )
+from responder.incidents.chain import chain_of
 from responder.incidents.facts import sheet
 from responder.incidents.hotlists import hot_listings
 from responder.incidents.severity import LEVELS
@@ -320,6 +321,7 @@ def routes(web: Web) -> list[Route]:
                 spread=read.spread,
                 timeline=over_time(rows, settings.severity, settings.tz),
                 hot=hot_listings(session, rows),
+                chain=chain_of(session, settings.severity, rows),
                 summary=summarise(mention_list, settings),
                 facts=facts,
                 tasks=tasks_of(session, found.id),

@@ -38,6 +38,7 @@ from responder.judging.corrections import (
     sentiments,
 )
 from responder.models import MENTION_TIME, Judgement, Mention, Source, User
+from responder.reports.build import source_name
 from responder.running.day import COUNT_LIMIT, review_count
 from responder.settings import Settings
 from responder.web.core import Web, flash, guard, refused_returns_to, whole_number
@@ -48,6 +49,7 @@ FILTERS = (
     "from",
     "to",
     "source",
+    "outlet",
     "sentiment",
     "category",
     "misinfo",
@@ -70,6 +72,9 @@ class MentionFilter:
     start: datetime | None = None
     end: datetime | None = None
     source_id: int | None = None
+    # The name a mention is counted under on the dashboard and in reports (its outlet, else
+    # its source's name, else its author: reports.build.source_name), exactly.
+    outlet: str = ""
     sentiment: str = ""
     category: str = ""
     misinfo: bool | None = None
@@ -117,6 +122,9 @@ def parse_filter(
         found.source_id = session.scalar(select(Source.id).where(Source.name == values["source"]))
         if found.source_id is None:
             errors.append(f"没有名为“{values['source']}”的信息源")
+    if len(values["outlet"]) > MAX_FILTER_CHARS:
+        errors.append(f"信源名称过长，最多 {MAX_FILTER_CHARS} 个字")
+    found.outlet = values["outlet"][:MAX_FILTER_CHARS]
     if values["sentiment"] and values["sentiment"] not in (*sentiments(), "unjudged"):
         errors.append(f"未知的情感倾向“{values['sentiment']}”")
     found.sentiment = values["sentiment"]
@@ -160,6 +168,9 @@ def _mention_conditions(f: MentionFilter, dialect: str) -> list[ColumnElement[bo
         where.append(MENTION_TIME < f.end)
     if f.source_id is not None:
         where.append(Mention.source_id == f.source_id)
+    if f.outlet:
+        site = select(Source.name).where(Source.id == Mention.source_id).scalar_subquery()
+        where.append(source_name(site) == f.outlet)
     if f.incident == "yes":
         where.append(Mention.incident_id.is_not(None))
     elif f.incident == "no":
