@@ -53,6 +53,6 @@ def routes(web: Web) -> list[Route]:
         return RedirectResponse("/admin/users", status_code=303)
 
     return [
-        Route("/admin/users", guard(web, users, ADMIN)),
-        Route("/admin/users", guard(web, change, ADMIN), methods=["POST"]),
+        Route("/admin/users", guard(users, ADMIN)),
+        Route("/admin/users", guard(change, ADMIN), methods=["POST"]),
     ]

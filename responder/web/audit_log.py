@@ -268,4 +268,4 @@ def routes(web: Web) -> list[Route]:
             )
 
     # GET only: a POST, PUT or DELETE here is 405, and no path below /audit exists.
-    return [Route("/audit", guard(web, audit_page, READERS))]
+    return [Route("/audit", guard(audit_page, READERS))]

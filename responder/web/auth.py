@@ -78,7 +78,7 @@ def routes(web: Web) -> list[Route]:
     async def login(request: Request) -> Response:
         next_page = _safe_next(request.query_params.get("next", "/"))
         if request.method == "GET":
-            if current_user(web, request) is not None:
+            if current_user(request) is not None:
                 return RedirectResponse(next_page, status_code=303)
             return web.render(request, "login.html", next=next_page, user=None)
         form = await request.form()
@@ -120,5 +120,5 @@ def routes(web: Web) -> list[Route]:
 
     return [
         Route("/login", login, methods=["GET", "POST"]),
-        Route("/logout", guard(web, logout), methods=["POST"]),
+        Route("/logout", guard(logout), methods=["POST"]),
     ]

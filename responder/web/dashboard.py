@@ -231,8 +231,8 @@ def routes(web: Web) -> list[Route]:
     sources = chart(lambda w: charts.sources_chart(w.sources, w.source_count > TOP_SOURCES))
     categories = chart(lambda w: charts.categories_chart(w.categories))
     return [
-        Route("/", guard(web, index)),
-        Route("/charts/sentiment.png", guard(web, sentiment)),
-        Route("/charts/sources.png", guard(web, sources)),
-        Route("/charts/categories.png", guard(web, categories)),
+        Route("/", guard(index)),
+        Route("/charts/sentiment.png", guard(sentiment)),
+        Route("/charts/sources.png", guard(sources)),
+        Route("/charts/categories.png", guard(categories)),
     ]

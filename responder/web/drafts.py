@@ -217,20 +217,18 @@ def routes(web: Web) -> list[Route]:
 
     everyone = None
     return [
-        Route("/drafts", guard(web, queue, everyone)),
-        Route("/drafts/{draft_id:id}", guard(web, detail, everyone)),
-        Route("/drafts/{draft_id:id}/edit", guard(web, save, drafts.EDITORS), methods=["POST"]),
+        Route("/drafts", guard(queue, everyone)),
+        Route("/drafts/{draft_id:id}", guard(detail, everyone)),
+        Route("/drafts/{draft_id:id}/edit", guard(save, drafts.EDITORS), methods=["POST"]),
         Route(
             "/drafts/{draft_id:id}/approve",
-            guard(web, approve, drafts.REVIEWERS),
+            guard(approve, drafts.REVIEWERS),
             methods=["POST"],
         ),
-        Route(
-            "/drafts/{draft_id:id}/reject", guard(web, reject, drafts.REVIEWERS), methods=["POST"]
-        ),
-        Route("/drafts/{draft_id:id}/email", guard(web, email, drafts.REVIEWERS), methods=["POST"]),
-        Route("/drafts/{draft_id:id}/export", guard(web, export, everyone), methods=["POST"]),
-        Route("/drafts/{draft_id:id}/copied", guard(web, copied, everyone), methods=["POST"]),
+        Route("/drafts/{draft_id:id}/reject", guard(reject, drafts.REVIEWERS), methods=["POST"]),
+        Route("/drafts/{draft_id:id}/email", guard(email, drafts.REVIEWERS), methods=["POST"]),
+        Route("/drafts/{draft_id:id}/export", guard(export, everyone), methods=["POST"]),
+        Route("/drafts/{draft_id:id}/copied", guard(copied, everyone), methods=["POST"]),
     ]
 
 

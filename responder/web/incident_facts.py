@@ -82,17 +82,17 @@ def routes(web: Web) -> list[Route]:
     return [
         Route(
             "/incidents/{incident_id:id}/facts",
-            guard(web, complete_facts, COMPLETE),
+            guard(complete_facts, COMPLETE),
             methods=["POST"],
         ),
         Route(
             "/incidents/{incident_id:id}/tasks",
-            guard(web, new_task, COMPLETE),
+            guard(new_task, COMPLETE),
             methods=["POST"],
         ),
         Route(
             "/incidents/{incident_id:id}/tasks/{task_id:id}/done",
-            guard(web, task_done, COMPLETE),
+            guard(task_done, COMPLETE),
             methods=["POST"],
         ),
     ]

@@ -379,24 +379,24 @@ def routes(web: Web) -> list[Route]:
         return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
     return [
-        Route("/incidents", guard(web, incidents)),
-        Route("/incidents/{incident_id:id}", guard(web, incident)),
+        Route("/incidents", guard(incidents)),
+        Route("/incidents/{incident_id:id}", guard(incident)),
         *(
             Route(
                 f"/incidents/{{incident_id:id}}/{name}",
-                guard(web, decision(name, decide), DECIDE),
+                guard(decision(name, decide), DECIDE),
                 methods=["POST"],
             )
             for name, decide in DECISIONS.items()
         ),
         Route(
             "/incidents/{incident_id:id}/draft",
-            guard(web, ask_for_draft, draft_rules.EDITORS),
+            guard(ask_for_draft, draft_rules.EDITORS),
             methods=["POST"],
         ),
         Route(
             "/incidents/{incident_id:id}/notices/{notice_id:id}/ack",
-            guard(web, ack, ACKNOWLEDGE),
+            guard(ack, ACKNOWLEDGE),
             methods=["POST"],
         ),
     ]

@@ -134,22 +134,22 @@ def routes(web: Web) -> list[Route]:
 
     base = "/templates/{category:str}"
     return [
-        Route("/templates", guard(web, index)),
-        Route(base, guard(web, detail)),
-        Route(f"{base}/propose", guard(web, propose, PRESS), methods=["POST"]),
+        Route("/templates", guard(index)),
+        Route(base, guard(detail)),
+        Route(f"{base}/propose", guard(propose, PRESS), methods=["POST"]),
         Route(
             f"{base}/versions/{{version_id:id}}/approve",
-            guard(web, approve, library.APPROVERS),
+            guard(approve, library.APPROVERS),
             methods=["POST"],
         ),
         Route(
             f"{base}/versions/{{version_id:id}}/reject",
-            guard(web, reject, library.APPROVERS),
+            guard(reject, library.APPROVERS),
             methods=["POST"],
         ),
         Route(
             f"{base}/versions/{{version_id:id}}/withdraw",
-            guard(web, withdraw, PRESS),
+            guard(withdraw, PRESS),
             methods=["POST"],
         ),
     ]

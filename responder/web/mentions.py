@@ -339,11 +339,11 @@ def routes(web: Web) -> list[Route]:
         return RedirectResponse(f"/mentions/{mention_id}", status_code=303)
 
     return [
-        Route("/mentions", guard(web, listing)),
-        Route("/mentions/{mention_id:id}", guard(web, detail)),
+        Route("/mentions", guard(listing)),
+        Route("/mentions/{mention_id:id}", guard(detail)),
         Route(
             "/mentions/{mention_id:id}/correct",
-            guard(web, correction, CORRECTORS),
+            guard(correction, CORRECTORS),
             methods=["POST"],
         ),
     ]

@@ -73,6 +73,6 @@ def routes(web: Web) -> list[Route]:
         return RedirectResponse(f"/mentions/{done.mention_id}", status_code=303)
 
     return [
-        Route("/register", guard(web, form, REGISTER_ROLES)),
-        Route("/register", guard(web, submit, REGISTER_ROLES), methods=["POST"]),
+        Route("/register", guard(form, REGISTER_ROLES)),
+        Route("/register", guard(submit, REGISTER_ROLES), methods=["POST"]),
     ]

@@ -131,6 +131,6 @@ def routes(web: Web) -> list[Route]:
             )
 
     return [
-        Route("/sources", guard(web, index)),
-        Route("/sources/{source_id:id}", guard(web, detail)),
+        Route("/sources", guard(index)),
+        Route("/sources/{source_id:id}", guard(detail)),
     ]
