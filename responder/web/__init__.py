@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from responder.db import Database
 from responder.errors import DomainError
 from responder.notices.acks import signing_key
+from responder.ops.metrics import registry
 from responder.rendering import local_time, web_environment
 from responder.settings import Settings
 from responder.web import (
@@ -70,7 +71,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     env.globals["office"] = settings.office_name
     web = Web(settings=settings, db=db or Database(settings), env=env)
     routes = [
-        *auth.routes(web),
+        *auth.routes,
         *dashboard.routes(web),
         *mentions.routes(web),
         *ack_links.routes,
@@ -80,7 +81,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *audit_log.routes(web),
         *drafts.routes(web),
         *library.routes(web),
-        *monitoring.routes(web),
+        *monitoring.routes,
         *sources.routes(web),
         *registration.routes(web),
     ]
@@ -102,4 +103,6 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     )
     # Application state, as Starlette keeps it: every endpoint reaches it from its request.
     app.state.web = web
+    app.state.login_throttle = auth.login_throttle(settings)
+    app.state.metrics_registry = registry(settings, web.db)
     return app
