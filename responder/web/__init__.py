@@ -80,7 +80,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *incident_facts.routes(web),
         *audit_log.routes(web),
         *drafts.routes(web),
-        *library.routes(web),
+        *library.routes,
         *monitoring.routes,
         *sources.routes(web),
         *registration.routes(web),
