@@ -79,7 +79,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *incidents.routes(web),
         *incident_facts.routes(web),
         *audit_log.routes(web),
-        *drafts.routes(web),
+        *drafts.routes,
         *library.routes,
         *monitoring.routes,
         *sources.routes(web),
