@@ -78,7 +78,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *admin.routes,
         *incidents.routes(web),
         *incident_facts.routes(web),
-        *audit_log.routes(web),
+        *audit_log.routes,
         *drafts.routes,
         *library.routes,
         *monitoring.routes,
