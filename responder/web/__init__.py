@@ -82,7 +82,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *drafts.routes,
         *library.routes,
         *monitoring.routes,
-        *sources.routes(web),
+        *sources.routes,
         *registration.routes(web),
     ]
     middleware = [
