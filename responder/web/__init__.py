@@ -73,7 +73,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     routes = [
         *auth.routes,
         *dashboard.routes(web),
-        *mentions.routes(web),
+        *mentions.routes,
         *ack_links.routes,
         *admin.routes,
         *incidents.routes(web),
