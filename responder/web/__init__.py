@@ -16,6 +16,7 @@ from responder.errors import DomainError
 from responder.notices.acks import signing_key
 from responder.ops.metrics import registry
 from responder.rendering import local_time, web_environment
+from responder.running.overview import WeekCache
 from responder.settings import Settings
 from responder.web import (
     ack_links,
@@ -72,7 +73,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     web = Web(settings=settings, db=db or Database(settings), env=env)
     routes = [
         *auth.routes,
-        *dashboard.routes(web),
+        *dashboard.routes,
         *mentions.routes,
         *ack_links.routes,
         *admin.routes,
@@ -105,4 +106,5 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     app.state.web = web
     app.state.login_throttle = auth.login_throttle(settings)
     app.state.metrics_registry = registry(settings, web.db)
+    app.state.weeks = WeekCache()
     return app
