@@ -152,7 +152,7 @@ class Trail:
     start: datetime | None = None
     end: datetime | None = None
 
-    def query(self) -> Select[tuple[AuditEntry]]:
+    def query(self) -> Select[AuditEntry]:
         query = select(AuditEntry)
         if self.actor:
             query = query.where(AuditEntry.actor == self.actor)

@@ -75,7 +75,7 @@ def _judgement_conditions(f: MentionQuery, judgement: Any) -> list[ColumnElement
     return where
 
 
-def _with_parts() -> Select[tuple[Mention]]:
+def _with_parts() -> Select[Mention]:
     return select(Mention).options(
         selectinload(Mention.judgements),
         selectinload(Mention.source),

@@ -11,7 +11,7 @@ from responder.models import Draft, DraftEvent, TemplateVersion
 from responder.statuses import DraftStatus
 
 
-def _with_parts() -> Select[tuple[Draft]]:
+def _with_parts() -> Select[Draft]:
     # A draft's page and the queue show its incident and the template version it was made from.
     return select(Draft).options(
         selectinload(Draft.incident),
