@@ -86,7 +86,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
         *library.routes,
         *monitoring.routes,
         *sources.routes,
-        *registration.routes(web),
+        *registration.routes,
     ]
     middleware = [
         Middleware(SecurityHeaders),
