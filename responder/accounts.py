@@ -50,6 +50,11 @@ def find(session: Session, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
 
 
+def roster(session: Session) -> list[User]:
+    """Every account as the administrator's page lists them: enabled first, by role, by name."""
+    return list(session.scalars(select(User).order_by(User.disabled, User.role, User.name)))
+
+
 # The one role policy: who may do what. The domain checks it (incident decisions,
 # acknowledgements, corrections, drafts, the template library) whether the web or the CLI
 # asks, and the web shows or hides its buttons by it.

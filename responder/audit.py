@@ -2,14 +2,19 @@
 
 Every action a row can record is a member of `AuditAction`, with the Chinese label the audit
 log page, the incident and template histories and the CLI show for it. The stored code is the
-member's value, so rows written before the registry existed read the same.
+member's value, so rows written before the registry existed read the same. The audit log page
+reads the trail through `Trail`; nothing edits or deletes a row.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from responder.models import AuditEntry
@@ -132,4 +137,72 @@ def transition(
         before={"status": before},
         after={"status": after},
         detail=detail,
+    )
+
+
+@dataclass(frozen=True)
+class Trail:
+    """Which audit rows to read: each field narrows them when given; `start` and `end` bound
+    `at` (`end` excluded)."""
+
+    actor: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def query(self) -> Select[AuditEntry]:
+        query = select(AuditEntry)
+        if self.actor:
+            query = query.where(AuditEntry.actor == self.actor)
+        if self.action:
+            query = query.where(AuditEntry.action == self.action)
+        if self.object_type:
+            query = query.where(AuditEntry.object_type == self.object_type)
+        if self.object_id:
+            query = query.where(AuditEntry.object_id == self.object_id)
+        if self.start:
+            query = query.where(AuditEntry.at >= self.start)
+        if self.end:
+            query = query.where(AuditEntry.at < self.end)
+        return query
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    entries: list[AuditEntry]
+    total: int
+    page: int
+    pages: int
+
+
+def read_trail(session: Session, trail: Trail, page: int, page_size: int) -> TrailPage:
+    """One page of the rows `trail` selects, newest first; a page past the last is the last."""
+    query = trail.query()
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, math.ceil(total / page_size))
+    page = min(page, pages)
+    entries = session.scalars(
+        query.order_by(AuditEntry.id.desc()).offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return TrailPage(list(entries), total, page, pages)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The actions, object types and actors the trail holds (the filters offer them)."""
+
+    actions: list[str]
+    object_types: list[str]
+    actors: list[str]
+
+
+def recorded(session: Session) -> Recorded:
+    return Recorded(
+        actions=list(session.scalars(select(AuditEntry.action).distinct())),
+        object_types=list(session.scalars(select(AuditEntry.object_type).distinct())),
+        actors=list(
+            session.scalars(select(AuditEntry.actor).distinct().order_by(AuditEntry.actor))
+        ),
     )

@@ -17,7 +17,7 @@ import time_machine
 from responder import clock
 from responder.intake.dates import parse_time
 from responder.intake.mentions import MentionRecord, store
-from responder.web.dashboard import overview
+from responder.running.overview import overview
 
 SH = ZoneInfo("Asia/Shanghai")
 REPO = Path(__file__).resolve().parent.parent

@@ -16,9 +16,9 @@ from responder.intake.mentions import MentionRecord, source_for, store
 from responder.models import CrawlRun, Incident, Judgement, Mention, Notice
 from responder.notices.duty import on_duty, record_handover
 from responder.running.day import shift_start
+from responder.running.overview import WeekCache, week
 from responder.settings import Settings
 from responder.web import create_app
-from responder.web.dashboard import WeekCache, week
 from tests.webclient import client_as
 
 PNG = b"\x89PNG\r\n\x1a\n"

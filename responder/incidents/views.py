@@ -104,6 +104,25 @@ def detail(session: Session, settings: Settings, incident_id: int, now: datetime
     )
 
 
+def merge_candidates(
+    session: Session, incident_id: int, since: datetime, limit: int
+) -> list[Incident]:
+    """Open incidents other than this one seen since `since`, most recently seen first: what a
+    merge form offers."""
+    return list(
+        session.scalars(
+            select(Incident)
+            .where(
+                Incident.status == IncidentStatus.OPEN,
+                Incident.id != incident_id,
+                Incident.last_seen >= since,
+            )
+            .order_by(Incident.last_seen.desc())
+            .limit(limit)
+        )
+    )
+
+
 def level_of(session: Session, incident_id: int) -> str | None:
     """The level in force, before a decision changes it (to tell whether notices follow)."""
     found = session.get(Incident, incident_id)

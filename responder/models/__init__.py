@@ -17,6 +17,7 @@ from responder.models.mentions import (
     MENTION_TIME,
     RETRIED_OUTCOMES,
     SEEN_OUTCOMES,
+    UNKNOWN_SOURCE,
     CrawlRun,
     HotRank,
     Judgement,
@@ -24,6 +25,7 @@ from responder.models.mentions import (
     SeenPage,
     Source,
     WatchedPage,
+    source_name,
 )
 from responder.models.notices import (
     DeliveryAttempt,
@@ -57,6 +59,8 @@ __all__ = [
     "IncidentTask",
     "Judgement",
     "MENTION_TIME",
+    "UNKNOWN_SOURCE",
+    "source_name",
     "Mention",
     "Notice",
     "OutboxAttachment",

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Float,
     ForeignKey,
     Index,
     LargeBinary,
+    SQLColumnExpression,
     String,
     Text,
     false,
@@ -188,6 +190,20 @@ class WatchedPage(Base):
 # one, every dashboard request scanned all stored mentions.
 MENTION_TIME = func.coalesce(Mention.published_at, Mention.fetched_at)
 Index("ix_mentions_time", MENTION_TIME)
+
+UNKNOWN_SOURCE = "未知信源"  # a mention with neither outlet, source nor author
+
+
+def source_name(source: SQLColumnExpression[str]) -> ColumnElement[str]:
+    """The name a mention is counted under (as the reports name it in Python), in SQL, given the
+    expression for its Source's name: the dashboard groups by it, and the mentions list filters
+    by it so that a chart's bar opens the very mentions it counted."""
+    return func.coalesce(
+        func.nullif(Mention.outlet, ""),
+        func.nullif(source, ""),
+        func.nullif(Mention.author, ""),
+        UNKNOWN_SOURCE,
+    )
 
 
 class Judgement(Base):

@@ -10,8 +10,11 @@ that notices will follow.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from responder.incidents.severity import level_rank
-from responder.models import Incident
+from responder.models import Incident, Notice
 from responder.settings import AlertSettings
 
 # From this level on the leadership hears of an incident (初报, then 续报), not only duty.
@@ -39,6 +42,17 @@ def follow_change(incident: Incident, level_before: str | None) -> tuple[str, ..
     if level_rank(incident.level) <= level_rank(level_before):
         return ()
     return stages_due(incident)
+
+
+def final_follows(session: Session, incident_id: int) -> bool:
+    """Whether closing the incident sends a 终报: only to those who had the 初报 or a 续报
+    (`escalation` sends it), so only when there was one."""
+    told = session.scalar(
+        select(Notice.id)
+        .where(Notice.incident_id == incident_id, Notice.stage.in_(("initial", "followup")))
+        .limit(1)
+    )
+    return told is not None
 
 
 def spread_jumped(incident: Incident, alerts: AlertSettings) -> bool:

@@ -19,13 +19,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from responder import clock
 from responder.incidents.severity import LEVELS, level_rank
 from responder.labels import label
-from responder.models import MENTION_TIME, CrawlRun, DutyRoster, Incident, Mention
+from responder.models import (
+    MENTION_TIME,
+    UNKNOWN_SOURCE,
+    CrawlRun,
+    DutyRoster,
+    Incident,
+    Mention,
+)
 from responder.notices.duty import on_duty
 from responder.ops.health import SourceHealth, source_health
 from responder.rendering import report_environment
@@ -45,7 +52,6 @@ ATTENTION_LEVEL = level_rank("III")  # open incidents from this level up always 
 # An open incident below level III needs attention when it grew this much, and faster than
 # in the period before.
 RISING_MIN = 3
-UNKNOWN_SOURCE = "未知信源"  # a mention with neither outlet, source nor author
 
 
 @dataclass(frozen=True)
@@ -190,18 +196,6 @@ def _sentiment(mention: Mention) -> str:
 def _source_name(mention: Mention) -> str:
     name = mention.outlet or (mention.source.name if mention.source else "") or mention.author
     return name or UNKNOWN_SOURCE
-
-
-def source_name(source: SQLColumnExpression[str]) -> ColumnElement[str]:
-    """The name a mention is counted under (as `_source_name`), in SQL, given the expression
-    for its Source's name: the dashboard groups by it, and the mentions list filters by it so
-    that a chart's bar opens the very mentions it counted."""
-    return func.coalesce(
-        func.nullif(Mention.outlet, ""),
-        func.nullif(source, ""),
-        func.nullif(Mention.author, ""),
-        UNKNOWN_SOURCE,
-    )
 
 
 def gather(

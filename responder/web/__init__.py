@@ -14,7 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from responder.db import Database
 from responder.errors import DomainError
 from responder.notices.acks import signing_key
+from responder.ops.metrics import registry
 from responder.rendering import local_time, web_environment
+from responder.running.overview import WeekCache
 from responder.settings import Settings
 from responder.web import (
     ack_links,
@@ -23,6 +25,7 @@ from responder.web import (
     auth,
     dashboard,
     drafts,
+    incident_decisions,
     incident_facts,
     incidents,
     library,
@@ -31,10 +34,37 @@ from responder.web import (
     registration,
     sources,
 )
-from responder.web.core import SecurityHeaders, Web, current_user, flash, refused_back
+from responder.web.core import (
+    SecurityHeaders,
+    Web,
+    current_user,
+    flash,
+    refused_back,
+    web_of,
+)
 
 __all__ = ["create_app"]
 STOCK_ERRORS = {404: "页面不存在", 405: "不支持对此页面的这种操作（405）"}
+
+
+async def error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 404)
+    detail = getattr(exc, "detail", None) or ""
+    # Starlette's own errors carry the English reason phrase; ours carry Chinese text.
+    if not detail or detail == HTTPStatus(status).phrase:
+        detail = STOCK_ERRORS.get(status, f"请求无法处理（{status}）")
+    return web_of(request).error(request, status, detail, current_user(request))
+
+
+async def refused(request: Request, exc: Exception) -> Response:
+    """The one answer to a refusal of the domain: flashed where the route said a refusal
+    returns to (`refused_returns_to`), else an error page with its message."""
+    assert isinstance(exc, DomainError)
+    back = refused_back(request)
+    if back is not None:
+        flash(request, str(exc), "error")
+        return RedirectResponse(back, status_code=303)
+    return web_of(request).error(request, exc.status_code, str(exc), current_user(request))
 
 
 def create_app(settings: Settings, db: Database | None = None) -> Starlette:
@@ -42,39 +72,21 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     env.filters["local"] = lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, settings.tz, fmt)
     env.globals["office"] = settings.office_name
     web = Web(settings=settings, db=db or Database(settings), env=env)
-
-    async def error(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 404)
-        detail = getattr(exc, "detail", None) or ""
-        # Starlette's own errors carry the English reason phrase; ours carry Chinese text.
-        if not detail or detail == HTTPStatus(status).phrase:
-            detail = STOCK_ERRORS.get(status, f"请求无法处理（{status}）")
-        return web.error(request, status, detail, current_user(web, request))
-
-    async def refused(request: Request, exc: Exception) -> Response:
-        """The one answer to a refusal of the domain: flashed where the route said a refusal
-        returns to (`refused_returns_to`), else an error page with its message."""
-        assert isinstance(exc, DomainError)
-        back = refused_back(request)
-        if back is not None:
-            flash(request, str(exc), "error")
-            return RedirectResponse(back, status_code=303)
-        return web.error(request, exc.status_code, str(exc), current_user(web, request))
-
     routes = [
-        *auth.routes(web),
-        *dashboard.routes(web),
-        *mentions.routes(web),
-        *ack_links.routes(web),
-        *admin.routes(web),
-        *incidents.routes(web),
-        *incident_facts.routes(web),
-        *audit_log.routes(web),
-        *drafts.routes(web),
-        *library.routes(web),
-        *monitoring.routes(web),
-        *sources.routes(web),
-        *registration.routes(web),
+        *auth.routes,
+        *dashboard.routes,
+        *mentions.routes,
+        *ack_links.routes,
+        *admin.routes,
+        *incidents.routes,
+        *incident_decisions.routes,
+        *incident_facts.routes,
+        *audit_log.routes,
+        *drafts.routes,
+        *library.routes,
+        *monitoring.routes,
+        *sources.routes,
+        *registration.routes,
     ]
     middleware = [
         Middleware(SecurityHeaders),
@@ -87,8 +99,14 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
             https_only=settings.web.secure_cookies,
         ),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         exception_handlers={HTTPException: error, DomainError: refused},
     )
+    # Application state, as Starlette keeps it: every endpoint reaches it from its request.
+    app.state.web = web
+    app.state.login_throttle = auth.login_throttle(settings)
+    app.state.metrics_registry = registry(settings, web.db)
+    app.state.weeks = WeekCache()
+    return app

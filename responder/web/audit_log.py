@@ -8,7 +8,6 @@ transaction, and the app has no route that edits or deletes one.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,17 +15,15 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from responder.audit import AuditAction, action_label
-from responder.errors import DomainError
+from responder.audit import AuditAction, Trail, action_label, read_trail, recorded
 from responder.labels import label, labels
-from responder.models import AuditEntry, User
+from responder.models import User
 from responder.rendering import local_time
-from responder.web.core import Web, guard, whole_number
+from responder.web.core import BadForm, guard, parsed, web_of, whole_number
 
 READERS = ("admin", "leader")
 PAGE_SIZE = 50
@@ -85,11 +82,8 @@ def _value(key: str, value: Any, object_type: str, tz: ZoneInfo) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, str) and key.endswith("_at"):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        return local_time(moment, tz) if moment.tzinfo else value
+        moment = parsed(value, datetime.fromisoformat)
+        return local_time(moment, tz) if moment is not None and moment.tzinfo else value
     return str(value)
 
 
@@ -124,10 +118,6 @@ def pretty(value: Mapping[str, Any] | None) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False, indent=2)
 
 
-class BadFilter(DomainError, ValueError):
-    """A filter value the page cannot use; its message says which and why."""
-
-
 @dataclass(frozen=True)
 class AuditFilter:
     actor: str = ""
@@ -156,29 +146,29 @@ class AuditFilter:
 def _day(text: str, what: str) -> date | None:
     if not text:
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise BadFilter(f"{what}“{text}”不是有效日期，应写作 2026-11-21") from None
+    day = parsed(text, date.fromisoformat)
+    if day is None:
+        raise BadForm(f"{what}“{text}”不是有效日期，应写作 2026-11-21")
+    return day
 
 
 def parse_filter(
     params: Mapping[str, str], actions: Mapping[str, str], object_types: Mapping[str, str]
 ) -> AuditFilter:
     """Read the query string; an unknown action or object type, a bad date or page, or a
-    range that ends before it starts, raises BadFilter."""
+    range that ends before it starts, raises BadForm."""
     text = {k: str(params.get(k, "")).strip() for k in AuditFilter.__dataclass_fields__}
     if text["action"] and text["action"] not in actions:
-        raise BadFilter(f"没有“{text['action']}”这种操作，请从列表中选择")
+        raise BadForm(f"没有“{text['action']}”这种操作，请从列表中选择")
     if text["object_type"] and text["object_type"] not in object_types:
-        raise BadFilter(f"没有“{text['object_type']}”这种对象类型，请从列表中选择")
+        raise BadForm(f"没有“{text['object_type']}”这种对象类型，请从列表中选择")
     start, end = _day(text["date_from"], "起始日期"), _day(text["date_to"], "截止日期")
     if start and end and end < start:
-        raise BadFilter("截止日期早于起始日期")
+        raise BadForm("截止日期早于起始日期")
     page = text["page"] or "1"
     number = whole_number(page)
     if number is None:
-        raise BadFilter(f"页码“{page}”无效，应为正整数")
+        raise BadForm(f"页码“{page}”无效，应为正整数")
     return AuditFilter(
         actor=text["actor"],
         action=text["action"],
@@ -190,82 +180,70 @@ def parse_filter(
     )
 
 
-def filtered(chosen: AuditFilter, tz: ZoneInfo) -> Select[AuditEntry]:
+def trail_of(chosen: AuditFilter, tz: ZoneInfo) -> Trail:
     """The rows the filter selects; days are the office's days, both ends included."""
-    query = select(AuditEntry)
-    if chosen.actor:
-        query = query.where(AuditEntry.actor == chosen.actor)
-    if chosen.action:
-        query = query.where(AuditEntry.action == chosen.action)
-    if chosen.object_type:
-        query = query.where(AuditEntry.object_type == chosen.object_type)
-    if chosen.object_id:
-        query = query.where(AuditEntry.object_id == chosen.object_id)
-    if chosen.date_from:
-        query = query.where(AuditEntry.at >= datetime.combine(chosen.date_from, time(), tz))
-    if chosen.date_to:
-        end = datetime.combine(chosen.date_to + timedelta(days=1), time(), tz)
-        query = query.where(AuditEntry.at < end)
-    return query
+    return Trail(
+        actor=chosen.actor,
+        action=chosen.action,
+        object_type=chosen.object_type,
+        object_id=chosen.object_id,
+        start=datetime.combine(chosen.date_from, time(), tz) if chosen.date_from else None,
+        end=datetime.combine(chosen.date_to + timedelta(days=1), time(), tz)
+        if chosen.date_to
+        else None,
+    )
 
 
-def routes(web: Web) -> list[Route]:
+async def audit_page(request: Request, user: User) -> Response:
+    web = web_of(request)
     tz = web.settings.tz
-
-    async def audit_page(request: Request, user: User) -> Response:
-        with web.db.sessions() as session:
-            seen_actions = session.scalars(select(AuditEntry.action).distinct()).all()
-            seen_types = session.scalars(select(AuditEntry.object_type).distinct()).all()
-            actors = session.scalars(
-                select(AuditEntry.actor).distinct().order_by(AuditEntry.actor)
-            ).all()
-            # Every labelled action can be chosen, and any other the table holds.
-            actions = {action.value: action.label for action in AuditAction}
-            actions.update({code: action_label(code) for code in seen_actions})
-            types = {code: label("audit_objects", code) for code in labels()["audit_objects"]}
-            types.update({code: label("audit_objects", code) for code in seen_types})
-            context: dict[str, Any] = {
-                "actions": actions,
-                "object_types": types,
-                "actors": actors,
-                "params": {
-                    k: request.query_params.get(k, "") for k in AuditFilter.__dataclass_fields__
-                },
-            }
-            try:
-                chosen = parse_filter(request.query_params, actions, types)
-            except BadFilter as exc:
-                return web.render(
-                    request, "audit.html", status=400, user=user, error=str(exc), **context
-                )
-            query = filtered(chosen, tz)
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            pages = max(1, math.ceil(total / PAGE_SIZE))
-            page = min(chosen.page, pages)
-            entries = session.scalars(
-                query.order_by(AuditEntry.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-            ).all()
-            rows = [
-                {
-                    "entry": e,
-                    "changes": readable_changes(e.before, e.after, e.object_type, tz),
-                    "before": pretty(e.before),
-                    "after": pretty(e.after),
-                }
-                for e in entries
-            ]
+    with web.db.sessions() as session:
+        seen = recorded(session)
+        # Every labelled action can be chosen, and any other the table holds.
+        actions = {action.value: action.label for action in AuditAction}
+        actions.update({code: action_label(code) for code in seen.actions})
+        types = {code: label("audit_objects", code) for code in labels()["audit_objects"]}
+        types.update({code: label("audit_objects", code) for code in seen.object_types})
+        context: dict[str, Any] = {
+            "actions": actions,
+            "object_types": types,
+            "actors": seen.actors,
+            "params": {
+                k: request.query_params.get(k, "") for k in AuditFilter.__dataclass_fields__
+            },
+        }
+        try:
+            chosen = parse_filter(request.query_params, actions, types)
+        except BadForm as exc:
+            # Local, not the app's handler: the page again with its filter form as typed
+            # and the reason, status 400.
             return web.render(
-                request,
-                "audit.html",
-                user=user,
-                rows=rows,
-                total=total,
-                page=page,
-                pages=pages,
-                prev_url=f"/audit?{chosen.query(page=page - 1)}" if page > 1 else None,
-                next_url=f"/audit?{chosen.query(page=page + 1)}" if page < pages else None,
-                **context,
+                request, "audit.html", status=400, user=user, error=str(exc), **context
             )
+        found = read_trail(session, trail_of(chosen, tz), chosen.page, PAGE_SIZE)
+        page, pages = found.page, found.pages
+        rows = [
+            {
+                "entry": e,
+                "changes": readable_changes(e.before, e.after, e.object_type, tz),
+                "before": pretty(e.before),
+                "after": pretty(e.after),
+            }
+            for e in found.entries
+        ]
+        return web.render(
+            request,
+            "audit.html",
+            user=user,
+            rows=rows,
+            total=found.total,
+            page=page,
+            pages=pages,
+            prev_url=f"/audit?{chosen.query(page=page - 1)}" if page > 1 else None,
+            next_url=f"/audit?{chosen.query(page=page + 1)}" if page < pages else None,
+            **context,
+        )
 
-    # GET only: a POST, PUT or DELETE here is 405, and no path below /audit exists.
-    return [Route("/audit", guard(web, audit_page, READERS))]
+
+# GET only: a POST, PUT or DELETE here is 405, and no path below /audit exists.
+routes = [Route("/audit", guard(audit_page, READERS))]

@@ -22,7 +22,8 @@ from starlette.routing import Route
 from responder import clock
 from responder.accounts import LoginResult, authenticate, log_out
 from responder.models import User
-from responder.web.core import Web, csrf_ok, current_user, guard, log_in
+from responder.settings import Settings
+from responder.web.core import Web, csrf_ok, current_user, guard, log_in, web_of
 
 TOO_MANY = "此地址登录失败次数过多，请稍后再试"
 
@@ -66,59 +67,70 @@ def _safe_next(target: str) -> str:
     return target
 
 
-def routes(web: Web) -> list[Route]:
-    throttle = AddressThrottle(
-        web.settings.web.address_login_attempts, web.settings.web.lockout_minutes * 60
-    )
+def login_throttle(settings: Settings) -> AddressThrottle:
+    """The throttle of one app (create_app keeps it on the app's state)."""
+    return AddressThrottle(settings.web.address_login_attempts, settings.web.lockout_minutes * 60)
 
-    def check(name: str, password: str) -> LoginResult:
-        with web.db.transaction() as session:
-            return authenticate(session, name, password, clock.now(), web.settings.web)
 
-    async def login(request: Request) -> Response:
-        next_page = _safe_next(request.query_params.get("next", "/"))
-        if request.method == "GET":
-            if current_user(web, request) is not None:
-                return RedirectResponse(next_page, status_code=303)
-            return web.render(request, "login.html", next=next_page, user=None)
-        form = await request.form()
-        if not csrf_ok(request, form):
-            return web.render(
-                request,
-                "login.html",
-                status=403,
-                next=next_page,
-                user=None,
-                error="页面已过期，请重新输入",
-            )
-        name = str(form.get("name", ""))
-        address = request.client.host if request.client else ""
-        if throttle.blocked(address):
-            return web.render(
-                request, "login.html", status=429, next=next_page, user=None, error=TOO_MANY
-            )
-        result = await run_in_threadpool(check, name, str(form.get("password", "")))
-        if result.user is None:
-            throttle.failed(address)
-            return web.render(
-                request,
-                "login.html",
-                status=401,
-                next=next_page,
-                user=None,
-                name=name,
-                error=result.message,
-            )
-        log_in(request, result.user)
-        return RedirectResponse(_safe_next(str(form.get("next", "/"))), status_code=303)
+def _throttle(request: Request) -> AddressThrottle:
+    throttle = request.app.state.login_throttle
+    assert isinstance(throttle, AddressThrottle)
+    return throttle
 
-    async def logout(request: Request, user: User) -> Response:
-        with web.db.transaction() as session:
-            log_out(session, user.id)
-        request.session.clear()
-        return RedirectResponse("/login", status_code=303)
 
-    return [
-        Route("/login", login, methods=["GET", "POST"]),
-        Route("/logout", guard(web, logout), methods=["POST"]),
-    ]
+def _check(web: Web, name: str, password: str) -> LoginResult:
+    with web.db.transaction() as session:
+        return authenticate(session, name, password, clock.now(), web.settings.web)
+
+
+async def login(request: Request) -> Response:
+    web = web_of(request)
+    next_page = _safe_next(request.query_params.get("next", "/"))
+    if request.method == "GET":
+        if current_user(request) is not None:
+            return RedirectResponse(next_page, status_code=303)
+        return web.render(request, "login.html", next=next_page, user=None)
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return web.render(
+            request,
+            "login.html",
+            status=403,
+            next=next_page,
+            user=None,
+            error="页面已过期，请重新输入",
+        )
+    name = str(form.get("name", ""))
+    address = request.client.host if request.client else ""
+    throttle = _throttle(request)
+    if throttle.blocked(address):
+        return web.render(
+            request, "login.html", status=429, next=next_page, user=None, error=TOO_MANY
+        )
+    result = await run_in_threadpool(_check, web, name, str(form.get("password", "")))
+    if result.user is None:
+        throttle.failed(address)
+        return web.render(
+            request,
+            "login.html",
+            status=401,
+            next=next_page,
+            user=None,
+            name=name,
+            error=result.message,
+        )
+    log_in(request, result.user)
+    return RedirectResponse(_safe_next(str(form.get("next", "/"))), status_code=303)
+
+
+async def logout(request: Request, user: User) -> Response:
+    with web_of(request).db.transaction() as session:
+        log_out(session, user.id)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+routes = [
+    Route("/login", login, methods=["GET", "POST"]),
+    Route("/logout", guard(logout), methods=["POST"]),
+]

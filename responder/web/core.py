@@ -1,5 +1,9 @@
 """What every page shares: the signed session, who is logged in, roles, CSRF, rendering.
 
+Endpoints are module-level functions; the app's `Web` (settings, database, templates) hangs on
+the Starlette app (`app.state.web`, Starlette's place for application state) and an endpoint
+reaches it with `web_of(request)`.
+
 Every route goes through `guard`: it sends a visitor who is not logged in to /login, refuses
 another role's page with 403, and refuses a POST whose CSRF token does not match the session's
 (403), before the endpoint runs. A session names the user and the user's `session_epoch`;
@@ -13,7 +17,7 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -25,12 +29,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from responder import clock
 from responder.db import Database
+from responder.errors import DomainError
 from responder.models import User
 from responder.settings import Settings
 
 Endpoint = Callable[[Request, User], Awaitable[Response]]
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_FIELD = "csrf_token"
+T = TypeVar("T")
 
 
 @dataclass
@@ -56,6 +62,27 @@ class Web:
         self, request: Request, status: int, detail: str, user: User | None = None
     ) -> HTMLResponse:
         return self.render(request, "error.html", status=status, detail=detail, user=user)
+
+
+def web_of(request: Request) -> Web:
+    """The app's `Web`, which `create_app` put on the application's state."""
+    web = request.app.state.web
+    assert isinstance(web, Web)
+    return web
+
+
+class BadForm(DomainError, ValueError):
+    """A form field or query parameter the page cannot read (a number that is no number, a
+    date that is no date); its message says which and why."""
+
+
+def parsed(text: str, parse: Callable[[str], T]) -> T | None:
+    """`parse(text)` (`date.fromisoformat`, `datetime.fromisoformat`), or None when the text is
+    not what it parses: the callers say in Chinese what was expected."""
+    try:
+        return parse(text)
+    except ValueError:
+        return None
 
 
 # The largest id a database column holds (a signed 64-bit integer): a larger one in a URL or a
@@ -166,7 +193,8 @@ def log_in(request: Request, user: User) -> None:
     csrf_token(request)  # a fresh token for the new session
 
 
-def current_user(web: Web, request: Request) -> User | None:
+def current_user(request: Request) -> User | None:
+    web = web_of(request)
     uid = request.session.get("uid")
     if uid is None:
         return None
@@ -188,12 +216,13 @@ def current_user(web: Web, request: Request) -> User | None:
 
 
 def guard(
-    web: Web, endpoint: Endpoint, roles: Iterable[str] | None = None
+    endpoint: Endpoint, roles: Iterable[str] | None = None
 ) -> Callable[[Request], Awaitable[Response]]:
     allowed = set(roles) if roles is not None else None
 
     async def guarded(request: Request) -> Response:
-        user = current_user(web, request)
+        web = web_of(request)
+        user = current_user(request)
         if user is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

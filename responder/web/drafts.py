@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -22,226 +21,218 @@ from starlette.routing import Route
 
 from responder import clock
 from responder.models import Draft, DraftEvent, TemplateVersion, User
-from responder.replies import drafts
+from responder.replies import drafts, queue
 from responder.replies import export as draft_export
 from responder.replies.approved import NoApprovedTemplate, approved_version
 from responder.replies.diffs import diff_lines
 from responder.replies.drafts import DraftError
 from responder.statuses import DraftEventKind, DraftStatus
-from responder.web.core import Web, flash, guard, refused_returns_to, whole_number
+from responder.web.core import flash, guard, refused_returns_to, web_of, whole_number
 
 STATUSES = (DraftStatus.PENDING, DraftStatus.REJECTED, DraftStatus.APPROVED)
 QUEUE_SIZE = 200
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def routes(web: Web) -> list[Route]:
-    settings, db = web.settings, web.db
-
-    async def queue(request: Request, user: User) -> Response:
-        wanted = request.query_params.get("status", "")
-        if wanted and wanted not in (*STATUSES, "overdue"):
-            raise HTTPException(400, f"未知的状态筛选 {wanted!r}")
-        now = clock.now()
-        with db.sessions() as session:
-            query = select(Draft).options(
-                selectinload(Draft.incident),
-                selectinload(Draft.template_version).selectinload(TemplateVersion.template),
-            )
-            if wanted in STATUSES:
-                query = query.where(Draft.status == wanted)
-            rows = list(session.scalars(query.order_by(Draft.id.desc()).limit(QUEUE_SIZE)))
-        late = {d.id: drafts.overdue(d, settings, now) for d in rows}
-        if wanted == "overdue":
-            rows = [d for d in rows if late[d.id]]
-        # The queue: waiting drafts first, oldest (most urgent) at the top; approved last,
-        # newest first.
-        rows.sort(
-            key=lambda d: (
-                STATUSES.index(d.status) if d.status in STATUSES else 9,
-                d.created_at.timestamp() * (-1 if d.status == DraftStatus.APPROVED else 1),
-            )
+async def index(request: Request, user: User) -> Response:
+    web = web_of(request)
+    wanted = request.query_params.get("status", "")
+    if wanted and wanted not in (*STATUSES, "overdue"):
+        raise HTTPException(400, f"未知的状态筛选 {wanted!r}")
+    now = clock.now()
+    with web.db.sessions() as session:
+        rows = queue.queue(session, wanted if wanted in STATUSES else None, QUEUE_SIZE)
+    late = {d.id: drafts.overdue(d, web.settings, now) for d in rows}
+    if wanted == "overdue":
+        rows = [d for d in rows if late[d.id]]
+    # The queue: waiting drafts first, oldest (most urgent) at the top; approved last,
+    # newest first.
+    rows.sort(
+        key=lambda d: (
+            STATUSES.index(d.status) if d.status in STATUSES else 9,
+            d.created_at.timestamp() * (-1 if d.status == DraftStatus.APPROVED else 1),
         )
-        ages = {d.id: drafts.age_text(d.created_at, now) for d in rows}
-        return web.render(
-            request,
-            "drafts.html",
-            user=user,
-            drafts=rows,
-            overdue=late,
-            ages=ages,
-            wanted=wanted,
-            overdue_hours=settings.drafts.overdue_hours,
-        )
+    )
+    ages = {d.id: drafts.age_text(d.created_at, now) for d in rows}
+    return web.render(
+        request,
+        "drafts.html",
+        user=user,
+        drafts=rows,
+        overdue=late,
+        ages=ages,
+        wanted=wanted,
+        overdue_hours=web.settings.drafts.overdue_hours,
+    )
 
-    def show(
-        request: Request, user: User, draft_id: int, status: int = 200, body: str | None = None
-    ) -> Response:
-        now = clock.now()
-        with db.sessions() as session:
-            draft = _load(session, draft_id)
-            events = session.scalars(
-                select(DraftEvent).where(DraftEvent.draft_id == draft.id).order_by(DraftEvent.id)
-            ).all()
-            try:
-                current: TemplateVersion | None = approved_version(session, draft.incident.category)
-            except NoApprovedTemplate:
-                current = None
-            context: dict[str, Any] = {
-                "draft": draft,
-                "incident": draft.incident,
-                "pinned": draft.template_version,
-                "template": draft.template_version.template,
-                "current": current,
-                "events": [(e, diff_lines(e.diff) if e.diff else []) for e in events],
-                "revision": drafts.revision(session, draft),
-                "decision": _decision(events),
-                "overdue": drafts.overdue(draft, settings, now),
-                "age": drafts.age_text(draft.created_at, now),
-                "body": draft.body if body is None else body,
-                "media": settings.recipients.media,
-                "can_edit": user.role in drafts.EDITORS,
-                "can_review": user.role in drafts.REVIEWERS,
-                "is_author": user.name in drafts.authors(session, draft),
-                "can_email": user.role in drafts.REVIEWERS,
-            }
-            return web.render(request, "draft.html", status=status, user=user, **context)
 
-    async def detail(request: Request, user: User) -> Response:
-        return show(request, user, request.path_params["draft_id"])
-
-    async def save(request: Request, user: User) -> Response:
-        draft_id = request.path_params["draft_id"]
-        form = await request.form()
-        body = str(form.get("body", ""))
+def _show(
+    request: Request, user: User, draft_id: int, status: int = 200, body: str | None = None
+) -> Response:
+    web = web_of(request)
+    settings = web.settings
+    now = clock.now()
+    with web.db.sessions() as session:
+        draft = _load(session, draft_id)
+        events = queue.events(session, draft.id)
+        # Local: a category with no approved template yet shows none in force; no refusal.
         try:
-            with db.transaction() as session:
-                drafts.edit(
-                    session,
-                    draft_id,
-                    body,
-                    user.name,
-                    note=str(form.get("note", "")),
-                    seen=_seen(form.get("seen")),
-                )
-        except DraftError as exc:
-            # The page again with the person's text in the editor: nothing they typed is lost.
-            flash(request, str(exc), "error")
-            return show(request, user, draft_id, status=409, body=body)
-        flash(request, "已保存修改，修改痕迹已记录")
-        return _back(draft_id)
+            current: TemplateVersion | None = approved_version(session, draft.incident.category)
+        except NoApprovedTemplate:
+            current = None
+        context: dict[str, Any] = {
+            "draft": draft,
+            "incident": draft.incident,
+            "pinned": draft.template_version,
+            "template": draft.template_version.template,
+            "current": current,
+            "events": [(e, diff_lines(e.diff) if e.diff else []) for e in events],
+            "revision": drafts.revision(session, draft),
+            "decision": _decision(events),
+            "overdue": drafts.overdue(draft, settings, now),
+            "age": drafts.age_text(draft.created_at, now),
+            "body": draft.body if body is None else body,
+            "media": settings.recipients.media,
+            "can_edit": user.role in drafts.EDITORS,
+            "can_review": user.role in drafts.REVIEWERS,
+            "is_author": user.name in drafts.authors(session, draft),
+            "can_email": user.role in drafts.REVIEWERS,
+        }
+        return web.render(request, "draft.html", status=status, user=user, **context)
 
-    async def approve(request: Request, user: User) -> Response:
-        draft_id = request.path_params["draft_id"]
-        form = await request.form()
-        return _decide(
-            request,
-            draft_id,
-            lambda session: drafts.approve(
+
+async def detail(request: Request, user: User) -> Response:
+    return _show(request, user, request.path_params["draft_id"])
+
+
+async def save(request: Request, user: User) -> Response:
+    draft_id = request.path_params["draft_id"]
+    form = await request.form()
+    body = str(form.get("body", ""))
+    try:
+        with web_of(request).db.transaction() as session:
+            drafts.edit(
                 session,
                 draft_id,
+                body,
                 user.name,
-                str(form.get("comment", "")),
+                note=str(form.get("note", "")),
                 seen=_seen(form.get("seen")),
-            ),
-            "已批准，现在可以导出或发送",
-        )
+            )
+    except DraftError as exc:
+        # Local, not the app's handler: the page again with the person's text in the editor,
+        # so nothing they typed is lost.
+        flash(request, str(exc), "error")
+        return _show(request, user, draft_id, status=409, body=body)
+    flash(request, "已保存修改，修改痕迹已记录")
+    return _back(draft_id)
 
-    async def reject(request: Request, user: User) -> Response:
-        draft_id = request.path_params["draft_id"]
-        form = await request.form()
-        return _decide(
-            request,
+
+async def approve(request: Request, user: User) -> Response:
+    draft_id = request.path_params["draft_id"]
+    form = await request.form()
+    return _decide(
+        request,
+        draft_id,
+        lambda session: drafts.approve(
+            session,
             draft_id,
-            lambda session: drafts.reject(
-                session,
-                draft_id,
-                user.name,
-                str(form.get("comment", "")),
-                seen=_seen(form.get("seen")),
-            ),
-            "已退回，修改后将重新进入审核",
-        )
-
-    async def email(request: Request, user: User) -> Response:
-        draft_id = request.path_params["draft_id"]
-        form = await request.form()
-        contact = str(form.get("contact", ""))
-        refused_returns_to(request, f"/drafts/{draft_id}")
-        with db.transaction() as session:
-            added = draft_export.email_to_media(session, settings, draft_id, contact, user.name)
-        flash(
-            request,
-            "已加入发送队列，发送结果见事件页的投递记录"
-            if added
-            else "这一版本已经发给该联系人，未重复发送",
-            "ok" if added else "error",
-        )
-        return _back(draft_id)
-
-    async def export(request: Request, user: User) -> Response:
-        draft_id = request.path_params["draft_id"]
-        kind = str((await request.form()).get("format", ""))
-        if kind not in ("txt", "docx"):
-            raise HTTPException(400, "未知的导出格式")
-        # A draft not approved is refused with a 400 page (the app's DomainError handler).
-        with db.transaction() as session:
-            draft = _load(session, draft_id)
-            stem = draft_export.file_stem(draft)
-            if kind == "txt":
-                data = draft_export.export_text(session, draft_id, user.name)
-            else:
-                data = draft_export.export_docx(session, draft_id, user.name)
-        media_type = "text/plain; charset=utf-8" if kind == "txt" else DOCX
-        return Response(
-            data,
-            media_type=media_type,
-            headers={"content-disposition": _attachment(f"draft-{draft_id}.{kind}", stem, kind)},
-        )
-
-    async def copied(request: Request, user: User) -> Response:
-        draft_id = request.path_params["draft_id"]
-        with db.transaction() as session:
-            _load(session, draft_id)
-            draft_export.record_copy(session, draft_id, user.name)
-        return Response(status_code=204)
-
-    def _decide(request: Request, draft_id: int, change: Any, done: str) -> Response:
-        refused_returns_to(request, f"/drafts/{draft_id}")
-        with db.transaction() as session:
-            _load(session, draft_id)
-            change(session)
-        flash(request, done)
-        return _back(draft_id)
-
-    everyone = None
-    return [
-        Route("/drafts", guard(web, queue, everyone)),
-        Route("/drafts/{draft_id:id}", guard(web, detail, everyone)),
-        Route("/drafts/{draft_id:id}/edit", guard(web, save, drafts.EDITORS), methods=["POST"]),
-        Route(
-            "/drafts/{draft_id:id}/approve",
-            guard(web, approve, drafts.REVIEWERS),
-            methods=["POST"],
+            user.name,
+            str(form.get("comment", "")),
+            seen=_seen(form.get("seen")),
         ),
-        Route(
-            "/drafts/{draft_id:id}/reject", guard(web, reject, drafts.REVIEWERS), methods=["POST"]
+        "已批准，现在可以导出或发送",
+    )
+
+
+async def reject(request: Request, user: User) -> Response:
+    draft_id = request.path_params["draft_id"]
+    form = await request.form()
+    return _decide(
+        request,
+        draft_id,
+        lambda session: drafts.reject(
+            session,
+            draft_id,
+            user.name,
+            str(form.get("comment", "")),
+            seen=_seen(form.get("seen")),
         ),
-        Route("/drafts/{draft_id:id}/email", guard(web, email, drafts.REVIEWERS), methods=["POST"]),
-        Route("/drafts/{draft_id:id}/export", guard(web, export, everyone), methods=["POST"]),
-        Route("/drafts/{draft_id:id}/copied", guard(web, copied, everyone), methods=["POST"]),
-    ]
+        "已退回，修改后将重新进入审核",
+    )
+
+
+async def email(request: Request, user: User) -> Response:
+    web = web_of(request)
+    draft_id = request.path_params["draft_id"]
+    form = await request.form()
+    contact = str(form.get("contact", ""))
+    refused_returns_to(request, f"/drafts/{draft_id}")
+    with web.db.transaction() as session:
+        added = draft_export.email_to_media(session, web.settings, draft_id, contact, user.name)
+    flash(
+        request,
+        "已加入发送队列，发送结果见事件页的投递记录"
+        if added
+        else "这一版本已经发给该联系人，未重复发送",
+        "ok" if added else "error",
+    )
+    return _back(draft_id)
+
+
+async def export(request: Request, user: User) -> Response:
+    draft_id = request.path_params["draft_id"]
+    kind = str((await request.form()).get("format", ""))
+    if kind not in ("txt", "docx"):
+        raise HTTPException(400, "未知的导出格式")
+    # A draft not approved is refused with a 400 page (the app's DomainError handler).
+    with web_of(request).db.transaction() as session:
+        draft = _load(session, draft_id)
+        stem = draft_export.file_stem(draft)
+        if kind == "txt":
+            data = draft_export.export_text(session, draft_id, user.name)
+        else:
+            data = draft_export.export_docx(session, draft_id, user.name)
+    media_type = "text/plain; charset=utf-8" if kind == "txt" else DOCX
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"content-disposition": _attachment(f"draft-{draft_id}.{kind}", stem, kind)},
+    )
+
+
+async def copied(request: Request, user: User) -> Response:
+    draft_id = request.path_params["draft_id"]
+    with web_of(request).db.transaction() as session:
+        _load(session, draft_id)
+        draft_export.record_copy(session, draft_id, user.name)
+    return Response(status_code=204)
+
+
+def _decide(request: Request, draft_id: int, change: Any, done: str) -> Response:
+    refused_returns_to(request, f"/drafts/{draft_id}")
+    with web_of(request).db.transaction() as session:
+        _load(session, draft_id)
+        change(session)
+    flash(request, done)
+    return _back(draft_id)
+
+
+EVERYONE = None
+routes = [
+    Route("/drafts", guard(index, EVERYONE)),
+    Route("/drafts/{draft_id:id}", guard(detail, EVERYONE)),
+    Route("/drafts/{draft_id:id}/edit", guard(save, drafts.EDITORS), methods=["POST"]),
+    Route("/drafts/{draft_id:id}/approve", guard(approve, drafts.REVIEWERS), methods=["POST"]),
+    Route("/drafts/{draft_id:id}/reject", guard(reject, drafts.REVIEWERS), methods=["POST"]),
+    Route("/drafts/{draft_id:id}/email", guard(email, drafts.REVIEWERS), methods=["POST"]),
+    Route("/drafts/{draft_id:id}/export", guard(export, EVERYONE), methods=["POST"]),
+    Route("/drafts/{draft_id:id}/copied", guard(copied, EVERYONE), methods=["POST"]),
+]
 
 
 def _load(session: Session, draft_id: int) -> Draft:
-    draft = session.scalar(
-        select(Draft)
-        .where(Draft.id == draft_id)
-        .options(
-            selectinload(Draft.incident),
-            selectinload(Draft.template_version).selectinload(TemplateVersion.template),
-        )
-    )
+    draft = queue.find(session, draft_id)
     if draft is None:
         raise HTTPException(404, "没有这份草稿")
     return draft

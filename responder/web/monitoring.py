@@ -14,15 +14,14 @@ import hmac
 import ipaddress
 import logging
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
-from responder.ops.metrics import registry
-from responder.web.core import Web
+from responder.web.core import Web, web_of
 
 log = logging.getLogger(__name__)
 
@@ -65,30 +64,33 @@ def _allowed(web: Web, request: Request) -> Response | None:
     )
 
 
-def routes(web: Web) -> list[BaseRoute]:
-    metrics_registry = registry(web.settings, web.db)
+def _registry(request: Request) -> CollectorRegistry:
+    metrics_registry = request.app.state.metrics_registry
+    assert isinstance(metrics_registry, CollectorRegistry)
+    return metrics_registry
 
-    async def healthz(request: Request) -> PlainTextResponse:
-        # Answering is not enough: a web UI that cannot reach its database serves only errors.
-        try:
-            with web.db.sessions() as session:
-                session.execute(text("SELECT 1"))
-        except SQLAlchemyError as exc:
-            log.warning("healthz: database unreachable: %s", _first_line(exc))
-            return PlainTextResponse(
-                f"database unreachable: {type(exc).__name__}\n", status_code=503
-            )
-        return PlainTextResponse("ok")
 
-    async def metrics(request: Request) -> Response:
-        refused = _allowed(web, request)
-        if refused is not None:
-            return refused
-        try:
-            body = generate_latest(metrics_registry)
-        except SQLAlchemyError as exc:
-            log.warning("metrics: database unreachable: %s", _first_line(exc))
-            return PlainTextResponse("database unreachable\n", status_code=503)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
+async def healthz(request: Request) -> PlainTextResponse:
+    # Answering is not enough: a web UI that cannot reach its database serves only errors.
+    try:
+        with web_of(request).db.sessions() as session:
+            session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        log.warning("healthz: database unreachable: %s", _first_line(exc))
+        return PlainTextResponse(f"database unreachable: {type(exc).__name__}\n", status_code=503)
+    return PlainTextResponse("ok")
 
-    return [Route("/healthz", healthz), Route("/metrics", metrics)]
+
+async def metrics(request: Request) -> Response:
+    refused = _allowed(web_of(request), request)
+    if refused is not None:
+        return refused
+    try:
+        body = generate_latest(_registry(request))
+    except SQLAlchemyError as exc:
+        log.warning("metrics: database unreachable: %s", _first_line(exc))
+        return PlainTextResponse("database unreachable\n", status_code=503)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+routes = [Route("/healthz", healthz), Route("/metrics", metrics)]

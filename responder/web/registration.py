@@ -18,61 +18,64 @@ from responder.intake.registration import (
     register,
 )
 from responder.models import User
-from responder.web.core import Web, flash, guard
+from responder.web.core import flash, guard, web_of
 
 FIELDS = ("channel", "who", "time", "title", "text")
 
 
-def routes(web: Web) -> list[Route]:
-    db, settings = web.db, web.settings
+def _page(
+    request: Request, user: User, values: dict[str, str], error: str = "", status: int = 200
+) -> Response:
+    web = web_of(request)
+    with web.db.sessions() as session:
+        return web.render(
+            request,
+            "register.html",
+            status=status,
+            user=user,
+            values=values,
+            error=error,
+            channels=CHANNELS,
+            recent=recent(session),
+        )
 
-    def page(
-        request: Request, user: User, values: dict[str, str], error: str = "", status: int = 200
-    ) -> Response:
-        with db.sessions() as session:
-            return web.render(
-                request,
-                "register.html",
-                status=status,
-                user=user,
-                values=values,
-                error=error,
-                channels=CHANNELS,
-                recent=recent(session),
+
+async def form(request: Request, user: User) -> Response:
+    now = clock.now().astimezone(web_of(request).settings.tz).strftime("%Y-%m-%dT%H:%M")
+    return _page(request, user, {"channel": "phone", "time": now})
+
+
+async def submit(request: Request, user: User) -> Response:
+    web = web_of(request)
+    data = await request.form()
+    values = {name: str(data.get(name, "")) for name in FIELDS}
+    # The browser's datetime-local sends "2026-11-20T09:30", in the office's time zone.
+    time = values["time"].replace("T", " ")
+    try:
+        with web.db.transaction() as session:
+            done = register(
+                session,
+                web.settings,
+                Registration(
+                    channel=values["channel"],
+                    text=values["text"],
+                    who=values["who"],
+                    time=time,
+                    title=values["title"],
+                ),
+                user.name,
             )
+    except RegistrationError as exc:
+        # Local, not the app's handler: the form again with what was typed and the reason.
+        return _page(request, user, values, exc.chinese, status=400)
+    if done.duplicate:
+        flash(request, f"这条内容已经登记或采集过（信息 #{done.mention_id}），未重复保存")
+    else:
+        flash(request, "已登记，下一轮巡检将自动研判、归入事件并按级别通知")
+    return RedirectResponse(f"/mentions/{done.mention_id}", status_code=303)
 
-    async def form(request: Request, user: User) -> Response:
-        now = clock.now().astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M")
-        return page(request, user, {"channel": "phone", "time": now})
 
-    async def submit(request: Request, user: User) -> Response:
-        data = await request.form()
-        values = {name: str(data.get(name, "")) for name in FIELDS}
-        # The browser's datetime-local sends "2026-11-20T09:30", in the office's time zone.
-        time = values["time"].replace("T", " ")
-        try:
-            with db.transaction() as session:
-                done = register(
-                    session,
-                    settings,
-                    Registration(
-                        channel=values["channel"],
-                        text=values["text"],
-                        who=values["who"],
-                        time=time,
-                        title=values["title"],
-                    ),
-                    user.name,
-                )
-        except RegistrationError as exc:
-            return page(request, user, values, exc.chinese, status=400)
-        if done.duplicate:
-            flash(request, f"这条内容已经登记或采集过（信息 #{done.mention_id}），未重复保存")
-        else:
-            flash(request, "已登记，下一轮巡检将自动研判、归入事件并按级别通知")
-        return RedirectResponse(f"/mentions/{done.mention_id}", status_code=303)
-
-    return [
-        Route("/register", guard(web, form, REGISTER_ROLES)),
-        Route("/register", guard(web, submit, REGISTER_ROLES), methods=["POST"]),
-    ]
+routes = [
+    Route("/register", guard(form, REGISTER_ROLES)),
+    Route("/register", guard(submit, REGISTER_ROLES), methods=["POST"]),
+]
