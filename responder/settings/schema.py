@@ -212,6 +212,17 @@ class RetentionSettings(Section):
     report_images_days: float = Field(
         30, gt=0, description="days the HTML and chart images of a sent report email are kept"
     )
+    hot_ranks_days: float = Field(
+        90,
+        gt=0,
+        description="days every hot-list sighting is kept; of older ones only each entry's"
+        " first, last and best are",
+    )
+    watched_pages_days: float = Field(
+        90,
+        gt=0,
+        description="days the last text of a page no source watches any more is kept",
+    )
 
 
 class DraftSettings(Section):
