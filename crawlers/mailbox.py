@@ -103,10 +103,14 @@ class MailboxReader:
         except imaplib.IMAP4.error as exc:
             raise MailboxError(f"IMAP 服务器拒绝：{_reason(exc)}") from None
         listed: list[Listed] = []
-        for entry in data:
+        for index, entry in enumerate(data):
             if not isinstance(entry, tuple):
                 continue
-            uid, size = _UID.search(entry[0]), _SIZE.search(entry[0])
+            # Servers order a FETCH answer's items as they like: dovecot names the UID before
+            # the header's literal, pymap after it (the bytes that close the entry).
+            after = data[index + 1] if index + 1 < len(data) else b""
+            rest = entry[0] + (after if isinstance(after, bytes) else b"")
+            uid, size = _UID.search(rest), _SIZE.search(rest)
             if uid is None:
                 continue
             header = entry[1].decode("ascii", errors="replace").partition(":")[2]
