@@ -338,6 +338,12 @@ class LimitsSettings(Section):
         gt=0,
         description="largest size an .xlsx file's parts unpack to, in MB (refuses zip bombs)",
     )
+    attachment_mb: float = Field(
+        20,
+        gt=0,
+        le=200,
+        description="largest file attached to a registered mention (登记舆情), in MB",
+    )
     import_rows: int = Field(
         200_000, ge=1, description="most rows (CSV, XLSX) or lines (JSONL) one import reads"
     )
@@ -354,6 +360,9 @@ class LimitsSettings(Section):
 class DemoSettings(Section):
     world_port: int = Field(8701, ge=0, le=65535, description="port of the bundled demo news world")
     mail_port: int = Field(8025, ge=0, le=65535, description="port of the demo mail sink")
+    imap_port: int = Field(
+        8143, ge=0, le=65535, description="port of the demo's IMAP mailbox (局长信箱)"
+    )
 
 
 class Settings(Section):

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from responder import accounts
 from responder.incidents.triage import reassess
 from responder.intake import search
+from responder.intake.attachments import attachments_of
 from responder.judging.corrections import (
     CorrectionError,
     categories,
@@ -309,6 +310,7 @@ def routes(web: Web) -> list[Route]:
                 reprints=group,
                 reprint_count=group_size or 0,
                 corrections=history(session, mention.id),
+                attachments=attachments_of(session, mention.id),
                 can_correct=user.role in CORRECTORS,
                 sentiments=sentiments(),
                 categories=categories(),
