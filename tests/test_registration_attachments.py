@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from responder.cli import app
 from responder.db import Database
-from responder.intake.attachments import MAX_FILES, safe_name, sniff
+from responder.intake.attachments import CONTENT_TYPES, MAX_FILES, safe_name, sniff
+from responder.labels import label
 from responder.models import AuditEntry, Mention, MentionAttachment
 from tests.test_registration import CALL
 from tests.webclient import client_as, csrf, ensure_user
@@ -77,7 +78,7 @@ def test_files_sent_with_the_form_are_kept_listed_and_downloadable(settings, db)
             ("扫描件.pdf", "application/pdf", len(PDF), "值班员甲"),
         ]
         photo = kept[0]
-    assert "来信照片.jpg" in page.text
+    assert "来信照片.jpg" in page.text and "JPG 图片" in page.text and "AMR 录音" in page.text
     link = f"/mentions/{photo.mention_id}/attachments/{photo.id}"
     assert f'href="{link}"' in page.text
     # A leader reads (and may download) what others registered.
@@ -189,3 +190,7 @@ def test_types_come_from_the_bytes_and_names_lose_their_paths() -> None:
     assert safe_name("a\u202egpj.exe", ".png") == "agpj.exe.png"  # no right-to-left trick
     assert safe_name("..", ".pdf") == "附件.pdf"
     assert len(safe_name("长" * 500 + ".pdf", ".pdf")) == 100
+
+
+def test_every_kind_taken_has_a_chinese_name() -> None:
+    assert all(label("attachment_types", kind) != kind for kind in CONTENT_TYPES)

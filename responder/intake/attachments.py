@@ -38,6 +38,7 @@ _KINDS: tuple[tuple[str, str, tuple[tuple[int, bytes], ...]], ...] = (
     ("audio/mpeg", ".mp3", ((0, b"ID3"),)),
     ("audio/mp4", ".m4a", ((4, b"ftypM4A"),)),
 )
+CONTENT_TYPES = tuple(content_type for content_type, _, _ in _KINDS)
 _MP3_FRAME = re.compile(rb"\A\xff[\xe2-\xff]")
 ALLOWED = "图片（JPG、PNG、GIF、WEBP）、PDF、录音（MP3、M4A、WAV、AMR、OGG）"
 
