@@ -17,6 +17,7 @@ from __future__ import annotations
 import imaplib
 import re
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote, unquote, urlsplit
@@ -166,7 +167,7 @@ def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _said(data: list[object] | None) -> str:
+def _said(data: Sequence[object] | None) -> str:
     first = data[0] if data else b""
     return first.decode("utf-8", errors="replace") if isinstance(first, bytes) else str(first)
 

@@ -23,7 +23,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -31,8 +31,10 @@ import yaml
 from jinja2 import Environment
 
 from responder import clock
-from responder.demo.mailbox import DemoMailbox
 from responder.rendering import demo_environment
+
+if TYPE_CHECKING:
+    from responder.demo.mailbox import DemoMailbox
 
 WORLD_FILE = Path(__file__).with_name("world.yaml")
 PAGE_SIZE = 10
@@ -287,7 +289,12 @@ class DemoWorldServer:
         imap_port: int | None = None,
     ) -> None:
         self.world = world
-        self.mailbox = None if imap_port is None else DemoMailbox(world.letters(), imap_port, host)
+        self.mailbox: DemoMailbox | None = None
+        if imap_port is not None:
+            # Lazy: the IMAP server (pymap) loads only where the demo's mailbox is served.
+            from responder.demo.mailbox import DemoMailbox
+
+            self.mailbox = DemoMailbox(world.letters(), imap_port, host)
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
