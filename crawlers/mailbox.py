@@ -17,6 +17,7 @@ from __future__ import annotations
 import imaplib
 import re
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote, unquote, urlsplit
@@ -103,10 +104,14 @@ class MailboxReader:
         except imaplib.IMAP4.error as exc:
             raise MailboxError(f"IMAP 服务器拒绝：{_reason(exc)}") from None
         listed: list[Listed] = []
-        for entry in data:
+        for index, entry in enumerate(data):
             if not isinstance(entry, tuple):
                 continue
-            uid, size = _UID.search(entry[0]), _SIZE.search(entry[0])
+            # Servers order a FETCH answer's items as they like: dovecot names the UID before
+            # the header's literal, pymap after it (the bytes that close the entry).
+            after = data[index + 1] if index + 1 < len(data) else b""
+            rest = entry[0] + (after if isinstance(after, bytes) else b"")
+            uid, size = _UID.search(rest), _SIZE.search(rest)
             if uid is None:
                 continue
             header = entry[1].decode("ascii", errors="replace").partition(":")[2]
@@ -162,7 +167,7 @@ def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _said(data: list[object] | None) -> str:
+def _said(data: Sequence[object] | None) -> str:
     first = data[0] if data else b""
     return first.decode("utf-8", errors="replace") if isinstance(first, bytes) else str(first)
 

@@ -57,6 +57,8 @@ class AuditAction(StrEnum):
     USER_LOGOUT = "user.logout", "退出登录"
     MENTIONS_IMPORT = "mentions.import", "导入信息"
     MENTION_REGISTER = "mention.register", "登记舆情"
+    MENTION_ATTACH = "mention.attach", "添加附件"
+    ATTACHMENT_DOWNLOAD = "attachment.download", "下载附件"
     PRIVACY_MASK_STORED = "privacy.mask_stored", "已存信息补做脱敏"
     RETENTION_PURGE = "retention.purge", "清理过期数据"
     TEMPLATE_SEED = "template.seed", "初始化应答口径"

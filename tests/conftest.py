@@ -161,10 +161,12 @@ SHARED = REPO.parent / "shared"
 
 @pytest.fixture
 def ports(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Free ports for the demo world and mail sink, exported so subprocesses see them too."""
-    chosen = {"world": free_port(), "mail": free_port()}
+    """Free ports for the demo world, its mailbox and the mail sink, exported so subprocesses
+    see them too."""
+    chosen = {"world": free_port(), "mail": free_port(), "imap": free_port()}
     monkeypatch.setenv("YUQING_DEMO__WORLD_PORT", str(chosen["world"]))
     monkeypatch.setenv("YUQING_DEMO__MAIL_PORT", str(chosen["mail"]))
+    monkeypatch.setenv("YUQING_DEMO__IMAP_PORT", str(chosen["imap"]))
     monkeypatch.setenv("YUQING_MAIL__SMTP_PORT", str(chosen["mail"]))
     return chosen
 
@@ -191,7 +193,11 @@ def db(settings: Settings) -> Iterator[Database]:
 
 @pytest.fixture
 def demo_world(settings: Settings) -> Iterator[DemoWorldServer]:
-    server = DemoWorldServer(DemoWorld(settings.tz), port=settings.demo.world_port).start()
+    server = DemoWorldServer(
+        DemoWorld(settings.tz),
+        port=settings.demo.world_port,
+        imap_port=settings.demo.imap_port,
+    ).start()
     yield server
     server.stop()
 

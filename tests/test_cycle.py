@@ -39,11 +39,25 @@ def test_a_cycle_turns_the_demo_world_into_incidents_drafts_and_notices(
     with db.sessions() as session:
         runs = session.scalars(select(CrawlRun)).all()
         assert {r.source.name for r in runs} == {s.name for s in settings.sources}
-        assert all(r.status == "ok" and r.failed == 0 for r in runs)
+        # A watched page's first read is its baseline and stores nothing (an empty run).
+        assert all(
+            r.failed == 0 and r.status == ("empty" if r.source.kind == "watch" else "ok")
+            for r in runs
+        )
         gbk = session.scalars(select(Mention).where(Mention.url.endswith("/news/n006.html"))).one()
         world_item = next(i for i in demo_world_items() if i["id"] == "n006")
         assert world_item["encoding"] == "gbk"
         assert gbk.title == world_item["title"]
+        # The 局长信箱 letter came over IMAP, its GB2312 subject read, the phone number masked.
+        letter = next(i for i in demo_world_items() if i["id"] == "m001")
+        assert letter["encoding"] == "gb2312"
+        mailed = session.scalars(select(Mention).where(Mention.title == letter["title"])).one()
+        assert mailed.source.kind == "mailbox" and "138****5678" in mailed.text
+        # The WeChat bridge gives a summary only: text, account and time are the article page's.
+        article = next(i for i in demo_world_items() if i["id"] == "w001")
+        wechat = session.scalars(select(Mention).where(Mention.title == article["title"])).one()
+        assert wechat.outlet == "临江发布" and wechat.published_at is not None
+        assert article["body"].split("\n")[0] in wechat.text
         major = session.scalars(select(Incident).where(Incident.machine_level == "II")).one()
         assert major.category == "privacy_leak"
         assert major.mention_count >= 10

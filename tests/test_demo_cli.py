@@ -9,6 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
+
+from responder.db import Database
+from responder.models import Mention, Source
+from responder.settings import load_settings
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +34,20 @@ def run_demo(cwd: Path) -> dict[str, object]:
     return json.loads(lines[0])  # type: ignore[no-any-return]
 
 
+def stored_by_kind(data_dir: Path) -> dict[str, int]:
+    db = Database(load_settings())
+    try:
+        with db.sessions() as session:
+            rows = session.execute(
+                select(Source.kind, func.count(Mention.id))
+                .join(Mention, Mention.source_id == Source.id)
+                .group_by(Source.kind)
+            ).all()
+    finally:
+        db.dispose()
+    return dict(rows)  # type: ignore[arg-type]
+
+
 def test_demo_once_prints_the_contract_and_a_rerun_adds_nothing(tmp_path, data_dir, ports):
     first = run_demo(tmp_path)
 
@@ -41,6 +60,17 @@ def test_demo_once_prints_the_contract_and_a_rerun_adds_nothing(tmp_path, data_d
     assert first["emails_sent"] >= 1  # type: ignore[operator]
     mailbox = sorted((data_dir / "mailbox").glob("*.eml"))
     assert len(mailbox) == first["emails_sent"]
+    # Every kind of channel the demo world serves stored mentions in that one cycle: the
+    # watched 通知公告 column too, since the demo read its baseline before the cycle.
+    assert stored_by_kind(data_dir) == {
+        "site": 48,
+        "rss": 9,
+        "weibo": 11,
+        "hotlist": 1,
+        "wechat": 2,
+        "watch": 1,
+        "mailbox": 2,
+    }
 
     second = run_demo(tmp_path)
 

@@ -19,7 +19,8 @@ def purge(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="only say what would go")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Purge set-aside page addresses and old report images; mentions and the trail stay."""
+    """Purge set-aside page addresses, old report images, old hot-list sightings and pages no
+    longer watched; mentions and the trail stay."""
 
     settings = settings_of(ctx)
     db = Database(settings)
@@ -36,5 +37,8 @@ def purge(
         f"{verb}: {summary.seen_pages} set-aside page addresses "
         f"(older than {settings.retention.seen_pages_days:g} days), "
         f"{summary.report_images} report images and {summary.report_html} report HTML bodies "
-        f"(sent more than {settings.retention.report_images_days:g} days ago)"
+        f"(sent more than {settings.retention.report_images_days:g} days ago), "
+        f"{summary.hot_ranks} hot-list sightings "
+        f"(older than {settings.retention.hot_ranks_days:g} days), "
+        f"{summary.watched_pages} texts of pages no longer watched"
     )

@@ -4,12 +4,14 @@ line, as the web page 登记舆情 does (responder/intake/registration.py)."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from responder.cli.app import app, settings_of
 from responder.db import Database
+from responder.intake.attachments import Upload, byte_limit
 from responder.intake.registration import Registration, RegistrationError, register
 
 
@@ -30,6 +32,14 @@ def add_mention(
     text: Annotated[
         str | None, typer.Option("--text", help="what was said (default: read from stdin)")
     ] = None,
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--attach",
+            help="a file to attach: a photo or scan (JPG, PNG, GIF, WEBP, PDF) or a recording"
+            " (MP3, M4A, WAV, AMR, OGG); repeat for more",
+        ),
+    ] = None,
 ) -> None:
     """Record a mention received by phone, visit or mail; the next cycle judges it."""
 
@@ -40,6 +50,13 @@ def add_mention(
             err=True,
         )
         raise typer.Exit(2)
+    try:
+        uploads = tuple(
+            _read(path, byte_limit(settings.limits.attachment_mb)) for path in attach or []
+        )
+    except OSError as exc:
+        typer.echo(f"error: cannot read {exc.filename}: {exc.strerror}; nothing stored", err=True)
+        raise typer.Exit(2) from None
     body = text if text is not None else sys.stdin.read()
     db = Database(settings)
     try:
@@ -47,7 +64,14 @@ def add_mention(
             done = register(
                 session,
                 settings,
-                Registration(channel=channel, text=body, who=who, time=time, title=title),
+                Registration(
+                    channel=channel,
+                    text=body,
+                    who=who,
+                    time=time,
+                    title=title,
+                    attachments=uploads,
+                ),
                 by.strip(),
             )
     except RegistrationError as exc:
@@ -55,7 +79,14 @@ def add_mention(
         raise typer.Exit(2) from None
     finally:
         db.dispose()
+    files = f", {done.attached} attachment(s) added" if done.attached else ""
     if done.duplicate:
-        typer.echo(f"already stored as mention {done.mention_id}; nothing new stored")
+        typer.echo(f"already stored as mention {done.mention_id}; nothing new stored{files}")
     else:
-        typer.echo(f"stored mention {done.mention_id}; the next cycle judges and triages it")
+        typer.echo(f"stored mention {done.mention_id}{files}; the next cycle judges and triages it")
+
+
+def _read(path: Path, limit: int) -> Upload:
+    """The file's name and its bytes, at most one past the limit (enough to refuse it)."""
+    with path.open("rb") as handle:
+        return Upload(path.name, handle.read(limit + 1))

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from urllib.parse import urlsplit
 
 import uvicorn
 from sqlalchemy import make_url, select
 
 from responder.accounts import add_user
 from responder.db import Database
+from responder.demo.mailbox import MAILBOX_USER
 from responder.demo.mailsink import MailSink
-from responder.demo.world import DemoWorld, DemoWorldServer
+from responder.demo.world import NOTICES, DemoWorld, DemoWorldServer
+from responder.intake.watching import last_text
 from responder.models import User
-from responder.running.cycle import Cycle, CycleSummary
+from responder.running.cycle import Cycle, CycleSummary, crawl_subprocess
 from responder.running.scheduler import build_scheduler
 from responder.settings import MailSettings, Settings
 from responder.web import create_app
@@ -49,7 +53,11 @@ def demo_settings(settings: Settings, mail_port: int) -> Settings:
 
 class Demo:
     def __init__(self, settings: Settings) -> None:
-        self.world = DemoWorldServer(DemoWorld(settings.tz), port=settings.demo.world_port)
+        self.world = DemoWorldServer(
+            DemoWorld(settings.tz),
+            port=settings.demo.world_port,
+            imap_port=settings.demo.imap_port,
+        )
         self.sink = MailSink(settings.data_dir / "mailbox", port=settings.demo.mail_port)
         self.settings = demo_settings(settings, self.sink.port)
         self.db = Database(self.settings)
@@ -58,12 +66,41 @@ class Demo:
     def __enter__(self) -> Demo:
         self.world.start()
         self.sink.start()
+        self.read_earlier_notices()
         return self
+
+    def read_earlier_notices(self) -> None:
+        """A watched page's first read is only its baseline. So that the first cycle shows the
+        latest notice of the 通知公告 column, the demo reads the column as it stood before that
+        notice, once, before the cycle: on a fresh database only (later runs have their
+        baseline)."""
+        sources = [
+            s.name
+            for s in self.settings.sources
+            if s.kind == "watch" and s.enabled and urlsplit(s.url).path == NOTICES
+        ]
+        with self.db.sessions() as session:
+            known = [
+                s.name
+                for s in self.settings.sources
+                if s.name in sources and last_text(session, s.url) is not None
+            ]
+        if not sources or known:
+            return
+        self.world.world.show_earlier_notices(True)
+        try:
+            crawl_subprocess(self.settings, f"demo-baseline-{uuid.uuid4().hex[:8]}", sources)
+        finally:
+            self.world.world.show_earlier_notices(False)
 
     def __exit__(self, *exc: object) -> None:
         self.sink.stop()
         self.world.stop()
         self.db.dispose()
+
+    def _mailbox_url(self) -> str:
+        mailbox = self.world.mailbox
+        return f"{mailbox.url}（IMAP，用户 {MAILBOX_USER}，无密码）" if mailbox else "未启动"
 
     def once(self) -> CycleSummary:
         return Cycle(self.settings, self.db).run()
@@ -88,6 +125,7 @@ class Demo:
                 f"密码均为 {DEMO_PASSWORD}\n"
                 f"  演示新闻站: {self.world.base_url}/\n"
                 f"  邮件 (.eml): {self.sink.handler.mailbox}\n"
+                f"  局长信箱:   {self._mailbox_url()}\n"
                 f"  数据库:     {make_url(self.settings.database_url).render_as_string()}\n"
                 f"  每 {self.settings.schedule.cycle_minutes} 分钟运行一次采集-研判-处置周期",
                 flush=True,

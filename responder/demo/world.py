@@ -1,6 +1,9 @@
 """The bundled demo news world on 127.0.0.1: a news site, a forum, a self-media feed, a
-Weibo-shaped JSON API (the one m.weibo.cn's pages call) and a DailyHotApi-style hot list
-(`/hot/weibo`, the `hot` channel by heat, which is an item's `likes`).
+Weibo-shaped JSON API (the one m.weibo.cn's pages call), a DailyHotApi-style hot list
+(`/hot/weibo`, the `hot` channel by heat, which is an item's `likes`), a WeChat bridge's feed
+(`/wechat/feed.xml`, summaries only, each linking to an article page shaped like
+mp.weixin.qq.com's), the bureau's 通知公告 column (`/tzgg/`, a watched page) and, through
+`responder.demo.mailbox`, the letters of its public mailbox (the `mailbox` channel).
 
 Content comes from `world.yaml`; publication times are relative to when the server starts, so
 the demo always looks current. Some article pages are served GBK-encoded, as many county sites
@@ -15,10 +18,12 @@ import threading
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import format_datetime
+from email.header import Header
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -28,12 +33,18 @@ from jinja2 import Environment
 from responder import clock
 from responder.rendering import demo_environment
 
+if TYPE_CHECKING:
+    from responder.demo.mailbox import DemoMailbox
+
 WORLD_FILE = Path(__file__).with_name("world.yaml")
 PAGE_SIZE = 10
 WEIBO_PAGE_SIZE = 10
 WEIBO_API = "/api/container/getIndex"
 HOT_BOARD = "/hot/weibo"
+WECHAT_FEED = "/wechat/feed.xml"
+NOTICES = "/tzgg/"
 SUMMARY_CHARS = 40
+LETTER_DOMAIN = "linjiang-demo.invalid"
 
 
 @dataclass
@@ -106,8 +117,24 @@ def weibo_post(item: WorldItem) -> dict[str, Any]:
     }
 
 
+def letter(item: WorldItem) -> bytes:
+    """A `mailbox` item as the letter the office's mailbox received: plain text, the subject
+    RFC 2047-encoded in the item's encoding (GB2312 letters come from older mail clients)."""
+    message = MIMEText(item.body, "plain", item.encoding)
+    message["From"] = formataddr((item.author, f"{item.id}@{LETTER_DOMAIN}"), item.encoding)
+    message["To"] = formataddr((item.outlet, f"jzxx@{LETTER_DOMAIN}"), "utf-8")
+    message["Subject"] = Header(item.title, item.encoding).encode()
+    message["Date"] = format_datetime(item.published)
+    message["Message-ID"] = f"<{item.id}@{LETTER_DOMAIN}>"
+    return message.as_bytes()
+
+
 class DemoWorld:
-    """Renders every page once at start; the handler only looks them up."""
+    """Renders every page once at start; the handler only looks them up.
+
+    The 通知公告 column shows every notice; `show_earlier_notices` turns it back to before
+    the notices marked `new`, so the demo can read it once as the baseline a watched page needs
+    before a change is news."""
 
     def __init__(self, tz: ZoneInfo, now: datetime | None = None) -> None:
         self.now = (now or clock.now()).astimezone(tz)
@@ -118,6 +145,44 @@ class DemoWorld:
         env.filters["summary"] = lambda s: s.replace("\n", "")[:SUMMARY_CHARS] + "……"
         self.pages: dict[str, tuple[str, bytes]] = {}
         self._render(env)
+        self._notices = {earlier: self._render_notices(env, earlier) for earlier in (False, True)}
+        self.show_earlier_notices(False)
+
+    def show_earlier_notices(self, earlier: bool) -> None:
+        self.pages[NOTICES] = self._notices[earlier]
+
+    def letters(self) -> list[tuple[datetime, bytes]]:
+        """The public mailbox's letters with the time each arrived, oldest first."""
+        return [(item.published, letter(item)) for item in reversed(self._channel("mailbox"))]
+
+    def _render_notices(self, env: Environment, earlier: bool) -> tuple[str, bytes]:
+        notices = [
+            {"title": n["title"], "date": self.now - timedelta(hours=n["hours_ago"])}
+            for n in self.doc["notices"]
+            if not (earlier and n.get("new"))
+        ]
+        html = env.get_template("notices.html").render(
+            site=self.doc["sites"]["notices"], notices=notices
+        )
+        return "text/html; charset=utf-8", html.encode("utf-8")
+
+    def _render_wechat(self, env: Environment) -> None:
+        """A bridge's feed as wechat2rss serves one: summaries, no dates; the article page has
+        the text in `#js_content` and the time only in its script (`var ct`)."""
+        articles = self._channel("wechat")
+        site = self.doc["sites"]["wechat"]
+        self._add(
+            WECHAT_FEED,
+            env.get_template("wechat_feed.xml").render(site=site, items=articles, now=self.now),
+            kind="application/rss+xml",
+        )
+        for item in articles:
+            self._add(
+                f"/wechat/s/{item.id}.html",
+                env.get_template("wechat_article.html").render(
+                    item=item, ct=int(item.published.timestamp())
+                ),
+            )
 
     def _channel(self, name: str) -> list[WorldItem]:
         return [i for i in self.items if i.channel == name]
@@ -202,6 +267,7 @@ class DemoWorld:
         )
         self._render_weibo()
         self._render_hot()
+        self._render_wechat(env)
         for item in feed:
             self._add(
                 f"/feed/post/{item.id}.html",
@@ -212,9 +278,24 @@ class DemoWorld:
 
 
 class DemoWorldServer:
-    """Serves a `DemoWorld` on 127.0.0.1 from a background thread."""
+    """Serves a `DemoWorld` on 127.0.0.1 from a background thread, and its letters from an IMAP
+    server on `imap_port` unless that is None (0: any free port)."""
 
-    def __init__(self, world: DemoWorld, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        world: DemoWorld,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        imap_port: int | None = None,
+    ) -> None:
+        self.world = world
+        self.mailbox: DemoMailbox | None = None
+        if imap_port is not None:
+            # Lazy: the IMAP server (pymap) loads only where the demo's mailbox is served.
+            from responder.demo.mailbox import DemoMailbox
+
+            self.mailbox = DemoMailbox(world.letters(), imap_port, host)
+
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 found = world.lookup(self.path)
@@ -241,9 +322,13 @@ class DemoWorldServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> DemoWorldServer:
+        if self.mailbox is not None:
+            self.mailbox.start()
         self.thread.start()
         return self
 
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self.mailbox is not None:
+            self.mailbox.stop()

@@ -5,7 +5,8 @@ A registered mention is stored as a crawled one is (`mentions.clean` masks perso
 `mentions.store` de-duplicates), under one `Source` of kind "manual" per channel, so the next
 cycle judges and triages it like any other. Its URL is `manual:<content hash>`: the same words
 recorded twice are one mention. Who recorded it is the actor of its `mention.register` audit
-row, written in the same transaction.
+row, written in the same transaction. Files attached to it (`responder.intake.attachments`) are
+checked before anything is stored and kept in that transaction too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 import nlp
 from responder import accounts, audit, clock
 from responder.audit import AuditAction
+from responder.intake.attachments import AttachmentError, Upload, attach, byte_limit, check
 from responder.intake.dates import parse_time
 from responder.intake.mentions import (
     MIN_TEXT_CHARS,
@@ -65,12 +67,14 @@ class Registration:
     who: str = ""  # the caller, visitor or outlet
     time: str = ""  # when it was received; empty means now
     title: str = ""
+    attachments: tuple[Upload, ...] = ()
 
 
 @dataclass(frozen=True)
 class Registered:
     mention_id: int
     duplicate: bool  # the same words were recorded (or crawled) before; nothing new stored
+    attached: int = 0  # files added to the mention (also to the stored one it repeats)
 
 
 def channel_label(channel: str) -> str:
@@ -134,6 +138,10 @@ def register(session: Session, settings: Settings, form: Registration, recorder:
         )
     _check(form)
     at = received_at(form.time, settings)
+    try:
+        files = check(form.attachments, byte_limit(settings.limits.attachment_mb))
+    except AttachmentError as exc:
+        raise RegistrationError(exc.chinese, exc.english) from None
     record = clean(
         MentionRecord(
             url="",
@@ -154,14 +162,16 @@ def register(session: Session, settings: Settings, form: Registration, recorder:
     digest = content_hash(record.title, record.text)
     record.url = f"{SOURCE_KIND}:{digest}"
     if is_stored(session, canonical_url(record.url), digest):
-        return Registered(_stored_id(session, record.url, digest), duplicate=True)
+        found = _stored_id(session, record.url, digest)
+        return Registered(found, duplicate=True, attached=attach(session, found, files, recorder))
     record.keywords_matched = nlp.match_keywords(
         f"{record.title}\n{record.text}", settings.keywords
     )
     source = source_for(session, source_name(form.channel), SOURCE_KIND, f"manual:{form.channel}")
     mention = store(session, record, source.id)
     if mention is None:  # stored by someone else between the check and the insert
-        return Registered(_stored_id(session, record.url, digest), duplicate=True)
+        found = _stored_id(session, record.url, digest)
+        return Registered(found, duplicate=True, attached=attach(session, found, files, recorder))
     session.flush()
     audit.record(
         session,
@@ -176,7 +186,9 @@ def register(session: Session, settings: Settings, form: Registration, recorder:
         },
         detail=f"登记{channel_label(form.channel)}舆情",
     )
-    return Registered(mention.id, duplicate=False)
+    return Registered(
+        mention.id, duplicate=False, attached=attach(session, mention.id, files, recorder)
+    )
 
 
 def _stored_id(session: Session, url: str, digest: str) -> int:

@@ -185,6 +185,24 @@ class WatchedPage(Base):
     changed_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+class MentionAttachment(Base):
+    """A file a person attached when registering a mention (登记舆情): a photo of a letter, a
+    recording of a call, a PDF. Kept in the database, so backups hold it; its type is what its
+    bytes are (`responder.intake.attachments`), never what the upload claimed."""
+
+    __tablename__ = "mention_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))  # sanitised, for display and download
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
 # When a mention counts: its publication time, else when it was collected. Lists, the dashboard
 # and the date filters order and narrow by it, so it has its own (expression) index: without
 # one, every dashboard request scanned all stored mentions.

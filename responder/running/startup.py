@@ -76,6 +76,13 @@ def demo_listeners(settings: Settings) -> list[Listener]:
             "Demo mail sink (SMTP) ",
             "YUQING_DEMO__MAIL_PORT",
         ),
+        Listener(
+            "127.0.0.1",
+            settings.demo.imap_port,
+            "演示局长信箱（IMAP）",
+            "Demo mailbox (IMAP) ",
+            "YUQING_DEMO__IMAP_PORT",
+        ),
     ]
     return [listener for listener in found if listener.port]
 

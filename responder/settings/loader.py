@@ -182,15 +182,22 @@ def _read_secrets(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], str
 
 
 def _expand_demo_world(data: dict[str, Any]) -> None:
-    """`{demo_world}` in a source URL is the bundled demo world's address."""
+    """`{demo_world}` in a source URL is the bundled demo world's address, `{demo_mailbox}` its
+    IMAP mailbox's (plaintext, loopback)."""
     # Either may be anything a file or variable said ("demo = 5"): validation reports that.
     demo, sources = data.get("demo"), data.get("sources")
     port = DemoSettings.model_fields["world_port"].default
+    imap_port = DemoSettings.model_fields["imap_port"].default
     if isinstance(demo, dict):
         port = demo.get("world_port", port)
+        imap_port = demo.get("imap_port", imap_port)
     for source in sources if isinstance(sources, list) else []:
         if isinstance(source, dict) and isinstance(source.get("url"), str):
-            source["url"] = source["url"].replace("{demo_world}", f"http://127.0.0.1:{port}")
+            source["url"] = (
+                source["url"]
+                .replace("{demo_world}", f"http://127.0.0.1:{port}")
+                .replace("{demo_mailbox}", f"imap+plain://127.0.0.1:{imap_port}")
+            )
 
 
 def load_settings(

@@ -198,6 +198,17 @@ class RetentionSettings(Section):
     report_images_days: float = Field(
         30, gt=0, description="days the HTML and chart images of a sent report email are kept"
     )
+    hot_ranks_days: float = Field(
+        90,
+        gt=0,
+        description="days every hot-list sighting is kept; of older ones only each entry's"
+        " first, last and best are",
+    )
+    watched_pages_days: float = Field(
+        90,
+        gt=0,
+        description="days the last text of a page no source watches any more is kept",
+    )
 
 
 class DraftSettings(Section):
@@ -313,6 +324,12 @@ class LimitsSettings(Section):
         gt=0,
         description="largest size an .xlsx file's parts unpack to, in MB (refuses zip bombs)",
     )
+    attachment_mb: float = Field(
+        20,
+        gt=0,
+        le=200,
+        description="largest file attached to a registered mention (登记舆情), in MB",
+    )
     import_rows: int = Field(
         200_000, ge=1, description="most rows (CSV, XLSX) or lines (JSONL) one import reads"
     )
@@ -329,3 +346,6 @@ class LimitsSettings(Section):
 class DemoSettings(Section):
     world_port: int = Field(8701, ge=0, le=65535, description="port of the bundled demo news world")
     mail_port: int = Field(8025, ge=0, le=65535, description="port of the demo mail sink")
+    imap_port: int = Field(
+        8143, ge=0, le=65535, description="port of the demo's IMAP mailbox (局长信箱)"
+    )

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from responder import accounts
 from responder.incidents.triage import reassess
+from responder.intake.attachments import attachments_of
 from responder.judging import views
 from responder.judging.corrections import (
     YES_NO,
@@ -199,6 +200,7 @@ async def detail(request: Request, user: User) -> Response:
             reprints=group,
             reprint_count=group_size,
             corrections=history(session, mention.id),
+            attachments=attachments_of(session, mention.id),
             can_correct=user.role in CORRECTORS,
             sentiments=sentiments(),
             categories=categories(),
