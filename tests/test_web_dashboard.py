@@ -21,8 +21,6 @@ from responder.settings import Settings
 from responder.web import create_app
 from tests.webclient import client_as
 
-PNG = b"\x89PNG\r\n\x1a\n"
-
 
 def local_midnight(settings: Settings, days_ago: int = 0) -> datetime:
     today = clock.today(settings.tz) - timedelta(days=days_ago)
@@ -191,21 +189,16 @@ def test_an_empty_database_gives_a_calm_dashboard(settings, db):
     assert "今日暂无负面或疑似失实信息" in text
 
 
-def test_the_chart_pngs_are_still_served_to_logged_in_users_only(settings, db):
+def test_the_dashboard_draws_its_charts_in_the_page_for_logged_in_users_only(settings, db):
     seed(settings, db)
     client = client_as(settings, db, "leader")
-    # Every chart is drawn on the page itself (see the SVG chart tests); the PNGs are still
-    # served for whoever links to them.
-    assert "<img" not in client.get("/").text
-    for src in ("/charts/sources.png", "/charts/categories.png", "/charts/sentiment.png"):
-        image = client.get(src)
-        assert image.status_code == 200, src
-        assert image.headers["content-type"] == "image/png"
-        assert image.headers["cache-control"] == "private, max-age=60"
-        assert image.content.startswith(PNG)
+    # Every chart is drawn on the page itself (see the SVG chart tests), no image is fetched.
+    page = client.get("/").text
+    assert "<img" not in page and page.count("<svg") >= 3
+    assert client.get("/charts/sentiment.png").status_code == 404
 
     stranger = TestClient(create_app(settings, db))
-    refused = stranger.get("/charts/sentiment.png", follow_redirects=False)
+    refused = stranger.get("/", follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"].startswith("/login")
 
 

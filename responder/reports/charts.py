@@ -283,13 +283,3 @@ def sources_chart(sources: Sequence[tuple[str, int]], more: bool) -> bytes:
     """A report's top sources; `more` when some sources are left out."""
     title = WORDS["sources_top"].format(n=len(sources)) if more else WORDS["sources"]
     return top_sources(title, [n for n, _ in sources], [c for _, c in sources], WORDS["empty"])
-
-
-CATEGORIES_TITLE = "信息类别"
-
-
-def categories_chart(categories: Sequence[tuple[str, int]]) -> bytes:
-    """How many mentions of each category (codes, drawn by their Chinese names), the largest
-    on top."""
-    names = [label("categories", code) for code, _ in categories]
-    return top_sources(CATEGORIES_TITLE, names, [c for _, c in categories], WORDS["empty"])
