@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -37,6 +38,9 @@ TRACKING_PARAMS = re.compile(
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
+# A crawl asks for a page's canonical URL and content hash at each step (listed, de-duplicated,
+# stored, remembered): remembered for the pages in flight, they are worked out once.
+@lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, no fragment, tracking parameters removed, others sorted."""
     parts = urlsplit(url.strip())
@@ -52,6 +56,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), host, path, urlencode(query), ""))
 
 
+@lru_cache(maxsize=1024)
 def content_hash(title: str, text: str) -> str:
     """Hash of the words only, so whitespace and punctuation changes do not make a new mention.
     The key is normalised (`nlp.normalise`: full-width, traditional, emoji), the stored text

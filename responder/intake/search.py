@@ -71,12 +71,14 @@ class _Hex(dict[str, str]):
     LIMIT = 65_536  # hostile text could hold every code point; remember the common ones
 
     def __missing__(self, char: str) -> str:
-        char = width_folded(char)
-        lower = char.lower()
+        folded = width_folded(char)
+        lower = folded.lower()
         # A character whose lower case is longer (İ) keeps its case: pairs must stay aligned
         # with the characters of the text.
-        code = format(ord(lower if len(lower) == 1 else char), "x")
+        code = format(ord(lower if len(lower) == 1 else folded), "x")
         if len(self) < self.LIMIT:
+            # Under the character as written: remembered under its folded form, full-width
+            # punctuation (every "，") was worked out anew each time.
             self[char] = code
         return code
 
