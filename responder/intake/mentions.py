@@ -244,16 +244,20 @@ def store_many(
     try:
         with session.begin_nested():
             # Core, not ORM, insert: the rows need no objects back, and it halves the cost.
-            # The ids come back for the search index, written in the same transaction.
-            ids = session.scalars(
-                insert(Mention.metadata.tables[Mention.__tablename__]).returning(
-                    Mention.id, sort_by_parameter_order=True
-                ),
-                rows,
-            ).all()
+            # The ids come back for the search index, written in the same transaction, with
+            # their canonical URLs: asked for in the rows' order, SQLite inserts one row per
+            # statement.
+            ids = dict(
+                session.execute(
+                    insert(Mention.metadata.tables[Mention.__tablename__]).returning(
+                        Mention.canonical_url, Mention.id
+                    ),
+                    rows,
+                ).all()
+            )
             search.index_rows(
                 session.connection(),
-                [(i, r["title"], r["text"]) for i, r in zip(ids, rows, strict=True)],
+                [(ids[r["canonical_url"]], r["title"], r["text"]) for r in rows],
             )
     except IntegrityError:
         # A concurrent writer (another crawl worker) stored some of them since the lookup.
