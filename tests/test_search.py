@@ -118,6 +118,17 @@ def test_the_index_finds_exactly_what_contains_every_term(
     assert found(store_db, *words) == expected(store_db, *words)
 
 
+def test_a_batch_stored_at_once_is_indexed_under_each_mention_s_own_id(
+    store_db: Database,
+) -> None:
+    titles = ["人口普查", "工业产值", "粮食产量", "就业人数", "居民收入"]
+    with store_db.transaction() as session:
+        store_many(session, [record(title, f"关于{title}的说明") for title in titles])
+    for title in titles:
+        hits = found(store_db, title)
+        assert len(hits) == 1 and hits == expected(store_db, title)
+
+
 def test_half_and_full_width_punctuation_find_each_other(store_db: Database) -> None:
     """Pages keep "：" and "？" as published; people type ":" and "?" (and the other way)."""
     with store_db.transaction() as session:

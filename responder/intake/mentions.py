@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -37,6 +38,9 @@ TRACKING_PARAMS = re.compile(
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
+# A crawl asks for a page's canonical URL and content hash at each step (listed, de-duplicated,
+# stored, remembered): remembered for the pages in flight, they are worked out once.
+@lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, no fragment, tracking parameters removed, others sorted."""
     parts = urlsplit(url.strip())
@@ -52,6 +56,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), host, path, urlencode(query), ""))
 
 
+@lru_cache(maxsize=1024)
 def content_hash(title: str, text: str) -> str:
     """Hash of the words only, so whitespace and punctuation changes do not make a new mention.
     The key is normalised (`nlp.normalise`: full-width, traditional, emoji), the stored text
@@ -239,16 +244,20 @@ def store_many(
     try:
         with session.begin_nested():
             # Core, not ORM, insert: the rows need no objects back, and it halves the cost.
-            # The ids come back for the search index, written in the same transaction.
-            ids = session.scalars(
-                insert(Mention.metadata.tables[Mention.__tablename__]).returning(
-                    Mention.id, sort_by_parameter_order=True
-                ),
-                rows,
-            ).all()
+            # The ids come back for the search index, written in the same transaction, with
+            # their canonical URLs: asked for in the rows' order, SQLite inserts one row per
+            # statement.
+            ids = dict(
+                session.execute(
+                    insert(Mention.metadata.tables[Mention.__tablename__]).returning(
+                        Mention.canonical_url, Mention.id
+                    ),
+                    rows,
+                ).all()
+            )
             search.index_rows(
                 session.connection(),
-                [(i, r["title"], r["text"]) for i, r in zip(ids, rows, strict=True)],
+                [(ids[r["canonical_url"]], r["title"], r["text"]) for r in rows],
             )
     except IntegrityError:
         # A concurrent writer (another crawl worker) stored some of them since the lookup.

@@ -71,12 +71,14 @@ class _Hex(dict[str, str]):
     LIMIT = 65_536  # hostile text could hold every code point; remember the common ones
 
     def __missing__(self, char: str) -> str:
-        char = width_folded(char)
-        lower = char.lower()
+        folded = width_folded(char)
+        lower = folded.lower()
         # A character whose lower case is longer (İ) keeps its case: pairs must stay aligned
         # with the characters of the text.
-        code = format(ord(lower if len(lower) == 1 else char), "x")
+        code = format(ord(lower if len(lower) == 1 else folded), "x")
         if len(self) < self.LIMIT:
+            # Under the character as written: remembered under its folded form, full-width
+            # punctuation (every "，") was worked out anew each time.
             self[char] = code
         return code
 
@@ -97,6 +99,30 @@ def pairs(words: str) -> list[str]:
     """The tokens of `words`: one per pair of neighbouring characters, case folded."""
     codes = [_HEX[c] for c in words]
     return [f"{a}g{b}" for a, b in zip(codes, codes[1:], strict=False)]
+
+
+class _Twice(dict[str, str]):
+    """A character's token part twice, space between ("7edf 7edf"), remembered like `_HEX`."""
+
+    def __missing__(self, char: str) -> str:
+        code = _HEX[char]
+        twice = f"{code} {code}"
+        if len(self) < _Hex.LIMIT:
+            self[char] = twice
+        return twice
+
+
+_TWICE = _Twice()
+
+
+def pair_text(words: str) -> str:
+    """`pairs(words)` joined by spaces, as SQLite's index takes them, without making a string
+    per pair (that was a third of the cost of storing a crawled mention): pair i is code i,
+    "g", code i+1, so the whole is the codes joined by "g", each inner code written twice."""
+    if len(words) < 2:
+        return ""
+    inner = map(_TWICE.__getitem__, words[1:-1])
+    return "g".join([_HEX[words[0]], *inner, _HEX[words[-1]]])
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -143,7 +169,7 @@ def _tsvector(title: str, body: str) -> tuple[str, bool]:
 def index_rows(connection: Connection, rows: Iterable[tuple[int, str, str]]) -> None:
     """Add (mention id, title, text) rows to the index."""
     if connection.dialect.name == "sqlite":
-        values = [(i, " ".join(pairs(t)), " ".join(pairs(b))) for i, t, b in rows]
+        values = [(i, pair_text(t), pair_text(b)) for i, t, b in rows]
         if values:
             connection.exec_driver_sql(
                 f"INSERT INTO {TABLE} (rowid, title, text) VALUES (?, ?, ?)", values
@@ -171,7 +197,7 @@ def reindex(
         # A contentless FTS5 table forgets a row given the very tokens it was indexed with.
         connection.exec_driver_sql(
             f"INSERT INTO {TABLE} ({TABLE}, rowid, title, text) VALUES ('delete', ?, ?, ?)",
-            (mention_id, " ".join(pairs(old[0])), " ".join(pairs(old[1]))),
+            (mention_id, pair_text(old[0]), pair_text(old[1])),
         )
     else:
         connection.execute(text(f"DELETE FROM {TABLE} WHERE mention_id = :id"), {"id": mention_id})
