@@ -32,7 +32,7 @@ from responder.incidents.grouping import (
     Join,
     add_to_profile,
     new_profile,
-    normalised,
+    profile_features,
 )
 from responder.incidents.hotlists import best_rank
 from responder.incidents.severity import assess, level_rank
@@ -155,12 +155,12 @@ class Triage:
         folded: list[Incident] = []
         window = timedelta(hours=self.settings.incidents.window_hours)
         for incident in sorted(opened, key=lambda i: i.mention_count or 0):
-            profile = incident.profile or {}
-            features = Features(
-                vector=normalised(profile.get("vector", {})),
-                places=list(profile.get("places", [])),
-                numbers=list(profile.get("numbers", [])),
-            )
+            mentions = session.scalars(
+                select(Mention).where(Mention.incident_id == incident.id)
+            ).all()
+            read = self.settings.limits.analysed_chars
+            text = "\n".join(f"{m.title}\n{m.text[:read]}\n{m.author}" for m in mentions)
+            features = profile_features(incident.profile or {}, text)
             others = session.scalars(
                 select(Incident).where(
                     Incident.status == IncidentStatus.OPEN,
@@ -172,9 +172,7 @@ class Triage:
             target, join = self._best(features, incident.category, incident.first_seen, others)
             if target is None or join is None:
                 continue
-            for mention in session.scalars(
-                select(Mention).where(Mention.incident_id == incident.id)
-            ).all():
+            for mention in mentions:
                 mention.incident = target
                 mention.join_reason = (
                     mention.join_reason or f"随事件 #{incident.id} 并入：{join.reason}"
