@@ -332,8 +332,8 @@ def add_to_profile(profile: dict[str, Any], features: Features) -> dict[str, Any
         "vector": {t: round(w, 4) for t, w in top},
         "places": places,
         "place_counts": {p: counts[p] for p in places},
-        # Profiles from before place counts: their mentions counted from here on.
-        "mentions": (profile.get("mentions", 0) if profile else 0) + features.mentions,
+        # A profile from before place counts counts its mentions from here on.
+        "mentions": profile.get("mentions", 0) + features.mentions,
         "numbers": figures[-PROFILE_LIST * 2 :],
     }
 
