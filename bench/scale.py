@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from responder import clock
 from responder.incidents.grouping import Features, Join
 from responder.incidents.triage import Triage, seen_at
-from responder.models import Incident, Mention
+from responder.models import Incident, Judgement, Mention
 from responder.statuses import IncidentStatus
 
 if TYPE_CHECKING:
@@ -219,11 +219,17 @@ def _clocked(triage: Any, names: tuple[str, ...]) -> list[float]:
 
 
 def _triage_by_terms(settings: Settings, db: Any) -> tuple[float, int]:
-    """Seconds and incidents of the triage that event grouping replaced, over the cycle's
-    judged mentions; rolled back."""
+    """CPU seconds and incidents of the triage that event grouping replaced, over the
+    stored judged mentions; rolled back."""
+    return _triage_once(TermTriage.from_settings(settings), db)
+
+
+def _triage_once(triage: Triage, db: Any) -> tuple[float, int]:
+    """CPU seconds and incidents of one triage over every judged mention; rolled back. The
+    dictionaries load before the clock starts: once a process, not per mention."""
     from sqlalchemy import func, update
 
-    triage = TermTriage.from_settings(settings)
+    triage.grouper.features("临江县青石镇", "普查员入户登记")
     with db.sessions() as session:
         session.execute(update(Mention).values(triaged=False, incident_id=None, join_reason=None))
         before = session.scalar(select(func.count(Incident.id))) or 0
@@ -235,8 +241,38 @@ def _triage_by_terms(settings: Settings, db: Any) -> tuple[float, int]:
     return seconds, opened
 
 
+def triage_only(count: int) -> list[tuple[str, str]]:
+    """Triage alone over `count` stored, judged mentions of the last 6 days (Core inserts,
+    random judgements, no classifier): grouping by event, then the triage it replaced."""
+    from responder.db import Database
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = settings_for(Path(folder))
+        db = Database(settings)
+        for mentions, judgements in _rows(count, datetime.now(UTC), days=6, triaged=False):
+            with db.transaction() as session:
+                session.execute(insert(Mention), mentions)
+                session.execute(insert(Judgement), judgements)
+        triage = Triage.from_settings(settings)
+        grouping = _clocked(triage, ("features", "_match", "_consolidate"))
+        grouped, grouped_incidents = _triage_once(triage, db)
+        by_terms, by_terms_incidents = _triage_by_terms(settings, db)
+        db.dispose()
+    return [
+        (
+            f"triage of {count:,} judged mentions, grouping by event",
+            f"{grouped:.1f} CPU s (grouping itself {grouping[0]:.1f} CPU s), "
+            f"{grouped_incidents:,} incidents",
+        ),
+        (
+            "  the same, by shared terms (before issue 18)",
+            f"{by_terms:.1f} CPU s, {by_terms_incidents:,} incidents",
+        ),
+    ]
+
+
 def _rows(
-    count: int, end: datetime
+    count: int, end: datetime, days: int = 30, triaged: bool = True
 ) -> Iterator[tuple[list[dict[str, object]], list[dict[str, object]]]]:
     rng = random.Random(1)
     batch = 10_000
@@ -244,7 +280,7 @@ def _rows(
         mentions, judgements = [], []
         for n in range(start, min(start + batch, count)):
             title, text = synthetic_text(rng, n)
-            at = end - timedelta(seconds=rng.randint(1, 30 * 86400))
+            at = end - timedelta(seconds=rng.randint(1, days * 86400))
             mentions.append(
                 {
                     "id": n + 1,
@@ -261,7 +297,7 @@ def _rows(
                     "comments": 0,
                     "likes": 0,
                     "keywords_matched": ["统计局"],
-                    "triaged": True,
+                    "triaged": triaged,
                     "minhash": b"",
                 }
             )
@@ -288,7 +324,6 @@ def populate(db: object, count: int, end: datetime) -> float:
     """Write `count` mentions with judgements and their search index, spread over the 30
     days before `end`; returns seconds."""
     from responder.intake import search
-    from responder.models import Judgement
 
     started = time.perf_counter()
     done = 0
@@ -393,6 +428,9 @@ def on_throwaway_postgres(count: int, requests: int) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--process", default="10000", help="comma-separated mention counts")
+    parser.add_argument(
+        "--triage", default="", help="comma-separated counts of judged mentions to triage alone"
+    )
     parser.add_argument("--stored", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--database", default="", help="URL for the reading part")
@@ -421,6 +459,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"{done.by_terms:.1f} CPU s, {done.by_terms_incidents:,} incidents",
             ),
         ]
+        for row in rows:
+            print(f"  {row[0]}: {row[1]}", flush=True)
+        table += rows
+    for count in [int(c) for c in args.triage.split(",") if c]:
+        rows = triage_only(count)
         for row in rows:
             print(f"  {row[0]}: {row[1]}", flush=True)
         table += rows
