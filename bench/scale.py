@@ -123,7 +123,7 @@ class TermTriage(Triage):
         return Features(vector=dict.fromkeys(terms, 1.0), places=[], numbers=[])
 
     def _match(
-        self, session: Session, mention: Mention, features: Features
+        self, session: Session, mention: Mention, features: Features, candidates: list[Incident]
     ) -> tuple[Incident | None, Join | None]:
         judgement = mention.judgement
         assert judgement is not None
