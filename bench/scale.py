@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from sqlalchemy import insert, select
@@ -128,7 +128,8 @@ class TermTriage(Triage):
         judgement = mention.judgement
         assert judgement is not None
         since = seen_at(mention) - timedelta(hours=self.settings.incidents.window_hours)
-        candidates = session.scalars(
+        # Queried once a mention, as it did, rather than from the run's `candidates`.
+        same_kind = session.scalars(
             select(Incident).where(
                 Incident.status == IncidentStatus.OPEN,
                 Incident.category == judgement.category,
@@ -136,7 +137,7 @@ class TermTriage(Triage):
             )
         ).all()
         best, best_shared = None, 0
-        for incident in candidates:
+        for incident in same_kind:
             shared = len(set(features.vector) & set(incident.terms or []))
             if shared > best_shared:
                 best, best_shared = incident, shared
@@ -332,7 +333,11 @@ def populate(db: object, count: int, end: datetime) -> float:
             session.execute(insert(Mention), mentions)
             session.execute(insert(Judgement), judgements)
             search.index_rows(
-                session.connection(), [(m["id"], m["title"], m["text"]) for m in mentions]
+                session.connection(),
+                [
+                    (cast(int, m["id"]), cast(str, m["title"]), cast(str, m["text"]))
+                    for m in mentions
+                ],
             )
         done += len(mentions)
         if done % 100_000 == 0:
