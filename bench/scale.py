@@ -3,7 +3,12 @@
 1. Processing. N synthetic mentions (default 10,000; `--process 10000,100000`) are stored as a
    crawl leaves them (`store_many`), then one `Cycle.run(crawl=False)` does everything after
    the crawl: reprint grouping, classification, triage into incidents, drafts, notices. The
-   table shows its seconds and mentions per second.
+   table shows its seconds and mentions per second, the seconds of its triage step and, of
+   those, grouping's (reading a mention's event features and scoring it against open
+   incidents), in CPU seconds of this process, since the machine may be shared and wall time
+   would count the others' work. Then the same judged mentions are triaged again, in a
+   transaction rolled back afterwards, as triage did before event grouping (`TermTriage`):
+   the cost it replaced, side by side.
 2. Reading at scale. A database of `--stored` mentions (default 1,000,000) with judgements
    and the search index, spread over the 30 days up to the end of today, is written with Core
    inserts. The real web app (Starlette TestClient, logged in) then answers the dashboard, the
@@ -29,14 +34,20 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from responder import clock
+from responder.incidents.grouping import Features, Join
+from responder.incidents.triage import Triage, seen_at
+from responder.models import Incident, Judgement, Mention
+from responder.statuses import IncidentStatus
 
 if TYPE_CHECKING:
     from responder.settings import Settings
@@ -91,12 +102,58 @@ def settings_for(folder: Path, database_url: str = "") -> Settings:
     return load_settings(overrides=overrides)
 
 
-def process(count: int) -> tuple[float, float, int]:
-    """Seconds of one cycle over `count` freshly stored mentions, seconds of its triage step
-    (grouping into incidents), and incidents opened."""
+@dataclass
+class Processed:
+    seconds: float  # the whole cycle
+    triage: float  # its triage step
+    grouping: float  # of which event features and scoring against open incidents
+    incidents: int
+    by_terms: float  # triage of the same mentions as before event grouping (issue 18)
+    by_terms_incidents: int
+
+
+class TermTriage(Triage):
+    """Triage as it was before event grouping (issue 18), kept here as the cost to compare
+    with: a mention joins the open incident of its category, seen within the window, that
+    shares the most of its ten distinctive terms (at least `min_shared_terms`); no places,
+    figures or consolidation."""
+
+    def features(self, mention: Mention) -> Features:
+        terms = self.segmenter.keywords(f"{mention.title}\n{mention.text}", 10, self.common)
+        return Features(vector=dict.fromkeys(terms, 1.0), places=[], numbers=[])
+
+    def _match(
+        self, session: Session, mention: Mention, features: Features, candidates: list[Incident]
+    ) -> tuple[Incident | None, Join | None]:
+        judgement = mention.judgement
+        assert judgement is not None
+        since = seen_at(mention) - timedelta(hours=self.settings.incidents.window_hours)
+        # Queried once a mention, as it did, rather than from the run's `candidates`.
+        same_kind = session.scalars(
+            select(Incident).where(
+                Incident.status == IncidentStatus.OPEN,
+                Incident.category == judgement.category,
+                Incident.last_seen >= since,
+            )
+        ).all()
+        best, best_shared = None, 0
+        for incident in same_kind:
+            shared = len(set(features.vector) & set(incident.terms or []))
+            if shared > best_shared:
+                best, best_shared = incident, shared
+        if best_shared < self.settings.incidents.min_shared_terms:
+            return None, None
+        return best, Join(score=best_shared)
+
+    def _consolidate(self, session: Session, opened: list[Incident], actor: str) -> list[Incident]:
+        return []
+
+
+def process(count: int) -> Processed:
+    """One cycle over `count` freshly stored mentions, timed, then its triage again as it was
+    before event grouping."""
     from responder.db import Database
     from responder.intake.mentions import MentionRecord, store_many
-    from responder.models import Incident
     from responder.running.cycle import Cycle
 
     rng = random.Random(count)
@@ -126,24 +183,97 @@ def process(count: int) -> tuple[float, float, int]:
 
         def timed_triage(*args: Any, **kwargs: Any) -> Any:
             nonlocal triage_seconds
-            begun = time.perf_counter()
+            begun = time.process_time()
             try:
                 return triage_run(*args, **kwargs)
             finally:
-                triage_seconds += time.perf_counter() - begun
+                triage_seconds += time.process_time() - begun
 
         cycle.triage.run = timed_triage  # type: ignore[method-assign]
+        grouping = _clocked(cycle.triage, ("features", "_match", "_consolidate"))
         started = time.perf_counter()
         cycle.run(crawl=False)
         seconds = time.perf_counter() - started
         with db.sessions() as session:
             incidents = len(session.scalars(select(Incident.id)).all())
+        by_terms, by_terms_incidents = _triage_by_terms(settings, db)
         db.dispose()
-    return seconds, incidents
+    return Processed(seconds, triage_seconds, grouping[0], incidents, by_terms, by_terms_incidents)
+
+
+def _clocked(triage: Any, names: tuple[str, ...]) -> list[float]:
+    """Wraps these methods of `triage` so their seconds add up in the returned list's only
+    item (a consolidation's own scoring is inside `_consolidate`, not counted twice)."""
+    total = [0.0]
+    for name in names:
+        method = getattr(triage, name)
+
+        def clocked(*args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            begun = time.process_time()
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                total[0] += time.process_time() - begun
+
+        setattr(triage, name, clocked)
+    return total
+
+
+def _triage_by_terms(settings: Settings, db: Any) -> tuple[float, int]:
+    """CPU seconds and incidents of the triage that event grouping replaced, over the
+    stored judged mentions; rolled back."""
+    return _triage_once(TermTriage.from_settings(settings), db)
+
+
+def _triage_once(triage: Triage, db: Any) -> tuple[float, int]:
+    """CPU seconds and incidents of one triage over every judged mention; rolled back. The
+    dictionaries load before the clock starts: once a process, not per mention."""
+    from sqlalchemy import func, update
+
+    triage.grouper.features("临江县青石镇", "普查员入户登记")
+    with db.sessions() as session:
+        session.execute(update(Mention).values(triaged=False, incident_id=None, join_reason=None))
+        before = session.scalar(select(func.count(Incident.id))) or 0
+        started = time.process_time()
+        triage.run(session)
+        seconds = time.process_time() - started
+        opened = (session.scalar(select(func.count(Incident.id))) or 0) - before
+        session.rollback()
+    return seconds, opened
+
+
+def triage_only(count: int) -> list[tuple[str, str]]:
+    """Triage alone over `count` stored, judged mentions of the last 6 days (Core inserts,
+    random judgements, no classifier): grouping by event, then the triage it replaced."""
+    from responder.db import Database
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = settings_for(Path(folder))
+        db = Database(settings)
+        for mentions, judgements in _rows(count, datetime.now(UTC), days=6, triaged=False):
+            with db.transaction() as session:
+                session.execute(insert(Mention), mentions)
+                session.execute(insert(Judgement), judgements)
+        triage = Triage.from_settings(settings)
+        grouping = _clocked(triage, ("features", "_match", "_consolidate"))
+        grouped, grouped_incidents = _triage_once(triage, db)
+        by_terms, by_terms_incidents = _triage_by_terms(settings, db)
+        db.dispose()
+    return [
+        (
+            f"triage of {count:,} judged mentions, grouping by event",
+            f"{grouped:.1f} CPU s (grouping itself {grouping[0]:.1f} CPU s), "
+            f"{grouped_incidents:,} incidents",
+        ),
+        (
+            "  the same, by shared terms (before issue 18)",
+            f"{by_terms:.1f} CPU s, {by_terms_incidents:,} incidents",
+        ),
+    ]
 
 
 def _rows(
-    count: int, end: datetime
+    count: int, end: datetime, days: int = 30, triaged: bool = True
 ) -> Iterator[tuple[list[dict[str, object]], list[dict[str, object]]]]:
     rng = random.Random(1)
     batch = 10_000
@@ -151,7 +281,7 @@ def _rows(
         mentions, judgements = [], []
         for n in range(start, min(start + batch, count)):
             title, text = synthetic_text(rng, n)
-            at = end - timedelta(seconds=rng.randint(1, 30 * 86400))
+            at = end - timedelta(seconds=rng.randint(1, days * 86400))
             mentions.append(
                 {
                     "id": n + 1,
@@ -168,7 +298,7 @@ def _rows(
                     "comments": 0,
                     "likes": 0,
                     "keywords_matched": ["统计局"],
-                    "triaged": True,
+                    "triaged": triaged,
                     "minhash": b"",
                 }
             )
@@ -195,7 +325,6 @@ def populate(db: object, count: int, end: datetime) -> float:
     """Write `count` mentions with judgements and their search index, spread over the 30
     days before `end`; returns seconds."""
     from responder.intake import search
-    from responder.models import Judgement, Mention
 
     started = time.perf_counter()
     done = 0
@@ -204,7 +333,11 @@ def populate(db: object, count: int, end: datetime) -> float:
             session.execute(insert(Mention), mentions)
             session.execute(insert(Judgement), judgements)
             search.index_rows(
-                session.connection(), [(m["id"], m["title"], m["text"]) for m in mentions]
+                session.connection(),
+                [
+                    (cast(int, m["id"]), cast(str, m["title"]), cast(str, m["text"]))
+                    for m in mentions
+                ],
             )
         done += len(mentions)
         if done % 100_000 == 0:
@@ -234,7 +367,6 @@ def latencies(client: object, path: str, requests: int) -> tuple[float, float]:
 
 def read_at_scale(count: int, requests: int, database_url: str) -> list[tuple[str, str]]:
     from responder.db import Database
-    from responder.models import Mention
     from responder.web.dashboard import week
     from tests.webclient import client_as
 
@@ -301,6 +433,9 @@ def on_throwaway_postgres(count: int, requests: int) -> list[tuple[str, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--process", default="10000", help="comma-separated mention counts")
+    parser.add_argument(
+        "--triage", default="", help="comma-separated counts of judged mentions to triage alone"
+    )
     parser.add_argument("--stored", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--database", default="", help="URL for the reading part")
@@ -313,16 +448,30 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("YUQING_LOG_LEVEL", "WARNING")
     table: list[tuple[str, str]] = []
     for count in [int(c) for c in args.process.split(",") if c]:
-        seconds, triage_seconds, incidents = process(count)
-        table.append(
+        done = process(count)
+        rows = [
             (
                 f"cycle over {count:,} new mentions",
-                f"{seconds:.1f} s, {count / seconds:,.0f} mentions/s, {incidents:,} incidents",
-            )
-        )
-        print(f"  {table[-1][0]}: {table[-1][1]}", flush=True)
-        table.append(("  of which triage (grouping)", f"{triage_seconds:.1f} s"))
-        print(f"  {table[-1][0]}: {table[-1][1]}", flush=True)
+                f"{done.seconds:.1f} s, {count / done.seconds:,.0f} mentions/s, "
+                f"{done.incidents:,} incidents",
+            ),
+            (
+                "  of which triage, grouping by event",
+                f"{done.triage:.1f} CPU s (grouping itself {done.grouping:.1f} CPU s)",
+            ),
+            (
+                "  the same mentions, triage by shared terms (before issue 18)",
+                f"{done.by_terms:.1f} CPU s, {done.by_terms_incidents:,} incidents",
+            ),
+        ]
+        for row in rows:
+            print(f"  {row[0]}: {row[1]}", flush=True)
+        table += rows
+    for count in [int(c) for c in args.triage.split(",") if c]:
+        rows = triage_only(count)
+        for row in rows:
+            print(f"  {row[0]}: {row[1]}", flush=True)
+        table += rows
     if args.stored:
         table += read_at_scale(args.stored, args.requests, args.database)
     if args.stored and args.postgres:

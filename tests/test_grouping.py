@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from responder import clock
-from responder.incidents.grouping import new_profile
+from responder.incidents.grouping import add_to_profile, new_profile
 from responder.incidents.triage import Triage
 from responder.models import Incident, Mention
 from responder.running.cycle import Cycle
@@ -28,6 +28,60 @@ def test_places_come_from_names_before_a_suffix_not_from_pronouns(triage):
     )
 
     assert features.places == ["双河镇", "竹坪村", "园区", "柳湾镇"]
+
+
+def test_a_place_name_never_begins_inside_another_word(triage):
+    features = triage.grouper.features(
+        "大家对社区一肚子火",
+        "物业不让普查员进小区，打电话问镇普查办也没人管。临江县城关镇老街社区的居民说。",
+    )
+
+    assert features.places == ["城关镇", "老街社区"]
+
+
+def test_a_place_named_without_its_suffix_is_the_same_place(triage):
+    now = clock.now()
+    report = triage.grouper.features(
+        "柳湾镇拖欠普查员补贴", "柳湾镇部分普查员的误工补贴迟迟未发放，还被扣了管理费。"
+    )
+    post = triage.grouper.features(
+        "补贴一分没见着", "当了两个月普查员，说好的误工补贴一分钱没到账。", "柳湾普查员"
+    )
+
+    join = triage.grouper.score(
+        post, "staff_conduct", now, new_profile(report), "staff_conduct", now, now
+    )
+
+    assert post.places == []
+    assert join is not None
+    assert join.reason.startswith("同一地点：柳湾镇；")
+
+
+def test_a_township_named_once_in_a_county_wide_story_does_not_set_it_apart(triage):
+    now = clock.now()
+    story = [
+        (
+            "普查信息疑遭倒卖",
+            "有人在群里倒卖临江县普查登记的居民个人信息，姓名身份证号手机号都有。",
+        ),
+        ("普查信息泄露持续发酵", "网友整理，多名居民的个人信息疑遭倒卖，身份证号手机号被泄露。"),
+        ("河口街道居民接到诈骗电话", "河口街道一位居民说，个人信息泄露后接到诈骗电话。"),
+        ("倒卖普查信息", "居民个人信息被倒卖，身份证号、手机号都在群里卖。"),
+    ]
+    profile: dict = {}
+    for title, text in story:
+        profile = add_to_profile(profile, triage.grouper.features(title, text))
+    local = triage.grouper.features(
+        "青石镇居民个人信息泄露", "青石镇居民说登记后个人信息被泄露，身份证号手机号都被人倒卖。"
+    )
+    elsewhere = triage.grouper.features(
+        "河口街道普查信息泄露", "河口街道居民说登记后个人信息被泄露，身份证号手机号都被人倒卖。"
+    )
+    single = new_profile(triage.grouper.features(*story[2]))
+
+    assert triage.grouper.score(local, "privacy_leak", now, profile, "privacy_leak", now, now)
+    assert triage.grouper.score(elsewhere, "privacy_leak", now, single, "privacy_leak", now, now)
+    assert not triage.grouper.score(local, "privacy_leak", now, single, "privacy_leak", now, now)
 
 
 def test_two_scams_in_two_townships_the_same_week_stay_apart(triage):
@@ -93,11 +147,6 @@ def test_the_demo_cycle_never_puts_two_storylines_in_one_incident(settings, db, 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 18: three storylines are still split (census-data-sale, donghu-refusal, "
-    "liuwan-allowance); see `python -m bench.events --set demo --show errors`",
-)
 def test_the_demo_cycle_opens_one_incident_per_storyline(settings, db, demo_world):
     Cycle(settings, db).run()
     events = _world_events()

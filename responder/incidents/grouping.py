@@ -103,15 +103,25 @@ def dictionary_tags() -> dict[str, str]:
 
 @dataclass
 class Features:
-    """What a mention says about its event."""
+    """What a mention (or an incident's mentions) says about its event."""
 
     vector: dict[str, float]
     places: list[str]
     numbers: list[str]
+    # The text read, where a place may be named without its suffix (柳湾普查员).
+    text: str = ""
+    # How many mentions named each place, of how many: for an incident's features.
+    place_counts: dict[str, int] = field(default_factory=dict)
+    mentions: int = 1
 
     @property
     def stems(self) -> set[str]:
         return {place_stem(p) for p in self.places}
+
+    def defining(self) -> list[str]:
+        """The places that say where this happened: named by at least a third of the
+        mentions. A county-wide story naming a victim's township once is not about it."""
+        return defining_places(self.places, self.place_counts, self.mentions)
 
 
 @dataclass
@@ -150,7 +160,12 @@ class Grouper:
         places = self._places(f"{title}\n{text}")
         if author:
             places += [p for p in self._places(author) if p not in places]
-        return Features(vector=self._vector(tokens), places=places, numbers=numbers(text))
+        return Features(
+            vector=self._vector(tokens),
+            places=places,
+            numbers=numbers(text),
+            text=f"{title}\n{text}\n{author}",
+        )
 
     def _vector(self, tokens: list[str]) -> dict[str, float]:
         idf, median = idf_table()
@@ -172,7 +187,8 @@ class Grouper:
 
     def _places(self, text: str) -> list[str]:
         """Places named in the text: two or three characters before a place suffix, unless
-        they are a pronoun, a common word or function characters ("我们村", "在村部")."""
+        they are a pronoun, a common word or function characters ("我们村", "在村部"), or
+        begin inside another word. A name ending in 街 is a street's (老街社区)."""
         tags = dictionary_tags()
         found: list[str] = []
         for match in _PLACE.finditer(text):
@@ -183,7 +199,14 @@ class Grouper:
                 names.append(prefix)
             place = ""
             for name in names:
-                if name in self.common or name in _NOT_NAMES or set(name) & _FUNCTION_CHARS:
+                start = match.start(2) - len(name)
+                if (
+                    name in self.common
+                    or name in _NOT_NAMES
+                    or set(name.removesuffix("街")) & _FUNCTION_CHARS
+                    or _inside_word(text, start, tags)
+                    or (len(name) == 3 and tags.get(name[:2], "ns") not in PROPER_TAGS)
+                ):
                     continue
                 tag = tags.get(name)
                 if suffix in PARK_SUFFIXES and tag is not None and tag not in PROPER_TAGS:
@@ -209,12 +232,21 @@ class Grouper:
         last_seen: datetime,
     ) -> Join | None:
         """How well the mention fits the incident, with reasons; None when it cannot join."""
-        their_places = list(profile.get("places", []))
-        their_stems = {place_stem(p) for p in their_places}
-        shared_stems = features.stems & their_stems
+        their_places: list[str] = list(profile.get("places", []))
+        their_defining = defining_places(
+            their_places, profile.get("place_counts", {}), profile.get("mentions", 1)
+        )
+        shared_stems = features.stems & {place_stem(p) for p in their_places}
+        # Where the incident happened, named bare (柳湾普查员 for 柳湾镇), is the same place.
+        shared_stems |= {
+            stem
+            for stem in {place_stem(p) for p in their_defining}
+            if stem not in PARK_SUFFIXES and stem in features.text
+        }
         # Both name where it happened, and nowhere in common: most likely two events, unless
-        # the words are nearly the same (a county-wide story naming victims' townships).
-        apart = bool(features.places and their_places and not shared_stems)
+        # the words are nearly the same. Only the places that define each side count: a
+        # county-wide story naming a victim's township once is not that township's event.
+        apart = bool(features.defining() and their_defining and not shared_stems)
         vector: dict[str, float] = profile.get("vector", {})
         norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
         shared_terms = [t for t in features.vector if t in vector]
@@ -226,7 +258,8 @@ class Grouper:
         if shared_stems:
             score += PLACE_BONUS
             names = [p for p in features.places if place_stem(p) in shared_stems]
-            reasons.append("同一地点：" + "、".join(names))
+            names += [p for p in their_places if place_stem(p) in shared_stems - features.stems]
+            reasons.append("同一地点：" + "、".join(dict.fromkeys(names)))
         shared_numbers = [n for n in features.numbers if n in profile.get("numbers", [])]
         if shared_numbers and not apart:  # a figure repeated in two places is a pattern
             score += NUMBER_BONUS
@@ -245,6 +278,19 @@ class Grouper:
             reasons.append("共同内容：" + "、".join(ranked[:4]))
         reasons.append(f"相隔{_hours(gap)}；相似度{similarity:.2f}")
         return Join(score=score - need, reasons=reasons)
+
+
+def _inside_word(text: str, start: int, tags: dict[str, str]) -> bool:
+    """Whether the character at `start` ends a common word begun before it (大家|对社区,
+    普查员|进小区, 打电话|问镇): a name cannot begin in the middle of another word. After
+    the division it belongs to, it can (临江县|城关镇, though 县城 is a word)."""
+    if start > 0 and text[start - 1] in "省市县区":
+        return False
+    for length in (2, 3):
+        word = text[max(start - length + 1, 0) : start + 1]
+        if len(word) == length and tags.get(word, "ns") not in PROPER_TAGS:
+            return True
+    return False
 
 
 def numbers(text: str) -> list[str]:
@@ -269,30 +315,54 @@ def new_profile(features: Features) -> dict[str, Any]:
 
 
 def add_to_profile(profile: dict[str, Any], features: Features) -> dict[str, Any]:
-    """The incident's profile after a mention joins: summed vectors, places and numbers."""
+    """The incident's profile after a mention (or another incident) joins: summed vectors,
+    places with how many mentions named them, and numbers."""
     vector = dict(profile.get("vector", {}))
     for term, weight in features.vector.items():
         vector[term] = vector.get(term, 0.0) + weight
     top = sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:PROFILE_TERMS]
-    places = list(profile.get("places", []))
-    places += [p for p in features.places if p not in places]
+    before = profile_features(profile)
+    counts = {p: before.place_counts.get(p, 1) for p in before.places}
+    for place in features.places:
+        counts[place] = counts.get(place, 0) + features.place_counts.get(place, 1)
+    places = list(counts)[:PROFILE_LIST]
     figures = list(profile.get("numbers", []))
     figures += [n for n in features.numbers if n not in figures]
     return {
         "vector": {t: round(w, 4) for t, w in top},
-        "places": places[:PROFILE_LIST],
+        "places": places,
+        "place_counts": {p: counts[p] for p in places},
+        # A profile from before place counts counts its mentions from here on.
+        "mentions": profile.get("mentions", 0) + features.mentions,
         "numbers": figures[-PROFILE_LIST * 2 :],
     }
 
 
+def profile_features(profile: dict[str, Any], text: str = "") -> Features:
+    """An incident's profile as features, to score it against another incident."""
+    return Features(
+        vector=normalised(dict(profile.get("vector", {}))),
+        places=list(profile.get("places", [])),
+        numbers=list(profile.get("numbers", [])),
+        text=text,
+        place_counts=dict(profile.get("place_counts", {})),
+        mentions=int(profile.get("mentions", 1)),
+    )
+
+
 def merge_profiles(target: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
     """The profile of an incident another was merged into."""
-    features = Features(
-        vector=dict(source.get("vector", {})),
-        places=list(source.get("places", [])),
-        numbers=list(source.get("numbers", [])),
-    )
+    features = profile_features(source)
+    features.vector = dict(source.get("vector", {}))  # summed weights, as the target's
     return add_to_profile(target, features)
+
+
+def defining_places(places: list[str], counts: dict[str, int], mentions: int) -> list[str]:
+    """The places named by at least a third of an incident's mentions (all of them for a
+    profile without counts)."""
+    if not counts:
+        return list(places)
+    return [p for p in places if counts.get(p, 1) * 3 >= mentions]
 
 
 def normalised(weights: dict[str, float]) -> dict[str, float]:

@@ -32,7 +32,7 @@ from responder.incidents.grouping import (
     Join,
     add_to_profile,
     new_profile,
-    normalised,
+    profile_features,
 )
 from responder.incidents.hotlists import best_rank
 from responder.incidents.severity import assess, level_rank
@@ -111,6 +111,7 @@ class Triage:
         ).all()
         # Originals first, so a reprint finds the incident its original has just joined.
         pending = sorted(pending, key=lambda m: m.reprint_of is not None)
+        candidates = self._candidates(session, pending)
         touched: dict[int, Incident] = {}
         for mention in pending:
             mention.triaged = True
@@ -121,11 +122,12 @@ class Triage:
             if incident is not None:
                 mention.join_reason = f"转载自信息 #{mention.reprint_of}"
             else:
-                incident, join = self._match(session, mention, features)
+                incident, join = self._match(session, mention, features, candidates)
                 mention.join_reason = join.reason if join is not None else None
             if incident is None:
                 incident = self._open(session, mention, features, actor)
                 result.opened.append(incident)
+                candidates.append(incident)
             else:
                 incident.profile = add_to_profile(incident.profile or {}, features)
                 # Later mentions of this run compare times with the incident as it grows.
@@ -155,12 +157,12 @@ class Triage:
         folded: list[Incident] = []
         window = timedelta(hours=self.settings.incidents.window_hours)
         for incident in sorted(opened, key=lambda i: i.mention_count or 0):
-            profile = incident.profile or {}
-            features = Features(
-                vector=normalised(profile.get("vector", {})),
-                places=list(profile.get("places", [])),
-                numbers=list(profile.get("numbers", [])),
-            )
+            # Its titles and authors, where a place is named bare (柳湾普查员).
+            named = session.execute(
+                select(Mention.title, Mention.author).where(Mention.incident_id == incident.id)
+            ).all()
+            text = "\n".join(f"{title}\n{author}" for title, author in named)
+            features = profile_features(incident.profile or {}, text)
             others = session.scalars(
                 select(Incident).where(
                     Incident.status == IncidentStatus.OPEN,
@@ -210,22 +212,37 @@ class Triage:
             return None
         return surviving(session, original.incident)
 
+    def _candidates(self, session: Session, pending: Sequence[Mention]) -> list[Incident]:
+        """The open incidents any of these mentions could join, read once a run rather than
+        once a mention; the incidents the run opens are added as it goes."""
+        if not pending:
+            return []
+        window = timedelta(hours=self.settings.incidents.window_hours)
+        times = [seen_at(m) for m in pending]
+        return list(
+            session.scalars(
+                select(Incident).where(
+                    Incident.status == IncidentStatus.OPEN,
+                    Incident.last_seen >= min(times) - window,
+                    Incident.first_seen <= max(times) + window,
+                )
+            ).all()
+        )
+
     def _match(
-        self, session: Session, mention: Mention, features: Features
+        self, session: Session, mention: Mention, features: Features, candidates: list[Incident]
     ) -> tuple[Incident | None, Join | None]:
         """The open incident seen within the window that best tells the same event."""
         judgement = mention.judgement
         assert judgement is not None
         when = seen_at(mention)
         window = timedelta(hours=self.settings.incidents.window_hours)
-        candidates = session.scalars(
-            select(Incident).where(
-                Incident.status == IncidentStatus.OPEN,
-                Incident.last_seen >= when - window,
-                Incident.first_seen <= when + window,
-            )
-        ).all()
-        return self._best(features, judgement.category, when, candidates)
+        near = [
+            incident
+            for incident in candidates
+            if incident.last_seen >= when - window and incident.first_seen <= when + window
+        ]
+        return self._best(features, judgement.category, when, near)
 
     def _best(
         self, features: Features, category: str, when: datetime, candidates: Sequence[Incident]
