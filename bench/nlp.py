@@ -31,7 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from nlp.linear import CANDIDATES
+from nlp.features import CANDIDATES
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -108,7 +108,7 @@ def throughput_texts(path: Path) -> None:
             out.write("\n")
 
 
-def domain_rows(model: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
+def domain_rows(model: Path) -> tuple[list[tuple[str, str, str, str]], list[str]]:
     """The shipped model on the corpus's test files: negative recall in the costly categories
     and a reliability table of its calibrated scores (rows for `main`'s table), and the
     reliability lines to print under it."""
@@ -133,11 +133,11 @@ def domain_rows(model: Path) -> tuple[list[tuple[str, str, str]], list[str]]:
             )
         )
     lines = []
-    for field, index in (("sentiment", 0), ("category", 2)):
+    for field in ("sentiment", "category"):
         gold = [r[field] for r in rows]
         table = reliability(
-            [p[index + 1] for p in predicted],
-            [p[index] == g for p, g in zip(predicted, gold, strict=True)],
+            [float(getattr(p, f"{field}_score")) for p in predicted],
+            [getattr(p, field) == g for p, g in zip(predicted, gold, strict=True)],
         )
         out.append(
             (
