@@ -31,6 +31,7 @@ def calibrate(probabilities: Any, temperature: float) -> Any:
 def fit_temperature(probabilities: Any, gold: Sequence[str], classes: Sequence[str]) -> float:
     """The temperature that makes out-of-fold probabilities most likely (least log loss);
     Guo et al. 2017, "On calibration of modern neural networks", for any probabilistic model."""
+    # SciPy (scikit-learn's numerics) takes seconds to import: only training pays for it.
     from scipy.optimize import minimize_scalar
 
     index = {label: i for i, label in enumerate(classes)}

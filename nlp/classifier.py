@@ -8,15 +8,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from nlp.lexicon import LexiconBackend
+from nlp.linear import LinearBackend, read_card
 from nlp.misinfo import RumorModel, assess
 from nlp.relevance import matches_normalised
 from nlp.text import normalise
+from nlp.training import shipped_model
+from nlp.transformer import TransformersBackend, TransformersModel
 from nlp.types import Backend, Debunk, Fact, Judgement, KeywordRules, ModelError
-
-if TYPE_CHECKING:
-    from nlp.linear import LinearBackend
 
 BACKENDS = ("linear", "transformers", "lexicon")
 
@@ -67,9 +67,6 @@ class Classifier:
 
 def shipped_linear(fallback_dir: Path | None = None) -> LinearBackend:
     """The linear backend with the model trained from the shipped corpus."""
-    from nlp.linear import LinearBackend
-    from nlp.training import shipped_model
-
     return LinearBackend.load(shipped_model(fallback_dir))
 
 
@@ -93,12 +90,8 @@ def build_backend(
     model may be built when the package directory is read-only.
     """
     if name == "lexicon":
-        from nlp.lexicon import LexiconBackend
-
         return LexiconBackend()
     if name == "linear":
-        from nlp.linear import LinearBackend, read_card
-
         if model_path is None:
             return shipped_linear(shipped_dir)
         fields = read_card(model_path)["fields"]
@@ -106,8 +99,6 @@ def build_backend(
         fallback = None if complete else shipped_linear(shipped_dir)
         return LinearBackend.load(model_path, fallback=fallback)
     if name == "transformers":
-        from nlp.transformer import TransformersBackend, TransformersModel
-
         if sentiment_model is None and category_model is None:
             raise ModelError(
                 "the transformers backend needs a model directory for sentiment or category"

@@ -11,14 +11,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from nlp.claims import SENTENCE, claims_about, is_question, questioned, stance_of
+from nlp.claims import SENTENCE, claims_about
+from nlp.linear import LinearBackend, read_card
+from nlp.stance import is_question, questioned, stance_of
 from nlp.types import Debunk, Fact, MisinfoReason, ModelError, Stance
-
-if TYPE_CHECKING:
-    from nlp.linear import LinearBackend
-
 
 # How each stance is put to a press officer, before the indicator and the figure.
 _FACT_WORDING: dict[Stance, tuple[str, str]] = {
@@ -223,7 +220,41 @@ RUMOR_CUES: dict[str, int] = {
 # A post that opens by passing on what others say: "转发：……", "听说……", "有人说……".
 _HEARSAY_OPENING = re.compile(r"^\s*(?:【?转发】?[:：]|转[:：]|//@|据群里|群里说|朋友说)")
 _EXCLAIMS = re.compile(r"[!！]{2,}")
+# Plain rumour wording without the stock cues (the guideline's "听说…", "有人说…", "转发：…"):
+# someone else's word passed on, an alarming consequence for people, and a call to act on it.
+# Each counts only in a text about the office's work, so gossip about other things stays out.
+_HEARSAY = re.compile(
+    r"听说|据说|有人说|有人讲|听[^，。！？]{1,6}(?:讲|说)的?|(?:群|圈)里[^，。！？]{0,4}(?:发|说|转|传)"
+    r"|朋友圈[^，。！？]{0,3}(?:看到|转)|转来的|^\s*转发[:：]"
+    r"|(?:亲戚|朋友|同事|熟人|表姐|表哥|表妹|表弟|邻居)[^，。！？]{0,10}(?:说|讲|透露)"
+)
+_ALARM = re.compile(
+    r"罚款|罚钱|没收|拖走|取消|注销|清退|下岗|撤了|撤销|收回|补交|补税|交税|收税|房产税|黑名单|征信"
+    r"|停水|停电|政审|过不了|赔钱|卖给|泄露|监控|录音|偷拍|骚扰|强制|少拿|重新核算|拆迁|征收"
+    r"|办不了|记下名字|小偷|上交|追缴"
+)
+_CALL = re.compile(
+    r"赶快|快去|大家(?:注意|提前|别|小心|留意)|互相提醒|告诉(?:家里人|家人|身边|亲戚)|转给"
+    r"|注意一下|别让|小心点|都慌了|吓人"
+)
+_ABSOLUTE = re.compile(r"一律|全部|所有|统统|都要|直接")
+_OUR_WORK = re.compile(r"普查|统计|调查|登记|记账户|直报")
 STRONG_RUMOR_SCORE = 4
+
+
+def _plain_rumor_cues(text: str) -> list[tuple[str, int]]:
+    """Cues of plain rumour wording, weighted: hearsay 1, an alarming consequence told as
+    hearsay 2, a call to act 1, absolute wording 1; none without hearsay about our work."""
+    if not (_HEARSAY.search(text) and _OUR_WORK.search(text)):
+        return []
+    cues = [("转述他人说法", 1)]
+    if _ALARM.search(text):
+        cues.append(("传言称将受罚或受损", 2))
+    if _CALL.search(text):
+        cues.append(("呼吁防备或转告", 1))
+    if _ABSOLUTE.search(text):
+        cues.append(("绝对化说法", 1))
+    return cues
 
 
 def _asks(text: str) -> bool:
@@ -239,12 +270,21 @@ def rumor_cue_reason(text: str) -> tuple[MisinfoReason, bool] | None:
     # "紧急扩散" also contains "扩散": a cue inside a longer one found is not counted again.
     cues = [c for c in found if not any(c != longer and c in longer for longer in found)]
     score = sum(RUMOR_CUES.get(c, 1) for c in cues)
+    # The stock cues already weigh hearsay ("听说", "有人说"); the plain wording adds what
+    # they do not see, the consequence and the call, and stands in for them when they are absent.
+    plain = _plain_rumor_cues(text)
+    if not found and not plain:
+        return None
+    stance = stance_of(text, _asks(text))
+    heard = any(_HEARSAY.search(c) for c in found) or "转述传言" in found
+    for cue, weight in plain[1:] if heard else plain:
+        cues.append(cue)
+        # The label rules: asking whether a rumour the office never refuted is true is no
+        # misinformation, so the plain wording weighs only in a text that states it.
+        score += weight if stance == "asserts" else 0
     if _EXCLAIMS.search(text):
         cues.append("连续感叹号")
         score += 1
-    if not found:
-        return None
-    stance = stance_of(text, _asks(text))
     strong = score >= STRONG_RUMOR_SCORE and stance != "refutes"
     strength = "较强" if strong else "疑似"
     wording = {"asserts": "含", "questions": "询问", "refutes": "引述并否定"}[stance]
@@ -277,8 +317,6 @@ class RumorModel:
 
     @classmethod
     def load(cls, path: Path, threshold: float = 0.9) -> RumorModel:
-        from nlp.linear import LinearBackend, read_card
-
         fields = read_card(path)["fields"]
         field = next((f for f in ("misinfo", "label") if f in fields), None)
         if field is None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
+
+import opencc
 
 _SPACE = re.compile(r"\s+")
 # Weibo emoticon codes such as [泪] or [doge]: short bracketed words, kept as sentiment signals.
@@ -19,8 +22,6 @@ _traditional: frozenset[str] = frozenset()
 def _traditional_chars() -> frozenset[str]:
     """Characters t2s conversion changes: those of OpenCC's TSCharacters that map to another
     character, and the few that only its phrase table changes."""
-    import opencc
-
     folder = Path(opencc.__file__).parent / "dictionary"
     changing: set[str] = set()
     for name in ("TSCharacters.txt", "TSPhrases.txt"):
@@ -35,9 +36,7 @@ def _to_simplified(text: str) -> str:
     global _t2s, _traditional
     with _t2s_lock:
         if _t2s is None:
-            from opencc import OpenCC
-
-            _t2s = OpenCC("t2s")
+            _t2s = opencc.OpenCC("t2s")
             _traditional = _traditional_chars()
     # Converting costs about 1 ms for 200 characters, and almost every mention is written in
     # simplified characters already: convert only text with a character conversion changes.
@@ -117,8 +116,7 @@ class Segmenter:
     def _load(self):  # type: ignore[no-untyped-def]
         with self._lock:
             if self._tokenizer is None:
-                import logging
-
+                # jieba takes about 0.15 s to import: only segmenting texts pays for it.
                 import jieba
 
                 jieba.setLogLevel(logging.WARNING)
@@ -161,6 +159,7 @@ def _idf_table() -> tuple[dict[str, float], float]:
     global _idf
     with _idf_lock:
         if _idf is None:
+            # jieba takes about 0.15 s to import: only segmenting texts pays for it.
             import jieba
 
             table: dict[str, float] = {}

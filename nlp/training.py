@@ -18,18 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nlp.calibration import fit_temperature
 from nlp.evaluation import evaluate, evaluate_rows, labelled_texts
-from nlp.linear import (
-    CANDIDATES,
-    FORMAT,
-    LinearOptions,
-    make_classifier,
-    make_features,
-    read_card,
-    save_model,
-    sklearn_version,
-)
+from nlp.features import CANDIDATES, LinearOptions, make_classifier, make_features
+from nlp.linear import FORMAT, LinearBackend, read_card, save_model, sklearn_version
 from nlp.text import normalise
 from nlp.types import ModelError
 
@@ -130,6 +124,7 @@ def train(
     nothing is scored and the result is empty. With `calibrate`, each field's temperature is
     fitted on out-of-fold probabilities of its rows (`nlp.calibration`) and kept in the card.
     """
+    # scikit-learn is imported on first use: `yuqing` commands that judge nothing start faster.
     from sklearn.model_selection import train_test_split
 
     if not fields:
@@ -209,7 +204,7 @@ CALIBRATION_FOLDS = 5
 def _temperature(options: LinearOptions, matrix: Any, gold: list[str], seed: int) -> float:
     """The field's temperature, fitted on probabilities each row got from a model that did not
     see it. The features were fitted on every text, without labels, as the final model's are."""
-    import numpy as np
+    # scikit-learn is imported on first use: `yuqing` commands that judge nothing start faster.
     from sklearn.model_selection import StratifiedKFold
 
     labels = np.asarray(gold)
@@ -246,8 +241,6 @@ def build_shipped_model(out_dir: Path) -> dict[str, dict[str, Any]]:
 
     Returns the scores on the corpus's held-out domain test set.
     """
-    from nlp.linear import LinearBackend
-
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     building = out_dir.with_name(f"{out_dir.name}.building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)

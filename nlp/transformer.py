@@ -1,11 +1,11 @@
 """The transformers backend: local Hugging Face sequence-classification models, one per field.
 
-It owns checking and loading a model directory, batched prediction, fine-tuning a base model on
-labelled rows, and the model card (`yuqing.json`) such a fine-tuned directory carries.
+It owns checking and loading a model directory, batched prediction, and the model card
+(`yuqing.json`) a fine-tuned directory carries; fine-tuning a base model is `nlp.finetune`'s.
 
 A model directory is whatever `save_pretrained` writes for a model and its tokenizer:
 `config.json` (whose `id2label` names the labels), the weights and the tokenizer files. Only
-local directories are read; nothing is downloaded. `fine_tune` adds `yuqing.json`, which records
+local directories are read; nothing is downloaded. `nlp.finetune` adds `yuqing.json`, which records
 the field the model judges, its training data and held-out scores; a directory without one
 (any classifier fine-tuned elsewhere) still loads, its field is then unknown.
 
@@ -17,21 +17,15 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nlp import harm
 from nlp.cards import parse_card
-from nlp.text import normalise
-from nlp.types import CATEGORIES, SENTIMENTS, ModelError, Prediction
-
-if TYPE_CHECKING:
-    from nlp.types import Backend
+from nlp.types import CATEGORIES, SENTIMENTS, Backend, ModelError, Prediction
 
 log = logging.getLogger(__name__)
 
@@ -94,19 +88,20 @@ def _read_labels(path: Path) -> tuple[dict[str, Any], tuple[str, ...]]:
     return config, labels
 
 
-def _has_tokenizer(path: Path) -> bool:
+def has_tokenizer(path: Path) -> bool:
     return any((path / name).is_file() for name in TOKENIZER_FILES)
 
 
-def _resolve_device(device: str) -> str:
+def resolve_device(device: str) -> str:
     if device != "auto":
         return device
+    # torch takes seconds to import: only a transformers backend in use pays for it.
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _token_limit(max_length: int, tokenizer: Any, model: Any) -> int:
+def token_limit(max_length: int, tokenizer: Any, model: Any) -> int:
     """`max_length`, capped by what the model's position embeddings and tokenizer allow.
 
     A text longer than the model's positions would crash it; tokenizers without a limit report
@@ -123,7 +118,7 @@ def _token_limit(max_length: int, tokenizer: Any, model: Any) -> int:
 
 
 @contextmanager
-def _quiet_transformers() -> Iterator[None]:
+def quiet_transformers() -> Iterator[None]:
     """Silence transformers' progress bars and load report around one load or save.
 
     Loading prints a progress bar and, when weights are reinitialised, a report table on the
@@ -131,6 +126,7 @@ def _quiet_transformers() -> Iterator[None]:
     through this module's logger, so the table is noise. The settings are process-wide:
     they are put back afterwards.
     """
+    # transformers takes seconds to import: only a transformers backend in use pays for it.
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()
@@ -145,7 +141,7 @@ def _quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _predict_batches(
+def predict_batches(
     model: Any,
     tokenizer: Any,
     texts: Sequence[str],
@@ -155,6 +151,7 @@ def _predict_batches(
     batch_size: int,
 ) -> list[tuple[int, float]]:
     """(label id, its probability) per text; texts are padded per batch, not to `max_length`."""
+    # torch takes seconds to import: only a transformers backend in use pays for it.
     import torch
 
     out: list[tuple[int, float]] = []
@@ -210,7 +207,7 @@ class TransformersModel:
         if not path.is_dir():
             raise ModelError(f"{path}: not a directory")
         _, labels = _read_labels(path)
-        if not _has_tokenizer(path):
+        if not has_tokenizer(path):
             raise ModelError(
                 f"{path}: no tokenizer files (looked for {', '.join(TOKENIZER_FILES)});"
                 " save the tokenizer with the model"
@@ -246,10 +243,11 @@ class TransformersModel:
     def _load(self) -> tuple[Any, Any, str, int]:
         with self._lock:
             if self._loaded is None:
+                # transformers takes seconds to import: it is imported with the first model.
                 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-                device = _resolve_device(self.device)
-                with _quiet_transformers():
+                device = resolve_device(self.device)
+                with quiet_transformers():
                     tokenizer = AutoTokenizer.from_pretrained(self.path)
                     model, info = AutoModelForSequenceClassification.from_pretrained(
                         self.path, output_loading_info=True
@@ -271,7 +269,7 @@ class TransformersModel:
                     model,
                     tokenizer,
                     device,
-                    _token_limit(self.max_length, tokenizer, model),
+                    token_limit(self.max_length, tokenizer, model),
                 )
             return self._loaded
 
@@ -281,7 +279,7 @@ class TransformersModel:
         if not texts:
             return []
         model, tokenizer, device, limit = self._load()
-        predicted = _predict_batches(
+        predicted = predict_batches(
             model,
             tokenizer,
             texts,
@@ -387,165 +385,3 @@ class TransformersBackend:
                 )
             ],
         )
-
-
-def fine_tune(
-    rows: Sequence[dict[str, Any]],
-    field: str,
-    base_model: Path,
-    out_dir: Path,
-    *,
-    holdout: float = 0.15,
-    seed: int = 20261122,
-    epochs: int = 3,
-    batch_size: int = 16,
-    learning_rate: float = 5e-5,
-    max_length: int = 256,
-    data: dict[str, str] | None = None,
-    progress: Callable[[str], None] | None = None,
-    device: str = "auto",
-) -> dict[str, Any]:
-    """Fine-tune local model `base_model` on the rows labelled for `field`; return held-out
-    metrics (`nlp.evaluation.evaluate`'s result, empty when `holdout` is 0).
-
-    The rows carrying a `field` label (see `nlp.evaluation.label_of`) are split, stratified,
-    into a training share and a `holdout` share; the model is trained on the training share
-    only and scored on the rest. Unlike the linear backend it is not refitted on every row
-    afterwards (that would double the training time), so the saved model has not seen the
-    held-out rows, and its card's scores are those of the saved model itself. With `holdout=0`
-    every labelled row is trained on and nothing is scored.
-
-    The classification head is replaced by a new one with this field's labels (sorted); the
-    rest of the base model is trained from its weights. `out_dir` receives the model and
-    tokenizer (`save_pretrained`) and the card `yuqing.json`, written last (`data` describes
-    the training data there, see `nlp.training.describe_file`). `progress` is called with a
-    line per epoch.
-    """
-    import torch
-    import transformers
-    from sklearn.model_selection import train_test_split
-    from transformers import (
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-        get_linear_schedule_with_warmup,
-    )
-
-    from nlp.evaluation import evaluate, labelled_texts
-
-    base_model = Path(base_model)
-    if not base_model.is_dir():
-        raise ValueError(f"{base_model}: base model is not a directory")
-    if not (base_model / "config.json").is_file() or not _has_tokenizer(base_model):
-        raise ValueError(f"{base_model}: base model needs config.json and tokenizer files")
-    if not 0 <= holdout < 1:
-        raise ValueError(f"holdout must be in [0, 1), not {holdout}")
-    if epochs < 1 or batch_size < 1 or max_length < 1 or learning_rate <= 0:
-        raise ValueError("epochs, batch_size, max_length and learning_rate must be positive")
-    texts = [normalise(str(row["text"])) for row in rows]
-    x, y, counts = labelled_texts(texts, rows, field)
-    labels = sorted(counts)
-    label_ids = {label: i for i, label in enumerate(labels)}
-    if holdout:
-        x_fit, x_test, y_fit, y_test = train_test_split(
-            x, y, test_size=holdout, random_state=seed, stratify=y
-        )
-    else:
-        x_fit, x_test, y_fit, y_test = x, [], y, []
-
-    say = progress or (lambda line: None)
-    torch.manual_seed(seed)  # the new head's initial weights and the batch order
-    device = _resolve_device(device)
-    with _quiet_transformers():
-        tokenizer = AutoTokenizer.from_pretrained(base_model)
-        # id2label alone sets the number of labels; passing num_labels as well makes
-        # transformers 5 warn that it disagrees with the base model's own id2label.
-        model, info = AutoModelForSequenceClassification.from_pretrained(
-            base_model,
-            id2label=dict(enumerate(labels)),
-            label2id=label_ids,
-            ignore_mismatched_sizes=True,
-            output_loading_info=True,
-        )
-    new = sorted(info["missing_keys"]) + sorted(key for key, *_ in info["mismatched_keys"])
-    if new:
-        log.info("%s: newly initialised weights: %s", base_model, ", ".join(new))
-    if tokenizer.pad_token is None:
-        raise ValueError(f"{base_model}: the tokenizer has no padding token")
-    limit = _token_limit(max_length, tokenizer, model)
-    model.to(device)
-
-    targets = torch.tensor([label_ids[label] for label in y_fit])
-    steps = epochs * math.ceil(len(x_fit) / batch_size)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
-    schedule = get_linear_schedule_with_warmup(optimizer, round(steps * 0.1), steps)
-    generator = torch.Generator().manual_seed(seed)
-    for epoch in range(1, epochs + 1):
-        model.train()
-        total = 0.0
-        order = torch.randperm(len(x_fit), generator=generator).tolist()
-        for start in range(0, len(order), batch_size):
-            chosen = order[start : start + batch_size]
-            batch = tokenizer(
-                [x_fit[i] for i in chosen],
-                padding=True,
-                truncation=True,
-                max_length=limit,
-                return_tensors="pt",
-            ).to(device)
-            loss = model(**batch, labels=targets[chosen].to(device)).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad()
-            total += loss.item() * len(chosen)
-        line = f"epoch {epoch}/{epochs}: loss {total / len(order):.3f}"
-        log.info("%s %s", field, line)
-        say(line)
-    model.eval()
-
-    metrics: dict[str, Any] = {}
-    card: dict[str, Any] = {
-        "format": FORMAT,
-        "backend": "transformers",
-        "field": field,
-        "labels": labels,
-        "label_counts": dict(sorted(counts.items())),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "base_model": str(base_model),
-        "data": {**(data or {}), "rows": len(rows)},
-        "options": {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "learning_rate": learning_rate,
-            "max_length": max_length,
-            "seed": seed,
-        },
-    }
-    if holdout:
-        predicted = _predict_batches(
-            model, tokenizer, x_test, device=device, max_length=limit, batch_size=batch_size
-        )
-        metrics = evaluate(y_test, [labels[i] for i, _ in predicted])
-        card["holdout"] = {
-            "share": holdout,
-            "train_rows": len(y_fit),
-            "test_rows": len(y_test),
-            "accuracy": round(metrics["accuracy"], 4),
-            "macro_f1": round(metrics["macro_f1"], 4),
-            "per_label_f1": {label: round(m["f1"], 4) for label, m in metrics["per_label"].items()},
-        }
-        say(f"held-out accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}")
-    card["transformers"] = transformers.__version__
-    card["torch"] = torch.__version__
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    # The old card goes first and the new one last: a directory with a card is complete.
-    (out_dir / CARD).unlink(missing_ok=True)
-    with _quiet_transformers():
-        model.save_pretrained(out_dir)
-        tokenizer.save_pretrained(out_dir)
-    (out_dir / CARD).write_text(
-        json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    return metrics

@@ -12,9 +12,9 @@ import yaml
 
 import nlp
 from nlp.calibration import calibrate, fit_temperature, reliability
-from nlp.claims import written_kind
 from nlp.evaluation import negative_vs_neutral
 from nlp.lexicon import LexiconBackend
+from nlp.quantities import written_kind
 from nlp.types import Prediction
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,9 @@ import math
 import pytest
 
 from nlp import Fact, normalise
-from nlp.claims import Claim, _convert_numerals, claims_about, refutes
+from nlp.claims import Claim, claims_about
+from nlp.quantities import convert_numerals
+from nlp.stance import refutes
 
 GDP = Fact(
     indicator="地区生产总值增速",
@@ -109,7 +111,7 @@ def test_chinese_numerals_are_read_as_values(
     ],
 )
 def test_numeral_conversion_in_context(text: str, expected: str) -> None:
-    assert _convert_numerals(text) == expected
+    assert convert_numerals(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -117,11 +119,11 @@ def test_numeral_conversion_in_context(text: str, expected: str) -> None:
     ["一季度GDP增长", "十三五期间年均增长", "十年前", "第一名", "一个", "万人空巷", "二〇二五年"],
 )
 def test_numerals_in_words_are_left_alone(text: str) -> None:
-    assert _convert_numerals(text) == text
+    assert convert_numerals(text) == text
 
 
 def test_a_quarter_in_words_stays_a_period_and_only_the_value_is_converted() -> None:
-    assert _convert_numerals("一季度增长百分之五") == "一季度增长5%"
+    assert convert_numerals("一季度增长百分之五") == "一季度增长5%"
 
 
 @pytest.mark.parametrize(

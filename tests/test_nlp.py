@@ -525,6 +525,44 @@ def test_strong_cues_in_a_refutation_are_not_misinformation(text: str) -> None:
     assert reasons[0].detail.startswith("疑似")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # hearsay 1 + an alarming consequence 2 + a call to act 1
+        "群里有人说普查登记了两套房的要补交房产税，大家提前想好",
+        # hearsay 1 + consequence 2 + absolute wording 1
+        "有人讲统计局下个月要清退所有乡镇统计员",
+    ],
+)
+def test_plain_rumour_wording_about_our_work_is_misinformation(text: str) -> None:
+    misinfo, reasons = assess(text, [], [])
+
+    assert misinfo
+    assert reasons[0].detail.startswith("较强")
+    assert "传言称将受罚或受损" in reasons[0].evidence.split("、")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "听说统计局明天开新闻发布会，讲前三季度经济运行情况",  # nothing alarming
+        "群里有人说隔壁小区要停水停电，大家提前接水",  # not about the office's work
+        "群里有人说普查登记完要交房产税，经核实系谣言，大家别信",  # refuted
+    ],
+)
+def test_plain_rumour_wording_needs_alarm_our_work_and_no_rebuttal(text: str) -> None:
+    assert not assess(text, [], [])[0]
+
+
+def test_plain_rumour_wording_asked_about_is_only_suspected() -> None:
+    # The label rules: a question about a rumour the office never refuted stays unflagged.
+    misinfo, reasons = assess("听说没参加普查的人以后办不了社保卡，是真的吗？", [], [])
+
+    assert not misinfo
+    assert reasons[0].stance == "questions"
+    assert reasons[0].detail.startswith("疑似")
+
+
 def test_saying_it_is_not_a_rumour_does_not_refute() -> None:
     misinfo, reasons = assess("内部消息，千真万确，这不是谣言", [], [])
 

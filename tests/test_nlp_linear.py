@@ -10,8 +10,9 @@ import pytest
 
 from nlp import normalise
 from nlp.evaluation import evaluate, evaluate_rows, format_report, label_of
+from nlp.features import CANDIDATES, LinearOptions
 from nlp.lexicon import LexiconBackend
-from nlp.linear import CANDIDATES, CARD, LinearBackend, LinearOptions
+from nlp.linear import CARD, LinearBackend
 from nlp.training import corpus_rows, corpus_test_rows, load_jsonl, train
 from nlp.types import CATEGORIES, SENTIMENTS, ModelError
 

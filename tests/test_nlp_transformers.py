@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from nlp import Classifier
+from nlp.finetune import fine_tune
 from nlp.lexicon import LexiconBackend
-from nlp.transformer import CARD, TransformersBackend, TransformersModel, fine_tune, read_card
+from nlp.transformer import CARD, TransformersBackend, TransformersModel, read_card
 from nlp.types import SENTIMENTS, ModelError
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

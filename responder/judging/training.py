@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from nlp.evaluation import label_of
-from nlp.linear import CANDIDATES
+from nlp.features import CANDIDATES
+from nlp.finetune import fine_tune
 from nlp.training import (
     SHIPPED_MODEL,
     build_shipped_model,
@@ -21,7 +22,6 @@ from nlp.training import (
     load_jsonl,
     train,
 )
-from nlp.transformer import fine_tune
 from responder.settings import Settings
 
 # Fields `yuqing train` picks by itself, in this order, when the data has their labels; a
