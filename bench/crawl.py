@@ -806,7 +806,7 @@ def main(argv: list[str] | None = None) -> int:
                     server,
                     work,
                 )
-                second.stored = stored_mentions(work / f"data-css-{n}") - run.stored
+                second.stored = stored_mentions(work / f"data-css-{n}") - (run.stored or 0)
             generic_runs.append(yuqing_run("no selectors", {}, f"generic-{n}")[0])
             if baseline is not None:
                 label = f"no selectors, at {args.baseline}"

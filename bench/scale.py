@@ -367,7 +367,7 @@ def latencies(client: object, path: str, requests: int) -> tuple[float, float]:
 
 def read_at_scale(count: int, requests: int, database_url: str) -> list[tuple[str, str]]:
     from responder.db import Database
-    from responder.web.dashboard import week
+    from responder.running.overview import week
     from tests.webclient import client_as
 
     rows: list[tuple[str, str]] = []
