@@ -8,6 +8,8 @@
   start-up, plus start-up time and peak memory.
 - The corpus's held-out domain test set: sentiment and category macro-F1 of the shipped model;
   misinformation precision and recall on `nlp/corpus/misinfo_test.jsonl` (and the dev set).
+- The mentions written apart from the corpus (`bench/data/mentions_apart.jsonl`): the same
+  figures on another writer's text, without targets.
 
 `python -m bench.nlp --baseline REV` measures only the speed rows (start-up, throughput, peak
 memory), for this code and for the code of git revision REV in turns, three times each, in one
@@ -36,6 +38,7 @@ from nlp.features import CANDIDATES
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 CORPUS = ROOT / "nlp" / "corpus"
+APART = ROOT / "bench" / "data" / "mentions_apart.jsonl"
 YUQING = [sys.executable, "-m", "responder.cli"]
 THROUGHPUT_TEXTS = 20_000
 TEXT_CHARS = 200
@@ -273,6 +276,22 @@ def main() -> None:
                 stance,
                 ">= 0.85",
                 stance >= 0.85,
+            )
+
+        # Written apart from the corpus by a writer who never saw it (bench/data/MENTIONS_APART.md):
+        # how the judgements carry to other writers' text. No targets: it is a check, not a goal.
+        report = yuqing_json(["eval", str(APART)], env)
+        fields = report["fields"]
+        add("written-apart set: sentiment macro-F1", fields["sentiment"]["macro_f1"])
+        add("written-apart set: category macro-F1", fields["category"]["macro_f1"])
+        per = fields["misinfo"]["per_label"]["true"]
+        add("written-apart set: misinfo precision", per["precision"])
+        add("written-apart set: misinfo recall", per["recall"])
+        add("written-apart set: stance accuracy", fields["stance"]["accuracy"])
+        for category, counts in report["negative_vs_neutral"].items():
+            add(
+                f"written-apart set: {category} negative recall",
+                float(counts["negative_recall"]),
             )
 
         log(f"throughput: {THROUGHPUT_TEXTS} texts of {TEXT_CHARS} characters on one core")
