@@ -6,7 +6,6 @@ import json
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 
 from responder import clock
 from responder.accounts import ACKNOWLEDGE
@@ -17,6 +16,7 @@ from responder.labels import label
 from responder.models import Notice
 from responder.notices.acks import acknowledge
 from responder.notices.escalation import notify_all
+from responder.notices.record import recent_notices
 from responder.rendering import local_time
 
 
@@ -49,9 +49,6 @@ def list_notices(
     settings = settings_of(ctx)
     db = Database(settings)
     with db.sessions() as session:
-        query = select(Notice).order_by(Notice.id.desc()).limit(limit)
-        if waiting:
-            query = query.where(Notice.next_step_at.is_not(None))
         rows: list[dict[str, Any]] = [
             {
                 "id": n.id,
@@ -65,7 +62,7 @@ def list_notices(
                 "acknowledged_at": local_time(n.acknowledged_at, settings.tz) or None,
                 "next_step_at": local_time(n.next_step_at, settings.tz) or None,
             }
-            for n in session.scalars(query)
+            for n in recent_notices(session, limit, waiting)
         ]
     db.dispose()
     if as_json:

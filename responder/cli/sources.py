@@ -11,15 +11,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 
 from responder.cli.app import _or_exit, app, settings_of
 from responder.db import Database
 from responder.intake.columns import parse_mapping
+from responder.intake.crawl_runs import runs_of_cycle
 from responder.intake.importing import import_table
 from responder.intake.tables import UnusableInput, open_file
 from responder.judging.classify import build_classifier, classify_pending
-from responder.models import CrawlRun
 from responder.ops.health import source_health
 from responder.rendering import local_time
 from responder.settings import Settings
@@ -84,10 +83,7 @@ def crawl(
 def _print_crawl_runs(settings: Settings, cycle_id: str) -> None:
     db = Database(settings)
     with db.sessions() as session:
-        runs = session.scalars(
-            select(CrawlRun).where(CrawlRun.cycle_id == cycle_id).order_by(CrawlRun.id)
-        ).all()
-        for run in runs:
+        for run in runs_of_cycle(session, cycle_id):
             typer.echo(
                 f"{run.source.name}：{STATUS_LABELS.get(run.status, run.status)}，"
                 f"请求 {run.fetched}，发现 {run.found}，入库 {run.stored}，"

@@ -9,13 +9,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import select
 
-from responder.accounts import AccountError, add_user, set_disabled, set_password
+from responder.accounts import AccountError, add_user, roster, set_disabled, set_password
 from responder.cli.app import app, settings_of
 from responder.db import Database
 from responder.labels import label
-from responder.models import User
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -123,7 +121,7 @@ def users_list(
     with db.sessions() as session:
         rows = [
             {"name": u.name, "role": u.role, "email": u.email, "disabled": u.disabled}
-            for u in session.scalars(select(User).order_by(User.name))
+            for u in roster(session)
         ]
     db.dispose()
     if as_json:

@@ -146,6 +146,13 @@ def close_abandoned_runs(
     return closed
 
 
+def runs_of_cycle(session: Session, cycle_id: str) -> list[CrawlRun]:
+    """The runs one crawl (or import) filed under its cycle id, in the order they opened."""
+    return list(
+        session.scalars(select(CrawlRun).where(CrawlRun.cycle_id == cycle_id).order_by(CrawlRun.id))
+    )
+
+
 def _get(session: Session, run_id: int) -> CrawlRun:
     run = session.get(CrawlRun, run_id)
     if run is None:

@@ -44,3 +44,11 @@ def record(session: Session, incident_id: int) -> Record:
         )
     }
     return Record(notices, messages, attempts)
+
+
+def recent_notices(session: Session, limit: int, waiting: bool = False) -> list[Notice]:
+    """The newest notices first; `waiting`: only those still waiting to be acknowledged."""
+    query = select(Notice).order_by(Notice.id.desc()).limit(limit)
+    if waiting:
+        query = query.where(Notice.next_step_at.is_not(None))
+    return list(session.scalars(query))
