@@ -89,7 +89,8 @@ def run(path: Path, oracle: bool = False) -> Outcome:
     from responder.incidents.triage import Triage
     from responder.intake.mentions import MentionRecord, store_many
     from responder.intake.reprints import group_reprints
-    from responder.judging.classify import build_classifier, classify_pending
+    from responder.judging.classifier import build_classifier
+    from responder.judging.classify import classify_pending
     from responder.models import Incident, Mention
     from responder.settings import load_settings
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from responder.errors import MigrationError
 from responder.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -48,10 +49,6 @@ def alembic_config(engine: Engine) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     return cfg
-
-
-class MigrationError(Exception):
-    """A schema migration did not complete; the message says what state is kept and what to do."""
 
 
 def current_revision(engine: Engine) -> str | None:

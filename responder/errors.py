@@ -13,3 +13,11 @@ class DomainError(Exception):
 
     # The HTTP status the web answers with when no page handles the refusal itself.
     status_code = 400
+
+
+class MigrationError(Exception):
+    """A schema migration did not complete; the message says what state is kept and what to do.
+
+    Not a `DomainError`: no person's request is refused, the database needs an operator. It
+    lives here, not in responder/db.py, so the command line can name it without loading
+    Alembic for commands that never open the database."""

@@ -15,7 +15,8 @@ from nlp.training import corpus_rows
 from responder.cli import app
 from responder.db import Database
 from responder.intake.mentions import MentionRecord, store
-from responder.judging.classify import build_classifier, classify_pending
+from responder.judging.classifier import build_classifier
+from responder.judging.classify import classify_pending
 from responder.models import Judgement
 from responder.settings import Settings, load_settings
 

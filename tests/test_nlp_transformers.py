@@ -302,7 +302,7 @@ def test_a_broken_card_is_refused(tiny_model: Path, tmp_path: Path) -> None:
 def test_settings_select_the_transformers_backend_with_the_linear_model_for_category(
     tuned: tuple[Path, dict, list], data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from responder.judging.classify import build_classifier
+    from responder.judging.classifier import build_classifier
     from responder.settings import load_settings
 
     model_dir = tuned[0]

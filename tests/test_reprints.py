@@ -78,7 +78,8 @@ def test_the_similarity_threshold_comes_from_the_settings(db, settings):
 def test_a_reprint_joins_the_incident_of_its_original(db, settings):
     import nlp
     from responder.incidents.triage import Triage
-    from responder.judging.classify import build_classifier, classify_pending
+    from responder.judging.classifier import build_classifier
+    from responder.judging.classify import classify_pending
 
     negative = (
         "网友爆料：临江县统计局涉嫌数据造假，前三季度地区生产总值增长5.8%的数字被指注水，"

@@ -1,34 +1,14 @@
 """The `yuqing` command line. Settings are loaded once, by the application's callback, and
-passed to what runs; each module below adds one group of commands."""
+passed to what runs; each module of this package adds one group of commands, imported when one
+of its commands runs (see `responder.cli.app.LazyCommands`)."""
 
 from __future__ import annotations
-
-from importlib import import_module
 
 import typer
 
 from responder import clock
 from responder.cli.app import app
-from responder.db import MigrationError
-
-# Importing a module registers its commands; this order is the order of `yuqing --help`.
-COMMAND_MODULES = (
-    "running",
-    "sources",
-    "registration",
-    "judgements",
-    "duty",
-    "incidents",
-    "notices",
-    "reports",
-    "users",
-    "status",
-    "backup",
-    "purge",
-    "privacy",
-)
-for _name in COMMAND_MODULES:
-    import_module(f"responder.cli.{_name}")
+from responder.errors import MigrationError
 
 __all__ = ["app", "main"]
 

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from responder import clock
 from responder.accounts import DECIDE_INCIDENTS
-from responder.cli.app import app, require_account, settings_of
+from responder.cli.app import app, settings_of
+from responder.cli.roles import require_account
 from responder.db import Database
 from responder.incidents import views
 from responder.incidents.actions import (

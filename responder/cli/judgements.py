@@ -1,4 +1,4 @@
-"""Judgements: classify files, train and evaluate models, export mentions and corrections."""
+"""Judgements: classify files, train and evaluate models. None of these opens the database."""
 
 from __future__ import annotations
 
@@ -12,12 +12,7 @@ import typer
 
 from nlp.evaluation import format_negative_vs_neutral, format_report
 from responder.cli.app import _open_or_exit, _or_exit, app, settings_of
-from responder.db import Database
-from responder.intake.export import correction_rows, mention_rows, write_csv, write_jsonl
-from responder.judging.classify import build_classifier
-
-export_app = typer.Typer(help="Export stored data", no_args_is_help=True)
-app.add_typer(export_app, name="export")
+from responder.judging.classifier import build_classifier
 
 
 @app.command()
@@ -180,47 +175,3 @@ def evaluate(
         typer.echo(format_negative_vs_neutral(report["negative_vs_neutral"]))
     for name, why in report["skipped"].items():
         typer.echo(f"[{name}] not scored: {why}")
-
-
-class ExportFormat(StrEnum):
-    jsonl = "jsonl"
-    csv = "csv"
-
-
-@export_app.command("mentions")
-def export_mentions(
-    ctx: typer.Context,
-    format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.jsonl,
-    output: Annotated[Path | None, typer.Option("--output", help="file (default stdout)")] = None,
-) -> None:
-    """Write stored mentions with their judgements."""
-
-    db = Database(settings_of(ctx))
-    write = write_csv if format is ExportFormat.csv else write_jsonl
-    encoding = "utf-8-sig" if format is ExportFormat.csv else "utf-8"
-    with db.sessions() as session:
-        if output:
-            with output.open("w", encoding=encoding, newline="") as out:
-                count = write(mention_rows(session), out)
-            typer.echo(f"{count} mentions written to {output}", err=True)
-        else:
-            if format is ExportFormat.csv:
-                sys.stdout.write("\ufeff")
-            write(mention_rows(session), sys.stdout)
-
-
-@export_app.command("corrections")
-def export_corrections(
-    ctx: typer.Context,
-    output: Annotated[Path | None, typer.Option("--output", help="file (default stdout)")] = None,
-) -> None:
-    """Write the judgements people corrected as labelled JSONL for `yuqing train --data`."""
-
-    db = Database(settings_of(ctx))
-    with db.sessions() as session:
-        if output:
-            with output.open("w", encoding="utf-8") as out:
-                count = write_jsonl(correction_rows(session), out)
-            typer.echo(f"{count} corrected mentions written to {output}", err=True)
-        else:
-            write_jsonl(correction_rows(session), sys.stdout)

@@ -9,7 +9,8 @@ import typer
 
 from responder import clock
 from responder.accounts import ACKNOWLEDGE
-from responder.cli.app import app, require_account, settings_of
+from responder.cli.app import app, settings_of
+from responder.cli.roles import require_account
 from responder.db import Database
 from responder.delivery.outbox import drain
 from responder.labels import label

@@ -18,7 +18,8 @@ from responder.intake.columns import parse_mapping
 from responder.intake.crawl_runs import runs_of_cycle
 from responder.intake.importing import import_table
 from responder.intake.tables import UnusableInput, open_file
-from responder.judging.classify import build_classifier, classify_pending
+from responder.judging.classifier import build_classifier
+from responder.judging.classify import classify_pending
 from responder.ops.health import source_health
 from responder.rendering import local_time
 from responder.settings import Settings

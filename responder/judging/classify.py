@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,35 +11,10 @@ from sqlalchemy.orm import Session
 import nlp
 from responder.limits import clip
 from responder.models import Judgement, Mention
-from responder.settings import LimitsSettings, Settings
+from responder.settings import LimitsSettings
 from responder.statuses import JudgementOrigin
 
 log = logging.getLogger(__name__)
-
-
-def build_classifier(settings: Settings, model_path: Path | None = None) -> nlp.Classifier:
-    """The configured classifier; `model_path` replaces `nlp.model_path` (e.g. `yuqing eval`)."""
-    config = settings.nlp
-    rumor_path = settings.data_path(config.rumor.model_path)
-    return nlp.Classifier(
-        backend=nlp.build_backend(
-            config.backend,
-            model_path or settings.data_path(config.model_path),
-            sentiment_model=settings.data_path(config.sentiment.model_path),
-            category_model=settings.data_path(config.category.model_path),
-            device=config.device,
-            max_length=config.max_length,
-            batch_size=config.batch_size,
-            shipped_dir=settings.data_dir / "models" / "shipped",
-        ),
-        facts=settings.facts,
-        debunks=settings.debunks,
-        rules=settings.keywords,
-        rumor_model=(
-            nlp.RumorModel.load(rumor_path, config.rumor.threshold) if rumor_path else None
-        ),
-        unsure_margin=config.unsure_margin,
-    )
 
 
 def unjudged(session: Session, limit: int) -> list[Mention]:

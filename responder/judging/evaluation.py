@@ -18,7 +18,7 @@ from nlp.training import load_jsonl
 from nlp.transformer import TransformersModel
 from nlp.transformer import read_card as read_transformers_card
 from nlp.types import ModelError
-from responder.judging.classify import build_classifier
+from responder.judging.classifier import build_classifier
 from responder.settings import Settings
 
 log = logging.getLogger(__name__)

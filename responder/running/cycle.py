@@ -23,7 +23,8 @@ from responder.db import Database
 from responder.delivery.outbox import drain
 from responder.incidents.severity import LEVELS
 from responder.incidents.triage import Triage
-from responder.judging.classify import build_classifier, classify_pending
+from responder.judging.classifier import build_classifier
+from responder.judging.classify import classify_pending
 from responder.models import CrawlRun, Draft, Incident, Mention
 from responder.notices.escalation import notify_all
 from responder.notices.undelivered import report_undelivered
