@@ -4,13 +4,17 @@ in time order."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+from typer.testing import CliRunner
+
 from responder import clock
+from responder.cli import app
 from responder.incidents.chain import build, chain_of
 from responder.incidents.hotlists import HotPlace
 from responder.intake.mentions import MentionRecord, canonical_url, store
-from responder.models import HotRank, Mention
+from responder.models import HotRank, Incident, Mention
 from responder.models import Source as SourceRow
 
 START = clock.now() - timedelta(hours=6)
@@ -134,4 +138,57 @@ def test_the_hot_list_places_are_read_from_the_sightings(settings, db):
     assert chain.first is not None and chain.first.hot is None
     assert [(p.title, p.hot) for p in chain.amplifiers] == [
         ("普查员信息泄露1", HotPlace("微博热搜", 4))
+    ]
+
+
+def test_yuqing_incident_show_prints_the_chain(settings, db):
+    with db.transaction() as session:
+        forum, paper = (
+            store(
+                session,
+                MentionRecord(
+                    url=url,
+                    title=title,
+                    text="临江县普查员登记的住户信息遭打包出售，涉及青石镇多个小区",
+                    outlet=outlet,
+                    published_at=START + timedelta(minutes=minutes),
+                ),
+            )
+            for url, title, outlet, minutes in (
+                ("http://forum.example/t/1", "有人在群里卖普查登记信息", "临江论坛", 0),
+                ("http://news.example/a/2", "临江县普查信息疑遭倒卖", "人民网", 45),
+            )
+        )
+        assert forum is not None and paper is not None
+        paper.reprint_of = forum.id
+        incident = Incident(
+            title="普查登记信息疑遭倒卖",
+            category="data_security",
+            first_seen=START,
+            last_seen=START + timedelta(minutes=45),
+            mention_count=2,
+        )
+        session.add(incident)
+        session.flush()
+        forum.incident_id = paper.incident_id = incident.id
+        ids = (incident.id, forum.id, paper.id)
+
+    text = CliRunner().invoke(app, ["incident", "show", str(ids[0])])
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    at = lines.index("首发与扩散：")
+    assert (
+        lines[at + 1].startswith("  首发 ")
+        and f"#{ids[1]} 有人在群里卖普查登记信息" in lines[at + 1]
+    )
+    assert "临江论坛" in lines[at + 1] and "被转载 1 次" in lines[at + 1]
+    assert lines[at + 2].startswith("  转载 ") and "人民网（中央媒体）" in lines[at + 2]
+    assert f"转载自 #{ids[1]}" in lines[at + 2]
+    assert lines[at + 3] == "  本事件共有转载 1 条"
+
+    shown = CliRunner().invoke(app, ["incident", "show", str(ids[0]), "--json"])
+    chain = json.loads(shown.stdout)["chain"]
+    assert chain["first"]["mention_id"] == ids[1] and chain["reprints"] == 1
+    assert [(p["mention_id"], p["tier"], p["reprint_of"]) for p in chain["amplifiers"]] == [
+        (ids[2], "central_media", ids[1])
     ]

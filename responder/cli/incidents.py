@@ -13,6 +13,7 @@ from rich.table import Table
 
 from responder import clock
 from responder.accounts import DECIDE_INCIDENTS
+from responder.cli import incident_show as show
 from responder.cli.app import app, settings_of
 from responder.cli.roles import require_account
 from responder.db import Database
@@ -69,17 +70,6 @@ def _decide(ctx: typer.Context, by: str | None, decide: Any) -> None:
     finally:
         db.dispose()
     typer.echo(message, err=True)
-
-
-def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
-    """The fields an audit row shows changing, as ` (key: old → new; …)`."""
-    before = before or {}
-    changed = [
-        f"{key}: {before[key]} → {value}"
-        for key, value in (after or {}).items()
-        if key in before and before[key] != value
-    ]
-    return f"（{'；'.join(changed)}）" if changed else ""
 
 
 def _incident_summary(incident: Any) -> str:
@@ -157,7 +147,8 @@ def incident_show(
     incident_id: Annotated[int, typer.Argument(help="the incident's number")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Everything about one incident: level and why, spread, mentions, and what people did."""
+    """Everything about one incident: level and why, spread, who posted first and who carried
+    it further, mentions, and what people did."""
 
     settings = settings_of(ctx)
     tz = settings.tz
@@ -168,120 +159,10 @@ def incident_show(
     if found is None:
         typer.echo(f"error: 没有事件 #{incident_id}", err=True)
         raise typer.Exit(2)
-    incident, mentions, figures, entries = (
-        found.incident,
-        found.mentions,
-        found.spread,
-        found.history,
-    )
     if as_json:
-        doc = {
-            "id": incident.id,
-            "title": incident.title,
-            "category": incident.category,
-            "status": incident.status,
-            "level": incident.level,
-            "machine_level": incident.machine_level,
-            "level_override": incident.level_override,
-            "override_reason": incident.override_reason,
-            "score": incident.score,
-            "fired_rules": incident.fired_rules,
-            "sentiment": incident.sentiment,
-            "misinfo": incident.misinfo,
-            "first_seen": incident.first_seen.isoformat(),
-            "last_seen": incident.last_seen.isoformat(),
-            "mention_count": incident.mention_count,
-            "notified_level": incident.notified_level,
-            "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
-            "close_reason": incident.close_reason,
-            "merged_into": incident.merged_into,
-            "terms": incident.terms,
-            "spread": figures.to_dict(),
-            "mentions": [
-                {
-                    "id": m.id,
-                    "published_at": m.published_at.isoformat() if m.published_at else None,
-                    "outlet": m.outlet,
-                    "author": m.author,
-                    "title": m.title,
-                    "url": m.url,
-                    "reposts": m.reposts,
-                    "comments": m.comments,
-                    "likes": m.likes,
-                    "reprint_of": m.reprint_of,
-                }
-                for m in mentions
-            ],
-            "history": [
-                {
-                    "at": e.at.isoformat(),
-                    "actor": e.actor,
-                    "action": e.action,
-                    "before": e.before,
-                    "after": e.after,
-                    "detail": e.detail,
-                }
-                for e in entries
-            ],
-        }
-        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
-        return
-
-    def known(n: int | None) -> str:
-        return "未知" if n is None else str(n)
-
-    status = label("incident_status", incident.status)
-    if incident.status == IncidentStatus.CLOSED:
-        status += f"（{local_time(incident.closed_at, tz)}，原因：{incident.close_reason}）"
-    elif incident.status == IncidentStatus.MERGED:
-        status += f"（已并入事件 #{incident.merged_into}）"
-    lines = [
-        f"事件 #{incident.id}  {label('categories', incident.category)}  {status}",
-        incident.title,
-        f"级别：{label('levels', incident.level)}",
-    ]
-    if incident.level_override:
-        lines[-1] += (
-            f"（人工定级，原因：{incident.override_reason}；"
-            f"机器定级 {label('levels', incident.machine_level)}）"
-        )
-    lines += [
-        f"评分 {incident.score:g} · 信息 {incident.mention_count} 条"
-        f" · 倾向 {label('sentiments', incident.sentiment)}"
-        f" · 失实信息 {'有' if incident.misinfo else '无'}",
-        f"首次发现 {local_time(incident.first_seen, tz)}"
-        f" · 最新 {local_time(incident.last_seen, tz)}",
-        f"传播：平均每小时 {figures.per_hour:.1f} 条，"
-        f"近{figures.recent_hours}小时 {figures.recent} 条"
-        + (
-            f"，高峰 {local_time(figures.peak_hour, tz)} 起一小时 {figures.peak_count} 条"
-            if figures.peak_hour
-            else ""
-        ),
-        f"互动：转发 {known(figures.reposts)}，评论 {known(figures.comments)}，"
-        f"点赞 {known(figures.likes)}（{figures.with_engagement} 条信息有互动数据）",
-        f"信源 {figures.outlets} 个"
-        + "".join(
-            ("：" if n == 0 else "，") + f"{name} {count} 条"
-            for n, (name, count) in enumerate(figures.tier_labels)
-        ),
-        "触发的分级规则：",
-        *[f"  {r['rule']}（{r['detail']}）+{r['score']:g}" for r in incident.fired_rules],
-        "信息：",
-        *[
-            f"  #{m.id} {local_time(m.published_at or m.fetched_at, tz)}"
-            f" {m.outlet or m.author or '-'}  {m.title or m.text[:30]}"
-            for m in mentions
-        ],
-        "处置记录：",
-        *[
-            f"  {local_time(e.at, tz)} {e.actor} {label('audit_actions', e.action)}"
-            + (f"：{e.detail}" if e.detail else "")
-            + _changes(e.before, e.after)
-            for e in entries
-        ],
-    ]
-    typer.echo("\n".join(lines))
+        typer.echo(json.dumps(show.as_json(found), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(show.as_text(found, tz))
 
 
 @incident_app.command("merge")

@@ -15,6 +15,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from responder.incidents.chain import Chain, chain_of
 from responder.incidents.severity import LEVELS
 from responder.incidents.spread import Spread, spread
 from responder.models import AuditEntry, Incident, Mention, Notice
@@ -83,11 +84,13 @@ class Detail:
     incident: Incident
     mentions: list[Mention]  # in the order they were published
     spread: Spread
+    chain: Chain  # who posted first and who carried it further
     history: list[AuditEntry]
 
 
 def detail(session: Session, settings: Settings, incident_id: int, now: datetime) -> Detail | None:
-    """One incident with its mentions, how it spread (as at `now`) and what people did."""
+    """One incident with its mentions, how it spread (as at `now`), who posted it first and who
+    carried it further, and what people did."""
     incident = session.get(Incident, incident_id)
     if incident is None:
         return None
@@ -100,7 +103,11 @@ def detail(session: Session, settings: Settings, incident_id: int, now: datetime
         )
     )
     return Detail(
-        incident, mentions, spread(mentions, settings.severity, now), history(session, incident.id)
+        incident,
+        mentions,
+        spread(mentions, settings.severity, now),
+        chain_of(session, settings.severity, mentions),
+        history(session, incident.id),
     )
 
 

@@ -17,7 +17,6 @@ from starlette.routing import Route
 
 from responder import accounts, clock
 from responder.incidents import views
-from responder.incidents.chain import chain_of
 from responder.incidents.facts import sheet
 from responder.incidents.hotlists import hot_listings
 from responder.incidents.severity import LEVELS
@@ -179,7 +178,7 @@ async def incident(request: Request, user: User) -> Response:
             spread=read.spread,
             timeline=over_time(rows, settings.severity, settings.tz),
             hot=hot_listings(session, rows),
-            chain=chain_of(session, settings.severity, rows),
+            chain=read.chain,
             summary=summarise(mention_list, settings),
             facts=facts,
             tasks=tasks_of(session, found.id),
