@@ -79,7 +79,7 @@ from crawlers.rounds import (
     redacted,
     require_redis_url,
 )
-from crawlers.runner import SPIDERS, scrapy_settings, select_sources
+from crawlers.runner import SPIDERS, scrapy_settings, select_sources, skip_records_below
 from responder.intake import handover
 from responder.intake.handover import Handover, RunStatus
 from responder.settings import Settings, Source
@@ -347,6 +347,7 @@ def crawl_as_worker(settings: Settings, names: list[str], round_id: str | None =
     try:
         # Creating the process sets up logging, so the first message comes after it.
         process = CrawlerProcess(worker_settings(settings, round_, url))
+        skip_records_below(settings.log_level)
         log.info("worker %s: round %s, %d sources", round_.worker, round_.id, len(sources))
         for source in sources:
             process.crawl(SPIDERS[source.kind], source=source)

@@ -19,7 +19,6 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-import nlp
 from crawlers.items import MentionItem
 from nlp.relevance import matches_normalised
 from responder.intake import handover
@@ -36,6 +35,7 @@ from responder.intake.handover import (
     canonical_url,
     clean,
     content_hash,
+    match_text,
 )
 from responder.settings import Settings
 
@@ -48,7 +48,10 @@ class SetAside(DropItem):
     `RETRIED_OUTCOMES` (no text)."""
 
     def __init__(self, outcome: str, message: str) -> None:
-        super().__init__(message)
+        # Logged at DEBUG: the trail records every page set aside with its reason, and Scrapy's
+        # line for a dropped item at its default WARNING carries the whole item, text included
+        # (a tenth of the page is not relevant on a typical site).
+        super().__init__(message, log_level="DEBUG")
         self.outcome = outcome
 
 
@@ -182,9 +185,9 @@ class RelevancePipeline:
         return cls(crawler, _yuqing(crawler))
 
     def process_item(self, item: MentionItem) -> MentionItem:
-        # `nlp.is_relevant` then `nlp.match_keywords`, with the text normalised once (it was
-        # a tenth of a crawl's time normalised twice).
-        text = nlp.normalise(f"{item.title}\n{item.text}")
+        # `nlp.is_relevant` then `nlp.match_keywords`, with the text normalised once for them
+        # and for the content hash (`match_text`).
+        text = match_text(item.title, item.text)
         matched = matches_normalised(text, self.rules)
         keeps_all = getattr(self.crawler.spider, "keeps_all", False)
         excluded = any(word in text for word in self.rules.exclude)

@@ -81,6 +81,13 @@ def scrapy_settings(settings: Settings, cycle_id: str) -> ScrapySettings:
     return scrapy_settings
 
 
+def skip_records_below(level: str) -> None:
+    """Scrapy's root handler filters by LOG_LEVEL but leaves the root logger at NOTSET, so
+    every page's DEBUG lines ("Crawled (200)", "Scraped from" with the whole item) are built and
+    thrown away; with the level on the root logger they are not built at all."""
+    logging.root.setLevel(level.upper())
+
+
 def select_sources(settings: Settings, names: list[str]) -> list[Source]:
     enabled = [s for s in settings.sources if s.enabled]
     if not names:
@@ -115,6 +122,7 @@ def crawl(settings: Settings, names: list[str], cycle_id: str) -> int:
     started = 0
     with ExitStack() as locks:
         process = CrawlerProcess(scrapy_settings(settings, cycle_id))
+        skip_records_below(settings.log_level)
         for source in sources:
             if locks.enter_context(source_lock(settings, source)) is None:
                 log.warning("source %s: still being crawled by another run; skipped", source.name)

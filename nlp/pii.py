@@ -143,6 +143,18 @@ _RULES: dict[str, _Rule] = {
 }
 
 
+# What every match of a kind contains, without the look-arounds that make each full pattern be
+# tried at every character of a text: a text without it holds no identifier of that kind, and
+# checking it is ten to fifty times faster (masking was a twentieth of a crawl's time).
+_CORES = {
+    "email": re.compile("@"),
+    "id_card": re.compile(r"[1-9]\d{16}[0-9Xx]"),
+    "bank_card": re.compile(r"[3-6]\d{3}(?:[ -]?\d{4}){3}"),
+    "mobile": re.compile(r"1[3-9]\d[ -]?\d{4}[ -]?\d{4}"),
+    "landline": re.compile(r"[2-9]\d{6,7}"),
+}
+
+
 def find(text: str, kinds: Iterable[str] = KINDS) -> list[Identifier]:
     """The identifiers in `text`, in order; where two overlap, the kind earlier in KINDS wins
     (an ID number that also passes Luhn is an ID number)."""
@@ -152,7 +164,7 @@ def find(text: str, kinds: Iterable[str] = KINDS) -> list[Identifier]:
         raise ValueError(f"unknown identifier kinds: {', '.join(sorted(unknown))}")
     taken: list[Identifier] = []
     for kind in KINDS:
-        if kind not in wanted:
+        if kind not in wanted or not _CORES[kind].search(text):
             continue
         pattern, valid, _ = _RULES[kind]
         for m in pattern.finditer(text):

@@ -156,3 +156,38 @@ def test_the_settings_offer_exactly_the_kinds_the_library_knows():
     from responder.settings import IdentifierKind
 
     assert set(get_args(IdentifierKind)) == set(pii.KINDS)
+
+
+# Texts made of what identifiers and their surroundings are made of, so that random texts
+# often hold near-identifiers: runs of digits (full-width ones too), separators, brackets,
+# "+86", area codes and prefixes, extensions, units, letters, "@" and dots.
+_NEAR = st.lists(
+    st.one_of(
+        st.text(alphabet="0123456789", min_size=1, max_size=19),
+        st.text(alphabet="１２３４５６７８９０", min_size=1, max_size=12),
+        st.sampled_from([" ", "-", "+86", "86", "(", ")", "（", "）", ".", ",", "@", "转"]),
+        st.sampled_from(["分机", "ext", "ext.", "X", "x", "元", "人", "%", "ab", "z.cn"]),
+        st.sampled_from(["010-", "(0571)", "（021）", "0755 ", "138", "6222", "110105"]),
+        # whole identifiers, as written with separators too
+        ids,
+        cards.map(spaced),
+        mobiles.map(lambda m: f"{m[:3]}{m[3:7]} {m[7:]}"),
+        st.builds(
+            lambda area, first, rest: f"{area}{first}{rest}",
+            st.sampled_from(["010-", "(0571)", "（021）", "0755 "]),
+            st.sampled_from("23456789"),
+            st.text("0123456789", min_size=6, max_size=7),
+        ),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_NEAR)
+def test_the_quick_check_of_a_kind_never_skips_a_text_its_pattern_matches(text):
+    # find() tries a kind's full pattern only on texts its core matches; on any text, finding
+    # with the check equals finding with every pattern tried.
+    for kind, (pattern, valid, _) in pii._RULES.items():
+        if any(valid(m.group()) for m in pattern.finditer(text)):
+            assert pii._CORES[kind].search(text), (kind, text)

@@ -194,3 +194,40 @@ def test_types_come_from_the_bytes_and_names_lose_their_paths() -> None:
 
 def test_every_kind_taken_has_a_chinese_name() -> None:
     assert all(label("attachment_types", kind) != kind for kind in CONTENT_TYPES)
+
+
+def test_a_body_over_every_limit_is_refused_before_it_is_read_or_stored(settings, db):
+    # attachment_mb 0.1: at most five files of 0.1 MB and a megabyte of fields, 1.5 MB in all.
+    small = settings.model_copy(
+        update={"limits": settings.limits.model_copy(update={"attachment_mb": 0.1})}
+    )
+    duty = client_as(small, db, "duty")
+    token = csrf(duty.get("/register").text)
+
+    declared = duty.post(
+        "/register",
+        data={"csrf_token": token, "channel": "phone", "text": CALL},
+        files=[("attachments", ("大.pdf", PDF + b"\x00" * 1_600_000, "application/pdf"))],
+    )
+    assert declared.status_code == 413
+    assert "超过 1.5 MB 的上限" in declared.text
+
+    # Sent without a length (chunked): counted as it arrives, refused on the error page.
+    def chunks():  # type: ignore[no-untyped-def]
+        yield f"csrf_token={token}&channel=phone&text=".encode()
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    streamed = duty.post(
+        "/register",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert streamed.status_code == 413
+    assert "超过 1.5 MB 的上限" in streamed.text and "<html" in streamed.text
+    assert counts(db) == (0, 0)
+    assert audit_actions(db) == []
+
+    # Under the limit, the form is read as before.
+    assert post(duty, [("信.pdf", PDF, "application/pdf")]).status_code == 303
+    assert counts(db) == (1, 1)

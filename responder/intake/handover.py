@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 
 from responder.db import Database
 from responder.intake import crawl_runs
@@ -30,6 +30,7 @@ from responder.intake.mentions import (
     clean,
     content_hash,
     forget_retried,
+    match_text,
     remember_pages,
     source_for,
     store_many,
@@ -58,6 +59,7 @@ __all__ = [
     "canonical_url",
     "clean",
     "content_hash",
+    "match_text",
     "open",
     "parse_count",
     "parse_time",
@@ -86,17 +88,20 @@ class Handover:
         `RETRIED_OUTCOMES`)."""
         if not canonical:
             return set()
-        with self.db.transaction() as session:
-            stored = session.scalars(
-                select(Mention.canonical_url).where(Mention.canonical_url.in_(canonical))
-            )
-            seen = session.scalars(
-                select(SeenPage.canonical_url).where(
-                    SeenPage.canonical_url.in_(canonical),
-                    SeenPage.outcome.not_in(RETRIED_OUTCOMES),
+        # One statement on a connection, not two through an ORM session: a list page asks
+        # this once for its links, and the session's round trips cost more than the lookup.
+        with self.db.engine.connect() as connection:
+            return set(
+                connection.scalars(
+                    union_all(
+                        select(Mention.canonical_url).where(Mention.canonical_url.in_(canonical)),
+                        select(SeenPage.canonical_url).where(
+                            SeenPage.canonical_url.in_(canonical),
+                            SeenPage.outcome.not_in(RETRIED_OUTCOMES),
+                        ),
+                    )
                 )
             )
-            return {*stored, *seen}
 
     def register_sources(self, sources: Iterable[Source]) -> None:
         """Make sure every source has its row (workers do this under a lock before crawling)."""

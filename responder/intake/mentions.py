@@ -57,11 +57,21 @@ def canonical_url(url: str) -> str:
 
 
 @lru_cache(maxsize=1024)
+def match_text(title: str, text: str) -> str:
+    """A mention's title and text as matching sees them (`nlp.normalise`: full-width,
+    traditional, emoji), a line apart: relevance rules match it and the content hash is taken
+    from it. Remembered for the pages in flight: normalising is a tenth of a crawl's work, and a
+    crawled page needs it at three steps (relevant?, duplicate?, stored)."""
+    return nlp.normalise(f"{title}\n{text}")
+
+
+@lru_cache(maxsize=1024)
 def content_hash(title: str, text: str) -> str:
     """Hash of the words only, so whitespace and punctuation changes do not make a new mention.
-    The key is normalised (`nlp.normalise`: full-width, traditional, emoji), the stored text
-    never is, so a copy differing only in those still hashes alike."""
-    words = _NON_WORD.sub("", nlp.normalise(f"{title}{text}")).lower()
+    The key is normalised (`match_text`), the stored text never is, so a copy differing only in
+    those still hashes alike. The line between title and text is not a word, so the hash is the
+    one of the title and text run together (as stored hashes were taken before `match_text`)."""
+    words = _NON_WORD.sub("", match_text(title, text)).lower()
     return hashlib.sha256(words.encode("utf-8")).hexdigest()
 
 

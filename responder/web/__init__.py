@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from responder.db import Database
 from responder.errors import DomainError
+from responder.intake.attachments import MAX_FILES, byte_limit
 from responder.notices.acks import signing_key
 from responder.ops.metrics import registry
 from responder.rendering import local_time, web_environment
@@ -35,6 +36,7 @@ from responder.web import (
     sources,
 )
 from responder.web.core import (
+    BodyLimit,
     SecurityHeaders,
     Web,
     current_user,
@@ -90,6 +92,12 @@ def create_app(settings: Settings, db: Database | None = None) -> Starlette:
     ]
     middleware = [
         Middleware(SecurityHeaders),
+        # The largest form is a registration with its most and largest attachments; a
+        # megabyte more covers its fields.
+        Middleware(
+            BodyLimit,
+            max_bytes=MAX_FILES * byte_limit(settings.limits.attachment_mb) + 1_000_000,
+        ),
         Middleware(
             SessionMiddleware,
             secret_key=signing_key(settings),

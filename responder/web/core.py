@@ -23,8 +23,9 @@ from urllib.parse import quote
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from responder import clock
@@ -213,6 +214,43 @@ def current_user(request: Request) -> User | None:
         request.session.clear()
         return None
     return user
+
+
+class BodyLimit:
+    """Refuses a request body larger than `max_bytes` (413) while it arrives: Starlette parses a
+    form, spooling each uploaded file to disk whole, before an endpoint can look at a file's
+    size. A declared Content-Length over the limit is refused before anything is read; a body
+    sent without one is counted as it comes and refused once it passes the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _refusal(self) -> str:
+        return f"提交的内容超过 {self.max_bytes / 1_000_000:g} MB 的上限，未保存。"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await PlainTextResponse(self._refusal(), status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised inside the endpoint's form parsing: the app's HTTPException
+                    # handler answers with its error page.
+                    raise HTTPException(413, self._refusal())
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def guard(
