@@ -7,7 +7,10 @@ from nlp.types import KeywordRules
 
 
 def _near(text: str, a: str, b: str, max_chars: int) -> bool:
+    # Most rules' first word is absent from most texts: then the second is not looked for.
     starts_a = _positions(text, a)
+    if not starts_a:
+        return False
     starts_b = _positions(text, b)
     return any(abs(pa - pb) <= max_chars for pa in starts_a for pb in starts_b)
 
