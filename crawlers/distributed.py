@@ -32,6 +32,12 @@ Within a round (keys per source spider, named `<kind>:<source name>` by `SourceS
   left behind when a worker leaves early. Queues and fingerprints are never flushed when a
   worker closes (SCHEDULER_PERSIST): the others still use them. They expire
   `2 × crawl.timeout_minutes` after the round's last activity.
+- A source read without requests (a `mailbox`: one IMAP session lists and fetches the letters)
+  cannot be split through the queue, and two workers reading it would both fetch every letter
+  and record it twice in the round's runs. The first worker to start it claims it
+  (`<spider>:reader`, `Round.claim`) and reads it all; the others leave it at once and record
+  no run for it. A claimant that dies midway leaves the rest to the next round, which lists
+  those letters as new.
 - No blocking pop (SCHEDULER_IDLE_BEFORE_CLOSE stays 0): one process crawls every source, and a
   blocking Redis call would stall all of them.
 
@@ -80,6 +86,7 @@ from crawlers.rounds import (
     require_redis_url,
 )
 from crawlers.runner import SPIDERS, scrapy_settings, select_sources, skip_records_below
+from crawlers.spiders.base import SourceSpider
 from responder.intake import handover
 from responder.intake.handover import Handover, RunStatus
 from responder.settings import Settings, Source
@@ -228,6 +235,20 @@ class RoundWorker:
             engine._SLOT_HEARTBEAT_INTERVAL = POLL_SECONDS
         self.task = create_looping_call(self.refresh, spider)
         self.task.start(POLL_SECONDS, now=True)
+        if isinstance(spider, SourceSpider):
+            spider.claim_source = lambda: self.claim(spider)
+
+    def claim(self, spider: SourceSpider) -> bool:
+        """Whether this worker reads a source that no request of the shared queue reads."""
+        try:
+            claimed = self.round.claim(spider.name)
+        except redis.RedisError as exc:
+            # Read it all the same: the database stores each item once whoever else reads it.
+            log.warning("%s: Redis: %s; reading the source here", spider.name, exc)
+            return True
+        if not claimed:
+            log.info("%s: read by another worker of round %s", spider.name, self.round.id)
+        return claimed
 
     def refresh(self, spider: Spider) -> None:
         engine = self.crawler.engine
@@ -273,9 +294,12 @@ class WorkerSavePipeline(SavePipeline):
     def close_spider(self) -> None:
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
         failed = int(stats.get("yuqing/errors", 0)) + int(stats.get("yuqing/parse_errors", 0))
-        # robots.txt is fetched by every worker, outside the shared queue: not a share.
-        pages = int(stats.get("response_received_count", 0)) - int(
-            stats.get("robotstxt/response_count", 0)
+        # robots.txt is fetched by every worker, outside the shared queue: not a share. What a
+        # spider read otherwise (the folder of the mailbox it claimed) is.
+        pages = (
+            int(stats.get("response_received_count", 0))
+            - int(stats.get("robotstxt/response_count", 0))
+            + int(stats.get("yuqing/fetched", 0))
         )
         no_share = pages <= 0 and not failed and not self.stored
         super().close_spider()

@@ -192,6 +192,7 @@ class Round:
             self.key(spider, "busy"),
             self.key(spider, "requests"),
             self.key(spider, "dupefilter"),
+            self.key(spider, "reader"),
         ]
         args: list[str | int] = [
             self.worker,
@@ -207,6 +208,15 @@ class Round:
         self._mark_busy(
             keys=[self.key(spider, "busy")], args=[self.worker, BUSY_MS, self.key_ttl_ms]
         )
+
+    def claim(self, spider: str) -> bool:
+        """True for the one worker of the round that reads the spider's source itself (the
+        first to ask, and it again); it keeps the claim until the round's keys expire, so a
+        worker joining late does not read the source a second time."""
+        key = self.key(spider, "reader")
+        if self.client.set(key, self.worker, nx=True, px=self.key_ttl_ms):
+            return True
+        return self.client.get(key) == self.worker.encode()
 
     def idle(self, spider: str) -> int:
         """Marks this worker idle on the spider; returns how many other workers are busy."""

@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import time_machine
 from hypothesis import settings as hypothesis_settings
 
@@ -125,6 +127,7 @@ DATE_SENSITIVE = {
     "test_clock",
     "test_crawl",
     "test_crawl_mailbox",
+    "test_crawl_distributed_mailbox",
     "test_crawl_wechat",
     "test_crawl_json",
     "test_crawl_search_weibo",
@@ -177,6 +180,57 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("YUQING_DATA", str(path))
     monkeypatch.delenv("YUQING_CONFIG", raising=False)
     return path
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A real redis-server on a free port of 127.0.0.1, without persistence, in a temp dir."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip(
+            "redis-server is not installed: `make test` installs it as root with"
+            " `apt-get install redis-server` (Debian package redis-server)"
+        )
+    port = free_port()
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    with (directory / "redis.log").open("w") as out:
+        process = subprocess.Popen(
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            cwd=directory,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"redis-server did not start: {(directory / 'redis.log').read_text()}")
+            time.sleep(0.05)
+    client.close()
+    yield url
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture

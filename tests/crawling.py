@@ -1,5 +1,6 @@
-"""Helpers for crawler tests: a loopback web server serving pages written for the test, and a
-crawl run as `yuqing crawl` runs it (`python -m crawlers` in a subprocess).
+"""Helpers for crawler tests: a loopback web server serving pages written for the test, a
+crawl run as `yuqing crawl` runs it (`python -m crawlers` in a subprocess), and rounds of two
+`--worker` processes (`run_round`, with the `redis_url` fixture of conftest.py).
 
     site = LoopbackSite().start()
     site.page("/news/", "<html>…</html>")                       # 200 text/html; charset=utf-8
@@ -14,6 +15,7 @@ crawl run as `yuqing crawl` runs it (`python -m crawlers` in a subprocess).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import yaml
 
 Handler = Callable[[str, dict[str, list[str]]], tuple[int, dict[str, str], bytes]]
@@ -229,3 +232,64 @@ def crawl_state(config_dir: Path, env: dict[str, str]) -> CrawlState:
     finally:
         database.dispose()
     return CrawlState(mentions, runs, seen)
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[str]
+    log: Path
+
+    def wait(self, timeout: float) -> str:
+        self.process.wait(timeout)
+        return self.log.read_text(encoding="utf-8")
+
+
+def start_worker(
+    config: Path, redis_url: str, log: Path, *args: str, env: dict[str, str] | None = None
+) -> Worker:
+    """`python -m crawlers --worker` in a subprocess, its output in `log`; `env` on top of
+    this process's environment."""
+    env = {
+        **os.environ,
+        **(env or {}),
+        "YUQING_CRAWL__REDIS_URL": redis_url,
+        "YUQING_CRAWL__AUTOTHROTTLE": "false",
+    }
+    argv = [sys.executable, "-m", "crawlers", "--config", str(config), "--worker", *args]
+    handle = log.open("w", encoding="utf-8")
+    process = subprocess.Popen(argv, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True)
+    handle.close()
+    return Worker(process, log)
+
+
+def run_round(
+    config: Path,
+    redis_url: str,
+    logs: Path,
+    name: str,
+    gate: threading.Event,
+    env: dict[str, str] | None = None,
+) -> list[str]:
+    """Two workers started together; `gate` opens once both have opened their spiders (the
+    test's server holds its first answer until then). Each must exit 0; returns their logs."""
+    gate.clear()
+    workers = [start_worker(config, redis_url, logs / f"{name}-{n}.log", env=env) for n in (1, 2)]
+    deadline = time.monotonic() + 60
+    while not all("Spider opened" in w.log.read_text(encoding="utf-8") for w in workers):
+        if time.monotonic() > deadline or any(w.process.poll() is not None for w in workers):
+            for worker in workers:
+                worker.process.kill()
+            pytest.fail("a worker did not open its spider: " + workers[0].log.read_text()[-3000:])
+        time.sleep(0.1)
+    gate.set()
+    outputs = []
+    for worker in workers:
+        try:
+            output = worker.wait(60)
+        except subprocess.TimeoutExpired:
+            for other in workers:
+                other.process.kill()
+            pytest.fail(f"a worker did not finish: {worker.log.read_text()[-3000:]}")
+        assert worker.process.returncode == 0, output[-3000:]
+        outputs.append(output)
+    return outputs

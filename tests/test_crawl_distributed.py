@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,62 +25,11 @@ from responder.db import Database
 from responder.demo.mailsink import free_port
 from responder.models import CrawlRun, Mention
 from responder.settings import load_settings
-from tests.crawling import LoopbackSite, write_sources
+from tests.crawling import LoopbackSite, run_round, write_sources
 
 ARTICLES = 40
 PER_PAGE = 15  # three list pages
 TOPICS = ["工业增加值", "社会消费品零售总额", "固定资产投资", "居民人均可支配收入", "粮食产量"]
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A real redis-server on a free port of 127.0.0.1, without persistence, in a temp dir."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip(
-            "redis-server is not installed: `make test` installs it as root with"
-            " `apt-get install redis-server` (Debian package redis-server)"
-        )
-    port = free_port()
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    with (directory / "redis.log").open("w") as out:
-        process = subprocess.Popen(
-            [
-                server,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            cwd=directory,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"redis-server did not start: {(directory / 'redis.log').read_text()}")
-            time.sleep(0.05)
-    client.close()
-    yield url
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def article_path(i: int) -> str:
@@ -151,55 +97,6 @@ def newsroom() -> Iterator[Newsroom]:
     yield Newsroom(site, gate)
     gate.set()
     site.stop()
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen[str]
-    log: Path
-
-    def wait(self, timeout: float) -> str:
-        self.process.wait(timeout)
-        return self.log.read_text(encoding="utf-8")
-
-
-def start_worker(config: Path, redis_url: str, log: Path, *args: str) -> Worker:
-    env = {
-        **os.environ,
-        "YUQING_CRAWL__REDIS_URL": redis_url,
-        "YUQING_CRAWL__AUTOTHROTTLE": "false",
-    }
-    argv = [sys.executable, "-m", "crawlers", "--config", str(config), "--worker", *args]
-    handle = log.open("w", encoding="utf-8")
-    process = subprocess.Popen(argv, env=env, stdout=handle, stderr=subprocess.STDOUT, text=True)
-    handle.close()
-    return Worker(process, log)
-
-
-def run_round(
-    config: Path, redis_url: str, logs: Path, name: str, gate: threading.Event
-) -> list[str]:
-    gate.clear()
-    workers = [start_worker(config, redis_url, logs / f"{name}-{n}.log") for n in (1, 2)]
-    deadline = time.monotonic() + 60
-    while not all("Spider opened" in w.log.read_text(encoding="utf-8") for w in workers):
-        if time.monotonic() > deadline or any(w.process.poll() is not None for w in workers):
-            for worker in workers:
-                worker.process.kill()
-            pytest.fail("a worker did not open its spider: " + workers[0].log.read_text()[-3000:])
-        time.sleep(0.1)
-    gate.set()
-    outputs = []
-    for worker in workers:
-        try:
-            output = worker.wait(60)
-        except subprocess.TimeoutExpired:
-            for other in workers:
-                other.process.kill()
-            pytest.fail(f"a worker did not finish: {worker.log.read_text()[-3000:]}")
-        assert worker.process.returncode == 0, output[-3000:]
-        outputs.append(output)
-    return outputs
 
 
 def test_two_workers_split_a_crawl_without_fetching_a_page_twice(
@@ -271,6 +168,19 @@ def test_workers_started_together_share_a_round_and_the_last_out_closes_it(
     assert Round.join(client, None, "host-b:2", 60_000).id != crashed.id
     with pytest.raises(WorkerError, match="round ID"):
         Round.join(client, "a b", "host-a:3", 60_000)
+    client.close()
+
+
+def test_one_worker_of_a_round_claims_a_source_read_without_requests(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    first = Round.join(client, "0900", "host-a:1", 60_000)
+    second = Round.join(client, "0900", "host-b:1", 60_000)
+    assert first.claim("mailbox:局长信箱") is True
+    assert second.claim("mailbox:局长信箱") is False
+    assert first.claim("mailbox:局长信箱") is True  # asked again, it still has it
+    assert second.claim("mailbox:信访信箱") is True  # another source, another claim
+    # The next round claims afresh.
+    assert Round.join(client, "1000", "host-b:2", 60_000).claim("mailbox:局长信箱") is True
     client.close()
 
 

@@ -64,6 +64,11 @@ class SourceSpider(scrapy.Spider):
         # The canonical URLs among those given that need no fetching; set by
         # `crawlers.known.KnownPagesMiddleware` when the spider opens. Nothing is known without it.
         self.known: Callable[[set[str]], set[str]] = lambda canonical: set()
+        # Whether this process reads the source, for a spider that reads it outside Scrapy's
+        # requests (a mailbox over IMAP), which the shared queue of a `--worker` round cannot
+        # split: `crawlers.distributed.RoundWorker` gives it to one worker of the round. A
+        # crawl of its own always reads it.
+        self.claim_source: Callable[[], bool] = lambda: True
 
     @property
     def yuqing(self) -> Settings:

@@ -5,6 +5,10 @@ It makes no HTTP requests: `start()` reads the folder through `crawlers.mailbox`
 (imaplib blocks; the reactor must not) and yields one item per new letter, which the usual
 pipelines mask, de-duplicate and store. Every letter is kept (`keeps_all`): writing to the
 office's own mailbox is what makes it concern the office, keyword rules or not.
+
+Having no requests, it cannot be split through the shared queue of a `--worker` round: one
+worker of the round reads the whole folder (`claim_source`), the others leave it and record no
+run for it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ class MailboxSpider(SourceSpider):
         self.crawler.stats.inc_value("yuqing/fetched")
 
     async def start(self) -> AsyncIterator[Any]:
+        if not self.claim_source():
+            # Another worker of the round reads the folder (see `SourceSpider.claim_source`).
+            return
         source, settings = self.source, self.yuqing
         reader = MailboxReader(
             source,
