@@ -371,11 +371,11 @@ def crawl_as_worker(settings: Settings, names: list[str], round_id: str | None =
     try:
         # Creating the process sets up logging, so the first message comes after it.
         process = CrawlerProcess(worker_settings(settings, round_, url))
-        skip_records_below(settings.log_level)
         log.info("worker %s: round %s, %d sources", round_.worker, round_.id, len(sources))
         for source in sources:
             process.crawl(SPIDERS[source.kind], source=source)
         if sources:
+            skip_records_below(settings.log_level)
             process.start()
     finally:
         try:

@@ -82,10 +82,11 @@ def scrapy_settings(settings: Settings, cycle_id: str) -> ScrapySettings:
 
 
 def skip_records_below(level: str) -> None:
-    """Scrapy's root handler filters by LOG_LEVEL but leaves the root logger at NOTSET, so
-    every page's DEBUG lines ("Crawled (200)", "Scraped from" with the whole item) are built and
-    thrown away; with the level on the root logger they are not built at all."""
-    logging.root.setLevel(level.upper())
+    """Scrapy's root handler filters by LOG_LEVEL but puts the root logger at NOTSET (again for
+    each crawler), so every page's DEBUG lines ("Crawled (200)", "Scraped from" with the whole
+    item) were built and thrown away; with the level on Scrapy's own logger they are not built.
+    """
+    logging.getLogger("scrapy").setLevel(level.upper())
 
 
 def select_sources(settings: Settings, names: list[str]) -> list[Source]:
@@ -122,7 +123,6 @@ def crawl(settings: Settings, names: list[str], cycle_id: str) -> int:
     started = 0
     with ExitStack() as locks:
         process = CrawlerProcess(scrapy_settings(settings, cycle_id))
-        skip_records_below(settings.log_level)
         for source in sources:
             if locks.enter_context(source_lock(settings, source)) is None:
                 log.warning("source %s: still being crawled by another run; skipped", source.name)
@@ -130,6 +130,7 @@ def crawl(settings: Settings, names: list[str], cycle_id: str) -> int:
             process.crawl(SPIDERS[source.kind], source=source)
             started += 1
         if started:
+            skip_records_below(settings.log_level)
             # Everything loaded so far (Scrapy, the keyword rules, jieba's dictionary) lives
             # until exit; frozen, the collector stops rescanning it during the crawl.
             gc.collect()
