@@ -275,7 +275,19 @@ def test_corrections_export_as_training_data_that_train_accepts(
     assert len(rows) == 6
     assert {r["corrected_by"] for r in rows} == {"张敏"}
     assert rows[0]["text"] == "第0条：普查员没上门" and rows[0]["sentiment"] == "positive"
-    code, stdout, stderr = invoke("train", "--data", str(out), "--with-corpus", "--json")
+    # One field and one named feature set: the choice among feature sets (three models) and
+    # both fields are tested apart; here what matters is that the export is training data.
+    code, stdout, stderr = invoke(
+        "train",
+        "--data",
+        str(out),
+        "--with-corpus",
+        "--field",
+        "sentiment",
+        "--features",
+        "chars",
+        "--json",
+    )
     assert code == 0, stderr
     assert json.loads(stdout)["rows"] == 6 + len(corpus_rows())
 
@@ -300,7 +312,9 @@ def test_the_pipeline_stores_judgements_with_their_deciding_passages(
 def test_settings_select_a_trained_linear_model_relative_to_the_data_dir(
     data_dir: Path, labelled: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, stdout, stderr = invoke("train", "--data", str(labelled), "--field", "category", "--json")
+    code, stdout, stderr = invoke(
+        "train", "--data", str(labelled), "--field", "category", "--features", "chars", "--json"
+    )
     assert code == 0, stderr
     name = Path(json.loads(stdout)["model"]).name
     monkeypatch.setenv("YUQING_NLP__MODEL_PATH", f"models/{name}")

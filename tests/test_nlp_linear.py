@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,10 @@ def corpus_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture
-def small_model(tmp_path: Path) -> Path:
-    out = tmp_path / "small"
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Trained once for the module (a test that changes it works on a copy)."""
+    out = tmp_path_factory.mktemp("models") / "small"
     train(corpus_rows()[::6], ["sentiment", "category"], out, holdout=0.2, data={"path": "x"})
     return out
 
@@ -66,10 +68,13 @@ def test_a_loaded_model_predicts_valid_labels_and_probabilities(small_model: Pat
     assert backend.predict([]) == []
 
 
-def test_retraining_into_a_directory_replaces_the_previous_model(small_model: Path) -> None:
-    train(corpus_rows()[::6], ["category"], small_model, holdout=0)
-    assert not (small_model / "sentiment.joblib").exists()
-    assert LinearBackend.load(small_model, fallback=LexiconBackend()).fields == ("category",)
+def test_retraining_into_a_directory_replaces_the_previous_model(
+    small_model: Path, tmp_path: Path
+) -> None:
+    model = shutil.copytree(small_model, tmp_path / "small")
+    train(corpus_rows()[::6], ["category"], model, holdout=0)
+    assert not (model / "sentiment.joblib").exists()
+    assert LinearBackend.load(model, fallback=LexiconBackend()).fields == ("category",)
 
 
 def test_the_corpus_model_scores_above_its_floor_on_the_held_out_set(corpus_model: Path) -> None:
