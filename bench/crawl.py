@@ -19,8 +19,8 @@ On the same site, each crawler in a subprocess pinned to the first core:
    shared host), and the table shows the median run of each;
 3. yuqing again on the unchanged site and the first run's data directory (incremental);
 4. yuqing without selectors (generic link rules and extraction), fresh data directory, also
-   taking turns with 1 and 2; with `--baseline REV`, the same from the code of git revision REV
-   (exported with `git archive`, run with its own `PYTHONPATH`) takes turns with it too, so
+   taking turns with 1 and 2; with `--baseline REV`, 2 and 4 from the code of git revision REV
+   (exported with `git archive`, run with its own `PYTHONPATH`) take turns with them too, so
    "before" and "after" are measured side by side under the same load.
 
 Pages/s = article pages the server answered during the run / the crawl's own seconds, which are
@@ -743,7 +743,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline",
         metavar="REV",
-        help="also crawl without selectors with the code of git revision REV, side by side",
+        help="also crawl with and without selectors with the code of git revision REV, side by"
+        " side",
     )
     args = parser.parse_args(argv)
 
@@ -793,6 +794,7 @@ def main(argv: list[str] | None = None) -> int:
         css_runs: list[Run] = []
         generic_runs: list[Run] = []
         baseline_runs: list[Run] = []
+        baseline_css_runs: list[Run] = []
         second: Run | None = None
         for n in range(args.repeat):
             bare_runs.append(measure("bare Scrapy", bare_argv, dict(os.environ), server, work))
@@ -809,12 +811,15 @@ def main(argv: list[str] | None = None) -> int:
                 second.stored = stored_mentions(work / f"data-css-{n}") - (run.stored or 0)
             generic_runs.append(yuqing_run("no selectors", {}, f"generic-{n}")[0])
             if baseline is not None:
+                label = f"CSS selectors, at {args.baseline}"
+                tag = f"baseline-css-{n}"
+                baseline_css_runs.append(yuqing_run(label, SELECTORS, tag, baseline)[0])
                 label = f"no selectors, at {args.baseline}"
                 baseline_runs.append(yuqing_run(label, {}, f"baseline-{n}", baseline)[0])
         assert second is not None
         rows += [median_run(bare_runs), median_run(css_runs), second, median_run(generic_runs)]
         if baseline_runs:
-            rows.append(median_run(baseline_runs))
+            rows += [median_run(baseline_css_runs), median_run(baseline_runs)]
         if args.profile:
             log(f"profiling one more yuqing crawl ({args.profile}) under cProfile")
             chosen = SELECTORS if args.profile == "css" else {}
@@ -825,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     reference = rows[0].rate
-    every = [*bare_runs, *css_runs, second, *generic_runs, *baseline_runs]
+    every = [*bare_runs, *css_runs, second, *generic_runs, *baseline_css_runs, *baseline_runs]
     served = sum(r.articles + r.lists for r in every)
     server_cpu = sum(r.server_cpu for r in every)
     print(
@@ -836,20 +841,27 @@ def main(argv: list[str] | None = None) -> int:
         f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n"
     )
     print_table(rows, reference)
-    if baseline_runs:
-        now, before = median_run(generic_runs), median_run(baseline_runs)
-        print(
-            f"\nNo selectors, this code against {args.baseline}: {now.rate:.0f} against "
-            f"{before.rate:.0f} pages/s (×{now.rate / max(before.rate, 1e-9):.2f}), "
-            f"{now.cpu_seconds:.1f} against {before.cpu_seconds:.1f} CPU s for the whole process."
-        )
+    for label, ours_runs, theirs in (
+        ("With CSS selectors", css_runs, baseline_css_runs),
+        ("No selectors", generic_runs, baseline_runs),
+    ):
+        if theirs:
+            now, before = median_run(ours_runs), median_run(theirs)
+            print(
+                f"\n{label}, this code against {args.baseline}: {now.rate:.0f} against "
+                f"{before.rate:.0f} pages/s (×{now.rate / max(before.rate, 1e-9):.2f}), "
+                f"{now.cpu_seconds:.1f} against {before.cpu_seconds:.1f} CPU s for the whole "
+                "process."
+            )
     print(
         f"\nMedians of {args.repeat} alternating runs; pages/s of each: bare "
         f"{', '.join(f'{r.rate:.0f}' for r in bare_runs)}; yuqing (CSS selectors) "
         f"{', '.join(f'{r.rate:.0f}' for r in css_runs)}; yuqing (no selectors) "
         f"{', '.join(f'{r.rate:.0f}' for r in generic_runs)}"
         + (
-            f"; at {args.baseline} {', '.join(f'{r.rate:.0f}' for r in baseline_runs)}"
+            f"; at {args.baseline} with selectors "
+            f"{', '.join(f'{r.rate:.0f}' for r in baseline_css_runs)}, without "
+            f"{', '.join(f'{r.rate:.0f}' for r in baseline_runs)}"
             if baseline_runs
             else ""
         )
