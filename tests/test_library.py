@@ -333,4 +333,8 @@ def test_a_slow_proposal_does_not_stall_the_web_server(settings, db, people, liv
             time.sleep(0.1)
         posting.join()
     assert answer[0].status_code == 400 and "超过 2 秒" in answer[0].text
-    assert waits and max(waits) < 0.5, waits
+    # Counted, not timed: with the loop blocked for the proposal's 2 seconds, the first probe
+    # would be answered only when the proposal is, and one or two probes would fit; with the
+    # loop free, one is answered every tenth of a second or so (a fixed bound on each probe's
+    # wait failed on a loaded machine).
+    assert len(waits) >= 5, waits
