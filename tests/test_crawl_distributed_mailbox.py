@@ -5,8 +5,6 @@ have opened their spiders, so both would read the folder at once if both read it
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from tests.test_crawl_mailbox import (
     LETTERS,
     PASSWORD,
     USER,
+    ImapProxy,
     append_at_letter_dates,
     environment,
     mailbox,
@@ -26,60 +25,6 @@ from tests.test_crawl_mailbox import (
 # Both workers start Python and Scrapy before the gate opens: on a busy machine that can take
 # longer than the mailbox tests' 5 s, and a reader waiting at the gate must not time out.
 TIMEOUT = {"YUQING_CRAWL__DOWNLOAD_TIMEOUT": "60"}
-
-
-class GatedProxy:
-    """A TCP proxy to the IMAP server that connects nobody before `gate` opens, and counts the
-    connections and the letter bodies asked for through it."""
-
-    def __init__(self, port: int) -> None:
-        self.target = port
-        self.gate = threading.Event()
-        self.connections = 0
-        self.bodies = 0
-        self._lock = threading.Lock()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
-
-    def _connect(self, client: socket.socket) -> None:
-        self.gate.wait(60)
-        with self._lock:
-            self.connections += 1
-        server = socket.create_connection(("127.0.0.1", self.target))
-        threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
-        self._pipe(client, server, True)
-
-    def _pipe(self, source: socket.socket, sink: socket.socket, upstream: bool) -> None:
-        try:
-            while data := source.recv(65536):
-                if upstream and (b"BODY.PEEK[]" in data or b"BODY[]" in data):
-                    with self._lock:
-                        self.bodies += 1
-                sink.sendall(data)
-        except OSError:
-            pass
-        for end in (source, sink):
-            try:
-                end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            end.close()
-
-    def reset(self) -> None:
-        with self._lock:
-            self.connections = self.bodies = 0
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 @pytest.fixture(scope="module")
@@ -95,15 +40,15 @@ def server() -> Iterator[Any]:
 
 
 @pytest.fixture
-def proxy(server: Any) -> Iterator[GatedProxy]:
-    gated = GatedProxy(server.port)
+def proxy(server: Any) -> Iterator[ImapProxy]:
+    gated = ImapProxy(server.port, gated=True)
     yield gated
     gated.gate.set()
     gated.close()
 
 
 def test_two_workers_store_every_letter_once_and_read_each_once(
-    tmp_path: Path, redis_url: str, server: Any, proxy: GatedProxy
+    tmp_path: Path, redis_url: str, server: Any, proxy: ImapProxy
 ) -> None:
     append_at_letter_dates(server, USER, list(LETTERS.values()))
     env = {**environment(tmp_path, {"局长信箱": PASSWORD}), **TIMEOUT}

@@ -109,12 +109,19 @@ LETTERS = {
 }
 
 
-class CuttingProxy:
-    """A TCP proxy to the IMAP server that drops the connection when the client asks for its
-    `cut_at`-th letter body: the server going away mid-read, deterministically."""
+class ImapProxy:
+    """A TCP proxy to the IMAP server that counts the connections and the letter bodies asked
+    for through it. With `cut_at`, it drops the connection when the client asks for its
+    `cut_at`-th body: the server going away mid-read, deterministically. With `gated`, it
+    connects nobody before `gate` is set (several readers held to start together)."""
 
-    def __init__(self, port: int, cut_at: int) -> None:
-        self.target, self.cut_at, self.bodies = port, cut_at, 0
+    def __init__(self, port: int, cut_at: int | None = None, gated: bool = False) -> None:
+        self.target, self.cut_at = port, cut_at
+        self.gate = threading.Event()
+        if not gated:
+            self.gate.set()
+        self.connections = self.bodies = 0
+        self._lock = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -125,16 +132,24 @@ class CuttingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            server = socket.create_connection(("127.0.0.1", self.target))
-            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
+
+    def _connect(self, client: socket.socket) -> None:
+        self.gate.wait(60)
+        with self._lock:
+            self.connections += 1
+        server = socket.create_connection(("127.0.0.1", self.target))
+        threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+        self._pipe(client, server, True)
 
     def _pipe(self, source: socket.socket, sink: socket.socket, upstream: bool) -> None:
         try:
             while data := source.recv(65536):
-                if upstream and b"BODY.PEEK[]" in data:
-                    self.bodies += 1
-                    if self.bodies >= self.cut_at:
+                if upstream and (b"BODY.PEEK[]" in data or b"BODY[]" in data):
+                    with self._lock:
+                        self.bodies += 1
+                        cut = self.cut_at is not None and self.bodies >= self.cut_at
+                    if cut:
                         break
                 sink.sendall(data)
         except OSError:
@@ -145,6 +160,10 @@ class CuttingProxy:
             except OSError:
                 pass
             end.close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.connections = self.bodies = 0
 
     def close(self) -> None:
         self.listener.close()
@@ -307,7 +326,7 @@ def test_server_going_away_mid_read_loses_nothing_and_stores_nothing_twice(
         for i in range(5)
     ]
     append_at_letter_dates(server, RELAY, raws)
-    proxy = CuttingProxy(server.port, cut_at=3)
+    proxy = ImapProxy(server.port, cut_at=3)
     env = environment(tmp_path, {"中转信箱": PASSWORD})
     try:
         config = write_sources(tmp_path / "config", [mailbox("中转信箱", proxy.port, RELAY)])
