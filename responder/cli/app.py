@@ -8,6 +8,7 @@ start-up on this machine). The pattern is Click's "lazily loading subcommands"."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,7 +59,7 @@ class LazyCommands(TyperGroup):
             self._load([module] if module else dict.fromkeys(COMMANDS.values()))
         return super().get_command(ctx, cmd_name)
 
-    def _load(self, modules: Any) -> None:
+    def _load(self, modules: Iterable[str]) -> None:
         for module in modules:
             import_module(f"responder.cli.{module}")
         # Typer builds the click commands of what is registered so far; keep the ones new here.
