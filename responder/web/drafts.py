@@ -9,7 +9,7 @@ leaders and administrators read and download approved text. The rules themselves
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -128,38 +128,32 @@ async def save(request: Request, user: User) -> Response:
     return _back(draft_id)
 
 
-async def approve(request: Request, user: User) -> Response:
+async def _review(
+    request: Request, user: User, decide: Callable[..., object], done: str
+) -> Response:
+    """Approve or reject (`decide`) with the reviewer's comment and the version they saw."""
     draft_id = request.path_params["draft_id"]
     form = await request.form()
     return _decide(
         request,
         draft_id,
-        lambda session: drafts.approve(
+        lambda session: decide(
             session,
             draft_id,
             user.name,
             str(form.get("comment", "")),
             seen=_seen(form.get("seen")),
         ),
-        "已批准，现在可以导出或发送",
+        done,
     )
+
+
+async def approve(request: Request, user: User) -> Response:
+    return await _review(request, user, drafts.approve, "已批准，现在可以导出或发送")
 
 
 async def reject(request: Request, user: User) -> Response:
-    draft_id = request.path_params["draft_id"]
-    form = await request.form()
-    return _decide(
-        request,
-        draft_id,
-        lambda session: drafts.reject(
-            session,
-            draft_id,
-            user.name,
-            str(form.get("comment", "")),
-            seen=_seen(form.get("seen")),
-        ),
-        "已退回，修改后将重新进入审核",
-    )
+    return await _review(request, user, drafts.reject, "已退回，修改后将重新进入审核")
 
 
 async def email(request: Request, user: User) -> Response:
